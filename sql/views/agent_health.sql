@@ -1,0 +1,18 @@
+-- title: Daemon health
+-- description: hindsightd's own cost per tick (CPU, time, memory) and the problems it met.
+CREATE VIEW agent_health AS
+SELECT ts,
+       dur_ms,
+       tick_cpu_us,
+       tick_wall_us,
+       last_commit_us,
+       round(100.0 * tick_cpu_us / 1000 / nullif(dur_ms, 0), 3) AS cpu_pct,
+       rss_kb,
+       rows_count,
+       vanished_count,
+       permission_errors_count,
+       read_errors_count,
+       parse_errors_count,
+       commit_failures_count,
+       clock_held_s
+FROM agent;

@@ -1,0 +1,67 @@
+#ifndef HINDSIGHT_COLLECT_H
+#define HINDSIGHT_COLLECT_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+struct config;
+
+/* Problems met while reading sources during one tick. None of them stops a
+ * tick; all of them are stored in the self-metrics. */
+struct tick_errors {
+	uint64_t vanished;   /* file gone: a process exited mid-read */
+	uint64_t permission; /* EACCES/EPERM: partial read */
+	uint64_t read;       /* any other read error */
+	uint64_t parse;      /* malformed text */
+};
+
+/* What a collector needs for one tick. */
+struct tick {
+	int64_t ts;     /* epoch seconds at the end of the sample */
+	int64_t dur_ms; /* monotonic length of the interval the deltas cover */
+	struct store *store;
+	struct tick_errors *errors;
+	uint64_t rows; /* rows written in this tick, all collectors */
+};
+
+/* Where collectors read from: the configured roots, opened once. */
+struct sources {
+	int proc_fd; /* proc root (default /proc, or HOST_PROC) */
+	int sys_fd;  /* sys root (default /sys, or HOST_SYS) */
+	const struct config *cfg;
+};
+
+/* Counts a failed read by its errno (negative, as buf_read_file returns it). */
+void tick_errors_count_read(struct tick_errors *te, int neg_errno);
+
+/*
+ * A collector owns a source, its parser and its table. The daemon calls
+ *   open   once: prepare statements and take the baseline snapshot;
+ *   sample every tick inside the tick's transaction: read, compute deltas
+ *          against the baseline, write rows;
+ *   commit after the transaction committed: the current snapshot becomes the
+ *          baseline. When the commit failed this is not called, so the next
+ *          tick's deltas also cover the lost interval and nothing is lost;
+ *   close  at exit.
+ * sample returns -1 only for a database error (the tick is then rolled back);
+ * a source problem is counted in t->errors and the collector goes on.
+ */
+struct collector_ops {
+	const char *name;
+	int (*open)(void **state, struct store *st, const struct sources *src, struct err *e);
+	int (*sample)(void *state, struct tick *t, struct err *e);
+	void (*commit)(void *state);
+	void (*close)(void *state);
+};
+
+extern const struct collector_ops collector_cpu;
+extern const struct collector_ops collector_memory;
+extern const struct collector_ops collector_load;
+
+/* Binds one int64 per column in order, for the fact-table inserts. */
+void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n);
+void bind_u64s(sqlite3_stmt *st, int first, const uint64_t *v, int n);
+
+#endif

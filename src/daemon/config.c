@@ -1,0 +1,222 @@
+/* The YAML configuration file and its defaults. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->db, sizeof(c->db), "%s", DEFAULT_DB_PATH);
+	c->interval_ms = 10000;
+	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
+	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
+	c->log_level = LOG_INFO;
+}
+
+void config_apply_env(struct config *c)
+{
+	const char *v;
+	if ((v = getenv("HOST_PROC")) && *v)
+		snprintf(c->proc_root, sizeof(c->proc_root), "%s", v);
+	if ((v = getenv("HOST_SYS")) && *v)
+		snprintf(c->sys_root, sizeof(c->sys_root), "%s", v);
+}
+
+int config_validate(const struct config *c, struct err *e)
+{
+	/* ts is whole seconds, so two ticks in one second would collide. */
+	if (c->interval_ms < 1000 || c->interval_ms % 1000)
+		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
+			       (long long)c->interval_ms);
+	return 0;
+}
+
+const char *yaml_where(const struct yaml_walk *w, const yaml_node_t *n, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%zu:%zu", w->file, n->start_mark.line + 1, n->start_mark.column + 1);
+	return out;
+}
+
+const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *what, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (!n || n->type != YAML_SCALAR_NODE) {
+		err_set(e, "%s: %s must be a single value", n ? yaml_where(w, n, where, sizeof(where)) : w->file,
+			what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t *out,
+		     struct err *e)
+{
+	const char *v = yaml_scalar(w, n, what, e);
+	struct err inner;
+	char where[PATH_MAX + 32];
+	if (!v)
+		return -1;
+	if (parse_duration_ms(v, out, &inner))
+		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what, inner.msg);
+	return 0;
+}
+
+int yaml_bool(const struct yaml_walk *w, yaml_node_t *n, const char *what, int *out, struct err *e)
+{
+	const char *v = yaml_scalar(w, n, what, e);
+	char where[PATH_MAX + 32];
+	if (!v)
+		return -1;
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+		*out = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+		*out = 0;
+	else
+		return err_set(e, "%s: %s: expected true or false, got '%s'",
+			       yaml_where(w, n, where, sizeof(where)), what, v);
+	return 0;
+}
+
+int yaml_int(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t min, int64_t max,
+	     int64_t *out, struct err *e)
+{
+	const char *v = yaml_scalar(w, n, what, e);
+	char where[PATH_MAX + 32];
+	if (!v)
+		return -1;
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (errno || end == v || *end || x < min || x > max)
+		return err_set(e, "%s: %s: expected a whole number from %lld to %lld, got '%s'",
+			       yaml_where(w, n, where, sizeof(where)), what, (long long)min,
+			       (long long)max, v);
+	*out = x;
+	return 0;
+}
+
+int yaml_path(const struct yaml_walk *w, yaml_node_t *n, const char *what, char *out, size_t len,
+	      struct err *e)
+{
+	const char *v = yaml_scalar(w, n, what, e);
+	char where[PATH_MAX + 32];
+	if (!v)
+		return -1;
+	if (!*v || strlen(v) >= len)
+		return err_set(e, "%s: %s: path is empty or too long",
+			       yaml_where(w, n, where, sizeof(where)), what);
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+/* ---- top-level keys ---- */
+
+static int key_db(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_path(w, v, "db", c->db, sizeof(c->db), e);
+}
+
+static int key_interval(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_duration_ms(w, v, "interval", &c->interval_ms, e);
+}
+
+static int key_proc_root(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_path(w, v, "proc_root", c->proc_root, sizeof(c->proc_root), e);
+}
+
+static int key_sys_root(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_path(w, v, "sys_root", c->sys_root, sizeof(c->sys_root), e);
+}
+
+static int key_views_dir(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_path(w, v, "views_dir", c->views_dir, sizeof(c->views_dir), e);
+}
+
+static int key_log_level(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	const char *s = yaml_scalar(w, v, "log_level", e);
+	char where[PATH_MAX + 32];
+	if (!s)
+		return -1;
+	if (log_parse_level(s, &c->log_level))
+		return err_set(e, "%s: log_level: expected error, warn, info or debug, got '%s'",
+			       yaml_where(w, v, where, sizeof(where)), s);
+	return 0;
+}
+
+static const struct config_key {
+	const char *name;
+	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
+} config_keys[] = {
+    {"db", key_db},
+    {"interval", key_interval},
+    {"proc_root", key_proc_root},
+    {"sys_root", key_sys_root},
+    {"views_dir", key_views_dir},
+    {"log_level", key_log_level},
+};
+
+static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)
+{
+	yaml_node_t *root = yaml_document_get_root_node(w->doc);
+	char where[PATH_MAX + 32];
+	if (!root)
+		return 0; /* an empty file keeps the defaults */
+	if (root->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: the configuration must be a mapping of keys to values",
+			       yaml_where(w, root, where, sizeof(where)));
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+	     pair < root->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		if (!name)
+			return -1;
+		const struct config_key *ck = NULL;
+		for (size_t i = 0; i < ARRAY_LEN(config_keys); i++)
+			if (strcmp(config_keys[i].name, name) == 0)
+				ck = &config_keys[i];
+		if (!ck)
+			return err_set(e, "%s: unknown key '%s'", yaml_where(w, k, where, sizeof(where)),
+				       name);
+		if (ck->parse(c, w, v, e))
+			return -1;
+	}
+	return 0;
+}
+
+int config_load_file(struct config *c, const char *path, struct err *e)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	int rc;
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
+			     parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+			     parser.context ? parser.context : "");
+	} else {
+		struct config next = *c;
+		struct yaml_walk w = {&doc, path};
+		rc = config_walk(&next, &w, e);
+		if (rc == 0) {
+			snprintf(next.file, sizeof(next.file), "%s", path);
+			*c = next;
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}

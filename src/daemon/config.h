@@ -1,0 +1,51 @@
+#ifndef HINDSIGHT_CONFIG_H
+#define HINDSIGHT_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "util/util.h"
+
+#define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
+
+/* The daemon's configuration. Precedence, lowest first: built-in defaults,
+ * the YAML file, HOST_PROC/HOST_SYS, command-line flags. */
+struct config {
+	char file[PATH_MAX]; /* the YAML file it came from, "" for none */
+	char db[PATH_MAX];
+	int64_t interval_ms;
+	int64_t duration_ms; /* 0: run until stopped */
+	char proc_root[PATH_MAX];
+	char sys_root[PATH_MAX];
+	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
+	enum log_level log_level;
+};
+
+void config_defaults(struct config *c);
+/* Reads a YAML file over c. Errors name file:line:column and the bad token;
+ * c is only changed when the whole file is valid. */
+int config_load_file(struct config *c, const char *path, struct err *e);
+/* Applies HOST_PROC and HOST_SYS when set. */
+void config_apply_env(struct config *c);
+/* Checks values that only make sense together (e.g. a minimum interval). */
+int config_validate(const struct config *c, struct err *e);
+
+/* Walking a loaded YAML document; sections of the config use these. */
+struct yaml_walk {
+	yaml_document_t *doc;
+	const char *file;
+};
+/* "file:line:col" of a node, for error messages. */
+const char *yaml_where(const struct yaml_walk *w, const yaml_node_t *n, char *out, size_t len);
+/* The text of a scalar node, or NULL with an error naming what was expected. */
+const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *what, struct err *e);
+int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t *out,
+		     struct err *e);
+int yaml_bool(const struct yaml_walk *w, yaml_node_t *n, const char *what, int *out, struct err *e);
+int yaml_int(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t min, int64_t max,
+	     int64_t *out, struct err *e);
+int yaml_path(const struct yaml_walk *w, yaml_node_t *n, const char *what, char *out, size_t len,
+	      struct err *e);
+
+#endif

@@ -1,0 +1,375 @@
+/* The daemon: one libevent loop driving the tick, signals and (later) the
+ * eBPF ring buffer and /dev/kmsg. Every tick is one transaction. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+
+static const struct collector_ops *const all_collectors[] = {
+    &collector_cpu,
+    &collector_memory,
+    &collector_load,
+};
+#define NCOLLECTORS ARRAY_LEN(all_collectors)
+
+struct collector_slot {
+	const struct collector_ops *ops;
+	void *state;
+	int64_t id;      /* row in the collector table */
+	int64_t cpu_us;  /* this tick */
+	int64_t wall_us; /* this tick */
+};
+
+struct daemon {
+	struct config cfg;
+	struct daemon_options opt;
+	struct store store;
+	struct sources src;
+	struct collector_slot slots[NCOLLECTORS];
+	struct event_base *base;
+	struct event *tick_ev;
+	struct event *sig_ev[3];
+	sqlite3_stmt *ins_agent;
+	sqlite3_stmt *ins_agent_collector;
+
+	int64_t start_us;         /* monotonic start, for --duration and the tick grid */
+	int64_t baseline_us;      /* monotonic time of the last committed sample */
+	int64_t last_ts;          /* ts of the last committed tick */
+	int64_t last_commit_us;   /* how long the last commit took */
+	int64_t interval_us;
+	uint64_t commit_failures; /* since the last committed tick */
+	int failing;              /* inside a run of failed commits: log once */
+	int clock_held;           /* ts is being held ahead of a wall clock that stepped back */
+	int exit_code;
+};
+
+int ensure_parent_dir(const char *path, struct err *e)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) && errno != EEXIST)
+			return err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		return err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+static int open_root(const char *path, const char *what, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		err_set(e, "%s %s: %s", what, path, strerror(errno));
+	return fd;
+}
+
+static int daemon_prepare(struct daemon *d, struct err *e)
+{
+	struct store *s = &d->store;
+	d->ins_agent = store_prepare(
+	    s,
+	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
+	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
+	    "parse_errors_count, commit_failures_count, clock_held_s) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    e);
+	d->ins_agent_collector = store_prepare(
+	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)", e);
+	if (!d->ins_agent || !d->ins_agent_collector)
+		return -1;
+	struct dim names;
+	if (dim_init(&names, s, "collector", e))
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < NCOLLECTORS && rc == 0; i++)
+		if ((d->slots[i].id = dim_id(&names, d->slots[i].ops->name, e)) < 0)
+			rc = -1;
+	dim_free(&names);
+	return rc;
+}
+
+static int daemon_open_collectors(struct daemon *d, struct err *e)
+{
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		struct collector_slot *c = &d->slots[i];
+		struct err inner;
+		c->ops = all_collectors[i];
+		if (c->ops->open(&c->state, &d->store, &d->src, &inner))
+			return err_set(e, "collector %s: %s", c->ops->name, inner.msg);
+	}
+	return 0;
+}
+
+int daemon_open(struct daemon **out, const struct config *cfg, const struct daemon_options *opt,
+		struct err *e)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_set(e, "out of memory");
+	*out = d;
+	d->cfg = *cfg;
+	d->opt = *opt;
+	d->src.cfg = &d->cfg;
+	d->src.proc_fd = d->src.sys_fd = -1;
+	if (ensure_parent_dir(cfg->db, e) || store_open(&d->store, cfg->db, 0, e) ||
+	    store_migrate(&d->store, e) ||
+	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
+		return -1;
+	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
+	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0)
+		return -1;
+	for (size_t i = 0; i < NCOLLECTORS; i++)
+		d->slots[i].ops = all_collectors[i];
+	if (daemon_prepare(d, e) || daemon_open_collectors(d, e))
+		return -1;
+	/* A restart continues after the last stored tick even if the wall clock
+	 * now reads earlier, so no insert ever collides with an old row. */
+	d->last_ts = store_query_int(&d->store, "SELECT max(ts) FROM agent", 0);
+	d->interval_us = cfg->interval_ms * 1000;
+	d->start_us = d->baseline_us = clock_mono_us();
+	return 0;
+}
+
+/* The tick's timestamp: the wall clock, but never at or before the previous
+ * tick's, so a clock stepped backwards neither fails the insert nor loses the
+ * tick. While held, ts advances one second per tick until the clock catches up. */
+static int64_t tick_timestamp(struct daemon *d, int64_t wall)
+{
+	if (wall > d->last_ts) {
+		if (d->clock_held)
+			log_info("wall clock caught up with stored history; ts follows it again");
+		d->clock_held = 0;
+		return wall;
+	}
+	if (!d->clock_held && d->last_ts)
+		log_warn("wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
+			 "holding ts monotonic",
+			 (long long)wall, (long long)d->last_ts);
+	d->clock_held = d->last_ts != 0;
+	return d->last_ts + 1;
+}
+
+static int write_agent_rows(struct daemon *d, struct tick *t, int64_t wall, int64_t wall_us,
+			    int64_t cpu_us, struct err *e)
+{
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		struct collector_slot *c = &d->slots[i];
+		int64_t v[] = {t->ts, c->id, c->cpu_us, c->wall_us};
+		bind_int64s(d->ins_agent_collector, 1, v, 4);
+		if (store_exec_stmt(&d->store, d->ins_agent_collector, e))
+			return -1;
+		t->rows++;
+	}
+	t->rows++; /* the agent row itself */
+	int64_t v[] = {t->ts,
+		       t->dur_ms,
+		       wall_us,
+		       cpu_us,
+		       d->last_commit_us,
+		       self_rss_kb(),
+		       (int64_t)t->rows,
+		       (int64_t)t->errors->vanished,
+		       (int64_t)t->errors->permission,
+		       (int64_t)t->errors->read,
+		       (int64_t)t->errors->parse,
+		       (int64_t)d->commit_failures,
+		       t->ts - wall};
+	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
+	return store_exec_stmt(&d->store, d->ins_agent, e);
+}
+
+static int run_collectors(struct daemon *d, struct tick *t, struct err *e)
+{
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		struct collector_slot *c = &d->slots[i];
+		int64_t cpu0 = clock_thread_cpu_us(), wall0 = clock_mono_us();
+		int rc = c->ops->sample(c->state, t, e);
+		c->cpu_us = clock_thread_cpu_us() - cpu0;
+		c->wall_us = clock_mono_us() - wall0;
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* A failed tick is logged once per run of failures; the baseline stays, so
+ * the next successful tick's deltas cover the whole gap. */
+static void tick_failed(struct daemon *d, const char *what, const char *why)
+{
+	d->commit_failures++;
+	if (!d->failing)
+		log_error("tick not stored (%s): %s; retrying every tick", what, why);
+	d->failing = 1;
+}
+
+static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
+{
+	for (size_t i = 0; i < NCOLLECTORS; i++)
+		if (d->slots[i].ops->commit)
+			d->slots[i].ops->commit(d->slots[i].state);
+	if (d->failing)
+		log_info("ticks stored again after %llu failures",
+			 (unsigned long long)d->commit_failures);
+	d->failing = 0;
+	d->commit_failures = 0;
+	d->last_ts = t->ts;
+	d->baseline_us = now_us;
+}
+
+static void daemon_tick(struct daemon *d)
+{
+	int64_t now_us = clock_mono_us();
+	int64_t cpu0 = clock_process_cpu_us();
+	int64_t wall = clock_wall_s();
+	struct tick_errors errors = {0};
+	struct tick t = {
+	    .ts = tick_timestamp(d, wall),
+	    .dur_ms = (now_us - d->baseline_us + 500) / 1000,
+	    .store = &d->store,
+	    .errors = &errors,
+	};
+	struct err e;
+	if (store_begin(&d->store, &e)) {
+		tick_failed(d, "begin", e.msg);
+		return;
+	}
+	if (run_collectors(d, &t, &e) ||
+	    write_agent_rows(d, &t, wall, clock_mono_us() - now_us, clock_process_cpu_us() - cpu0,
+			     &e)) {
+		store_rollback(&d->store);
+		tick_failed(d, "write", e.msg);
+		return;
+	}
+	int64_t commit0 = clock_mono_us();
+	if (store_commit(&d->store, &e)) {
+		tick_failed(d, "commit", e.msg);
+		return;
+	}
+	d->last_commit_us = clock_mono_us() - commit0;
+	tick_stored(d, &t, now_us);
+	log_debug("tick ts=%lld dur_ms=%lld rows=%llu", (long long)t.ts, (long long)t.dur_ms,
+		  (unsigned long long)t.rows);
+}
+
+/* Ticks sit on a grid of the interval from the start, so a slow tick does not
+ * shift every later one; missed grid points are skipped, not bunched up. */
+static void schedule_next(struct daemon *d)
+{
+	int64_t now = clock_mono_us();
+	int64_t k = (now - d->start_us) / d->interval_us + 1;
+	int64_t delay = d->start_us + k * d->interval_us - now;
+	struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+	evtimer_add(d->tick_ev, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	daemon_tick(d);
+	int64_t ran_us = clock_mono_us() - d->start_us;
+	if (d->opt.once || (d->cfg.duration_ms && ran_us >= d->cfg.duration_ms * 1000 - 500)) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	schedule_next(d);
+}
+
+static void apply_reload(struct daemon *d, const struct config *next)
+{
+	if (strcmp(next->db, d->cfg.db) || strcmp(next->proc_root, d->cfg.proc_root) ||
+	    strcmp(next->sys_root, d->cfg.sys_root))
+		log_warn("db, proc_root and sys_root changes take effect after a restart");
+	log_set_level(next->log_level);
+	if (strcmp(next->views_dir, d->cfg.views_dir)) {
+		struct err e;
+		if (store_install_views(&d->store, next->views_dir[0] ? next->views_dir : NULL, &e))
+			log_error("reload: %s", e.msg);
+	}
+	snprintf(d->cfg.views_dir, sizeof(d->cfg.views_dir), "%s", next->views_dir);
+	d->cfg.log_level = next->log_level;
+	if (next->interval_ms != d->cfg.interval_ms) {
+		d->cfg.interval_ms = next->interval_ms;
+		d->interval_us = next->interval_ms * 1000;
+		d->start_us = clock_mono_us();
+		schedule_next(d);
+	}
+	log_info("configuration reloaded");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	if (sig == SIGHUP) {
+		struct config next;
+		struct err e;
+		if (!d->opt.reload) {
+			log_info("SIGHUP: no configuration to reload");
+			return;
+		}
+		if (d->opt.reload(&next, d->opt.reload_arg, &e) || config_validate(&next, &e)) {
+			log_error("reload failed, keeping the running configuration: %s", e.msg);
+			return;
+		}
+		apply_reload(d, &next);
+		return;
+	}
+	log_info("%s: stopping after the current tick", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(d->base);
+}
+
+int daemon_run(struct daemon *d)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	d->base = event_base_new();
+	if (!d->base) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	d->tick_ev = evtimer_new(d->base, on_tick, d);
+	for (size_t i = 0; i < ARRAY_LEN(sigs); i++) {
+		d->sig_ev[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+		event_add(d->sig_ev[i], NULL);
+	}
+	log_info("sampling every %llds into %s", (long long)(d->cfg.interval_ms / 1000), d->cfg.db);
+	schedule_next(d);
+	event_base_dispatch(d->base);
+	return d->exit_code;
+}
+
+void daemon_close(struct daemon *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < NCOLLECTORS; i++)
+		if (d->slots[i].ops && d->slots[i].state)
+			d->slots[i].ops->close(d->slots[i].state);
+	for (size_t i = 0; i < ARRAY_LEN(d->sig_ev); i++)
+		if (d->sig_ev[i])
+			event_free(d->sig_ev[i]);
+	if (d->tick_ev)
+		event_free(d->tick_ev);
+	if (d->base)
+		event_base_free(d->base);
+	store_close(&d->store);
+	if (d->src.proc_fd >= 0)
+		close(d->src.proc_fd);
+	if (d->src.sys_fd >= 0)
+		close(d->src.sys_fd);
+	free(d);
+}

@@ -1,0 +1,178 @@
+/* The SQLite store: opening, schema migrations, statements and transactions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/embedded.h"
+
+int store_schema_latest(void)
+{
+	int n = 0;
+	while (embedded_schema[n].name)
+		n++;
+	return n;
+}
+
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_schema_version(struct store *s)
+{
+	return (int)store_query_int(s, "PRAGMA user_version", 0);
+}
+
+int store_exec(struct store *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	err_set(e, "%s (in: %.80s)", msg ? msg : sqlite3_errmsg(s->db), sql);
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* A brand-new file gets its page size and incremental auto-vacuum before the
+ * first table exists: retention deletes old rows and must be able to return
+ * the pages to the file system, which auto_vacuum cannot be switched to later
+ * without a full VACUUM. */
+static int store_init_new_file(struct store *s, struct err *e)
+{
+	if (store_query_int(s, "SELECT count(*) FROM sqlite_master", 0) != 0)
+		return 0;
+	return store_exec(s, "PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL;", e);
+}
+
+int store_open(struct store *s, const char *path, int flags, struct err *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->readonly = (flags & STORE_READONLY) != 0;
+	int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		err_set(e, "cannot open database %s: %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* Reading user_version is the first access: it fails cleanly on a file
+	 * that is not a database, and a newer schema is refused before any pragma
+	 * below could write to the file. */
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW) {
+			err_set(e, "cannot read database %s: %s", path, sqlite3_errmsg(s->db));
+			store_close(s);
+			return -1;
+		}
+		if (version > store_schema_latest()) {
+			err_set(e,
+				"database %s has schema version %d, newer than this binary's %d; "
+				"use a newer hindsight (the file was not modified)",
+				path, version, store_schema_latest());
+			store_close(s);
+			return -1;
+		}
+	} else {
+		err_set(e, "cannot read database %s: %s", path, sqlite3_errmsg(s->db));
+		store_close(s);
+		return -1;
+	}
+	if (s->readonly)
+		return 0;
+	if (store_init_new_file(s, e) ||
+	    store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e)) {
+		store_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i]);
+	s->nstmts = 0;
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+int store_migrate(struct store *s, struct err *e)
+{
+	int have = store_schema_version(s);
+	int latest = store_schema_latest();
+	for (int v = have; v < latest; v++) {
+		const struct embedded_file *m = &embedded_schema[v];
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+		struct err inner;
+		if (store_exec(s, "BEGIN IMMEDIATE", &inner) || store_exec(s, m->text, &inner) ||
+		    store_exec(s, bump, &inner) || store_exec(s, "COMMIT", &inner)) {
+			store_rollback(s);
+			return err_set(e, "schema migration %s failed: %s", m->name, inner.msg);
+		}
+		log_info("database schema migrated to version %d (%s)", v + 1, m->name);
+	}
+	return 0;
+}
+
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (s->nstmts == STORE_MAX_STMTS) {
+		err_set(e, "too many prepared statements (limit %d)", STORE_MAX_STMTS);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		err_set(e, "cannot prepare statement: %s (in: %.120s)", sqlite3_errmsg(s->db), sql);
+		return NULL;
+	}
+	s->stmts[s->nstmts++] = st;
+	return st;
+}
+
+int store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return err_set(e, "%s (in: %.120s)", sqlite3_errmsg(s->db), sqlite3_sql(st));
+}
+
+int store_begin(struct store *s, struct err *e)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", e);
+}
+
+int store_commit(struct store *s, struct err *e)
+{
+	if (store_exec(s, "COMMIT", e) == 0)
+		return 0;
+	store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->rollbacks++;
+}

@@ -1,0 +1,80 @@
+#ifndef HINDSIGHT_STORE_H
+#define HINDSIGHT_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define STORE_MAX_STMTS 256
+
+/* One SQLite database: the daemon's read-write handle or the query tool's
+ * read-only one. Statements prepared through it live until store_close. */
+struct store {
+	sqlite3 *db;
+	int readonly;
+	sqlite3_stmt *stmts[STORE_MAX_STMTS];
+	size_t nstmts;
+	uint64_t rollbacks; /* transactions rolled back so far */
+};
+
+enum store_flags {
+	STORE_READONLY = 1, /* open for reading only; never create */
+};
+
+/* Opens (creating if allowed) the database at path. A database whose schema is
+ * newer than this binary is refused before anything is written to it. */
+int store_open(struct store *s, const char *path, int flags, struct err *e);
+void store_close(struct store *s);
+
+/* The newest schema version this binary knows (the number of schema files). */
+int store_schema_latest(void);
+int store_schema_version(struct store *s);
+
+/* Applies every pending migration, each in one transaction. */
+int store_migrate(struct store *s, struct err *e);
+
+/* Installs the saved views (the embedded ones, then *.sql in extra_dir when not
+ * NULL), replacing any whose text changed. */
+int store_install_views(struct store *s, const char *extra_dir, struct err *e);
+
+/* A saved view's header: "-- title: ..." and "-- description: ..." lines
+ * before the CREATE VIEW; name is taken from the CREATE VIEW itself. */
+struct view_header {
+	char name[64];
+	char title[128];
+	char description[256];
+};
+int view_header_parse(const char *sql, struct view_header *h, struct err *e);
+
+/* A statement kept for the life of the store. */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e);
+/* Steps a write statement to completion and resets it for the next use. */
+int store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e);
+/* Runs SQL text (no results), naming the failing statement in the error. */
+int store_exec(struct store *s, const char *sql, struct err *e);
+
+int store_begin(struct store *s, struct err *e); /* BEGIN IMMEDIATE */
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+
+/* A single integer from a query, or dflt when it returns no row or NULL. */
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+
+/* Ids of names in a small dimension table (id INTEGER PRIMARY KEY, name TEXT
+ * UNIQUE), cached in memory so a tick looks up each name without SQL. */
+struct dim_entry;
+struct dim {
+	sqlite3_stmt *select;
+	sqlite3_stmt *insert;
+	struct store *store;
+	struct dim_entry *slots;
+	size_t nslots;
+	size_t count;
+	uint64_t rollbacks_seen;
+};
+int dim_init(struct dim *d, struct store *s, const char *table, struct err *e);
+int64_t dim_id(struct dim *d, const char *name, struct err *e); /* -1 on error */
+void dim_free(struct dim *d);
+
+#endif

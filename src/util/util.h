@@ -1,0 +1,78 @@
+#ifndef HINDSIGHT_UTIL_H
+#define HINDSIGHT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* An error message naming what went wrong and where (file:line, the bad token). */
+struct err {
+	char msg[512];
+};
+
+/* Formats the message into e (when e is not NULL) and returns -1, so a caller
+ * can write `return err_set(e, "...")`. */
+int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Logging to stderr; the level is set once from the command line or config. */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+int log_parse_level(const char *name, enum log_level *out);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* A growable byte buffer, reused across ticks so reading /proc allocates only
+ * until the largest file has been seen once. Always NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void buf_free(struct buf *b);
+/* Reads a whole file (dirfd may be AT_FDCWD). Returns 0 or a negative errno:
+ * -ENOENT/-ESRCH for a file that vanished, -EACCES/-EPERM for a permission error. */
+int buf_read_file(struct buf *b, int dirfd, const char *path);
+
+/* Text scanning for the pure parsers: skip blanks, then read an unsigned or
+ * signed decimal. Return 0 and advance *p, or -1 leaving *p at the bad token. */
+int scan_u64(const char **p, uint64_t *out);
+int scan_i64(const char **p, int64_t *out);
+/* scan_u64 for a whole whitespace-separated field: "4x000" is an error. */
+int scan_field_u64(const char **p, uint64_t *out);
+/* Copies the next whitespace-delimited token (truncated to n-1 bytes). */
+size_t scan_token(const char **p, char *out, size_t n);
+/* /proc text always ends with a newline; text without one was cut short and
+ * its last number may be missing digits. Returns -1 naming `what` then. */
+int check_complete(const char *text, const char *what, struct err *e);
+/* Copies the start of the token at p, for error messages. */
+const char *token_preview(const char *p, char *out, size_t n);
+/* The delta of a monotonic counter: a counter that went backwards was reset,
+ * so the delta is the new value (what accumulated since the reset). */
+uint64_t counter_delta(uint64_t prev, uint64_t cur);
+
+/* Durations: "10" (seconds), "10s", "500ms", "5m", "2h", "3d", "1h30m". */
+int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e);
+
+/* Clocks. The wall clock can be offset for tests through HINDSIGHT_CLOCK_OFFSET_S. */
+int64_t clock_wall_s(void);
+int64_t clock_mono_us(void);
+int64_t clock_process_cpu_us(void);
+int64_t clock_thread_cpu_us(void);
+
+/* The kernel's clock tick (USER_HZ), for converting /proc jiffies to ms. */
+long clock_ticks_per_s(void);
+static inline uint64_t ticks_to_ms(uint64_t ticks, long hz)
+{
+	return hz == 100 ? ticks * 10 : ticks * 1000 / (uint64_t)hz;
+}
+
+/* This process's resident set in KiB (from /proc/self/statm). */
+int64_t self_rss_kb(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* Shared by the cmocka unit tests: fixtures and temporary files. */
+#ifndef HINDSIGHT_TESTUTIL_H
+#define HINDSIGHT_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+/* The text of tests/fixtures/<rel>; the test fails when it is missing. */
+static inline char *fixture_text(const char *rel)
+{
+	static struct buf b;
+	char path[4096];
+	const char *root = getenv("FIXTURES");
+	snprintf(path, sizeof(path), "%s/%s", root ? root : "tests/fixtures", rel);
+	int rc = buf_read_file(&b, AT_FDCWD, path);
+	if (rc < 0)
+		fail_msg("cannot read fixture %s", path);
+	return strdup(b.data);
+}
+
+/* A fresh directory under /tmp, removed by the caller with rm_rf. */
+static inline char *temp_dir(void)
+{
+	char *t = strdup("/tmp/hindsight-test-XXXXXX");
+	assert_non_null(mkdtemp(t));
+	return t;
+}
+
+static inline void rm_rf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static inline void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#endif
