@@ -47,6 +47,11 @@ void tick_errors_count_read(struct tick_errors *te, int neg_errno);
  *   close  at exit.
  * sample returns -1 only for a database error (the tick is then rolled back);
  * a source problem is counted in t->errors and the collector goes on.
+ *
+ * A collector fed by a file descriptor (/dev/kmsg, a BPF ring buffer) also
+ * returns it from event_fd (or -1 when it has none now); the loop calls
+ * on_readable whenever it is readable, so events are buffered as they arrive
+ * and written by the next sample. All hooks but open/sample may be NULL.
  */
 struct collector_ops {
 	const char *name;
@@ -54,6 +59,8 @@ struct collector_ops {
 	int (*sample)(void *state, struct tick *t, struct err *e);
 	void (*commit)(void *state);
 	void (*close)(void *state);
+	int (*event_fd)(void *state);
+	void (*on_readable)(void *state);
 };
 
 extern const struct collector_ops collector_cpu;

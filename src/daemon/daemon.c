@@ -25,6 +25,7 @@ struct collector_slot {
 	int64_t id;      /* row in the collector table */
 	int64_t cpu_us;  /* this tick */
 	int64_t wall_us; /* this tick */
+	struct event *fd_ev;
 };
 
 struct daemon {
@@ -232,6 +233,25 @@ static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
 	d->baseline_us = now_us;
 }
 
+static void on_collector_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector_slot *c = arg;
+	c->ops->on_readable(c->state);
+}
+
+/* Collectors fed by a descriptor get a persistent read event in the loop. */
+static void watch_collector_fds(struct daemon *d)
+{
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		struct collector_slot *c = &d->slots[i];
+		int fd = c->ops->event_fd && c->ops->on_readable ? c->ops->event_fd(c->state) : -1;
+		if (fd < 0)
+			continue;
+		c->fd_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_collector_fd, c);
+		event_add(c->fd_ev, NULL);
+	}
+}
+
 static void daemon_tick(struct daemon *d)
 {
 	int64_t now_us = clock_mono_us();
@@ -346,6 +366,7 @@ int daemon_run(struct daemon *d)
 		d->sig_ev[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		event_add(d->sig_ev[i], NULL);
 	}
+	watch_collector_fds(d);
 	log_info("sampling every %llds into %s", (long long)(d->cfg.interval_ms / 1000), d->cfg.db);
 	schedule_next(d);
 	event_base_dispatch(d->base);
@@ -356,9 +377,12 @@ void daemon_close(struct daemon *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < NCOLLECTORS; i++)
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		if (d->slots[i].fd_ev)
+			event_free(d->slots[i].fd_ev);
 		if (d->slots[i].ops && d->slots[i].state)
 			d->slots[i].ops->close(d->slots[i].state);
+	}
 	for (size_t i = 0; i < ARRAY_LEN(d->sig_ev); i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
