@@ -362,7 +362,7 @@ static int match_rule(const struct group_rule *g, const struct proc_ident *id, c
 }
 
 /* The user name of a uid, cached (the password database is slow to ask). */
-static const char *user_name(uint32_t uid)
+const char *proc_user_name(uint32_t uid)
 {
 	static struct {
 		uint32_t uid;
@@ -478,7 +478,7 @@ static void render(const struct group_rule *g, const struct proc_ident *id, char
 			puts_(&o, exefull);
 			break;
 		case SEG_USER:
-			puts_(&o, user_name(id->uid));
+			puts_(&o, proc_user_name(id->uid));
 			break;
 		case SEG_PID:
 			snprintf(num, sizeof(num), "%d", id->pid);

@@ -64,6 +64,9 @@ void group_rules_free(struct group_rules *r);
 int group_rules_match(const struct group_rules *r, const struct proc_ident *id, char *out,
 		      size_t n);
 
+/* The user name of a uid (cached), or the number when it has none. */
+const char *proc_user_name(uint32_t uid);
+
 /*
  * The hook for other collectors (the eBPF one): while the processes
  * collector runs, it exposes its groups here.
