@@ -22,19 +22,19 @@ struct fake_proc {
 static inline void fake_write(const char *root, int pid, const char *name, const char *text)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
+	snprintf(path, sizeof(path), "%.3900s/%d/%s", root, pid, name);
 	write_file(path, text);
 }
 
 static inline void fake_proc_write(const char *root, const struct fake_proc *f)
 {
 	char path[4096], text[2048];
-	snprintf(path, sizeof(path), "%s/%d", root, f->pid);
+	snprintf(path, sizeof(path), "%.3900s/%d", root, f->pid);
 	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%d/fd", root, f->pid);
+	snprintf(path, sizeof(path), "%.3900s/%d/fd", root, f->pid);
 	mkdir(path, 0755);
 	for (unsigned i = 0; i < f->fds; i++) {
-		snprintf(path, sizeof(path), "%s/%d/fd/%u", root, f->pid, i);
+		snprintf(path, sizeof(path), "%.3900s/%d/fd/%u", root, f->pid, i);
 		write_file(path, "");
 	}
 	snprintf(text, sizeof(text),
@@ -67,7 +67,7 @@ static inline void fake_proc_write(const char *root, const struct fake_proc *f)
 		text[n] = c[n] == ' ' ? '\0' : c[n];
 	if (n)
 		text[n++] = '\0';
-	snprintf(path, sizeof(path), "%s/%d/cmdline", root, f->pid);
+	snprintf(path, sizeof(path), "%.3900s/%d/cmdline", root, f->pid);
 	FILE *fp = fopen(path, "w");
 	assert_non_null(fp);
 	fwrite(text, 1, n, fp);
@@ -77,7 +77,7 @@ static inline void fake_proc_write(const char *root, const struct fake_proc *f)
 static inline void fake_proc_remove(const char *root, int pid)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%d", root, pid);
+	snprintf(path, sizeof(path), "%.3900s/%d", root, pid);
 	rm_rf(path);
 }
 
