@@ -1,0 +1,43 @@
+/* bench_spawn_idle N: starts N idle processes (each blocked in pause()),
+ * prints "ready" once all exist, and ends them when stdin closes. The
+ * processes benchmark measures the daemon against these. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	pid_t *kids = calloc((size_t)n, sizeof(*kids));
+	if (!kids)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			n = i;
+			break;
+		}
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			prctl(PR_SET_NAME, "bench_idle");
+			for (;;)
+				pause();
+		}
+		kids[i] = pid;
+	}
+	printf("ready %d\n", n);
+	fflush(stdout);
+	char buf[64];
+	while (fread(buf, 1, sizeof(buf), stdin) > 0)
+		;
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		waitpid(kids[i], NULL, 0);
+	free(kids);
+	return 0;
+}
