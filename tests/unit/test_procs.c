@@ -4,9 +4,12 @@
  * the process table with redacted command lines, the top processes. */
 #include "fakeproc.h"
 
+#include <time.h>
+
 #include "collect/collect.h"
 #include "daemon/config.h"
 #include "proc/cmdline.h"
+#include "proc/groups.h"
 #include "store/store.h"
 
 struct fx {
@@ -221,6 +224,64 @@ static void process_rows_and_top(void **state)
 			    "busy,new");
 }
 
+static void recheck_wrapper_that_execs(void **state)
+{
+	struct fx *f = *state;
+	char rules[4300];
+	snprintf(rules, sizeof(rules), "%s/pe.yml", f->dir);
+	write_file(rules, "process_names:\n  - {name: java, comm: [java]}\n");
+	memcpy(f->cfg.process_config, rules, strlen(rules) + 1);
+	f->cfg.recheck_ms = 3600 * 1000;
+	/* started "now" as seen from CLOCK_BOOTTIME, so inside the window */
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	unsigned long long now =
+	    (unsigned long long)ts.tv_sec * (unsigned long long)sysconf(_SC_CLK_TCK);
+	struct fake_proc w = {.pid = 500, .comm = "run.sh", .start = now, .run_ns = 1};
+	fake_proc_write(f->root, &w);
+	start(f);
+	tick(f);
+	assert_int_equal(q(f, "SELECT count(*) FROM group_sample"), 0); /* not tracked yet */
+	assert_int_equal(q(f, "SELECT group_id IS NULL FROM process WHERE pid=500"), 1);
+	w.comm = "java", w.run_ns = 2, w.utime = 40;
+	fake_proc_write(f->root, &w);
+	tick(f);
+	assert_string_equal(qs(f, "SELECT group_name || ':' || user_ms FROM group_cpu"),
+			    "java:400");
+	assert_string_equal(
+	    qs(f, "SELECT g.name FROM process p JOIN proc_group g ON g.id = p.group_id "
+		  "WHERE pid=500"),
+	    "java");
+}
+
+/* The hook the eBPF collector uses: classify a process never scanned and
+ * add its usage to the group for the current tick. */
+static void hook_for_other_collectors(void **state)
+{
+	struct fx *f = *state;
+	struct fake_proc p = {.pid = 600, .comm = "nginx", .start = OLD, .run_ns = 1};
+	fake_proc_write(f->root, &p);
+	assert_int_equal(procs_group_classify("x", "", 0, 0, 1, 0), -1); /* not running */
+	start(f);
+	tick(f);
+	struct err e;
+	assert_int_equal(store_begin(&f->st, &e), 0);
+	int64_t gid = procs_group_classify("nginx", "nginx\0", 6, 0, 601, 600);
+	int64_t kid = procs_group_classify("sh", "sh\0", 3, 0, 602, 600); /* default: by comm */
+	store_commit(&f->st, &e);
+	assert_true(gid > 0 && kid > 0 && gid != kid);
+	struct group_usage u = {.user_ms = 120, .system_ms = 30, .read_bytes = 4096};
+	assert_int_equal(procs_group_add(gid, &u), 0);
+	assert_int_equal(procs_group_add(12345, &u), -1);
+	tick(f);
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+		 "SELECT user_ms*1000 + system_ms FROM group_cpu WHERE ts=%lld AND "
+		 "group_name='nginx'",
+		 (long long)f->ts);
+	assert_int_equal(q(f, sql), 120 * 1000 + 30);
+}
+
 static void cmdline_redaction(void **state)
 {
 	char out[64];
@@ -242,6 +303,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(counters_and_sparse_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(children_join_parent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(process_rows_and_top, setup, teardown),
+	    cmocka_unit_test_setup_teardown(recheck_wrapper_that_execs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hook_for_other_collectors, setup, teardown),
 	    cmocka_unit_test(cmdline_redaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

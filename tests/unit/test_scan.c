@@ -264,6 +264,44 @@ static void garbage_is_counted_not_fatal(void **state)
 	assert_null(proc_scan_find(&f->s, 71));
 }
 
+/* Many processes coming and going: the table (open addressing with
+ * backward-shift deletion, growing) must find exactly the live ones. */
+static void churn(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 700 };
+	static char live[N];
+	memset(live, 0, sizeof(live));
+	srand(42);
+	init(f, 0);
+	for (int i = 0; i < N; i++) {
+		struct fake_proc p = {.pid = i + 2, .comm = "c", .start = 1, .run_ns = 1};
+		fake_proc_write(f->root, &p);
+		live[i] = 1;
+	}
+	for (int round = 0; round < 12; round++) {
+		/* a process leaves or comes back by renaming its directory */
+		for (int k = 0; k < 300; k++) {
+			int i = rand() % N;
+			char a[4200], b[4200];
+			snprintf(a, sizeof(a), "%s/%d", f->root, i + 2);
+			snprintf(b, sizeof(b), "%s/gone-%d", f->root, i + 2);
+			assert_int_equal(live[i] ? rename(a, b) : rename(b, a), 0);
+			live[i] = !live[i];
+		}
+		scan(f);
+		int count = 0;
+		for (int i = 0; i < N; i++) {
+			struct proc_entry *p = proc_scan_find(&f->s, i + 2);
+			if (live[i] != (p != NULL))
+				fail_msg("round %d: pid %d live %d found %d", round, i + 2, live[i],
+					 p != NULL);
+			count += live[i];
+		}
+		assert_int_equal(f->s.nent, count);
+	}
+}
+
 static void real_proc(void **state)
 {
 	struct fixture *f = *state;
@@ -300,6 +338,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(reaped_child_seen_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refresh_rereads_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(garbage_is_counted_not_fatal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(real_proc, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
