@@ -29,6 +29,7 @@ CREATE TABLE group_sample (
   rss_kb                     INTEGER NOT NULL, -- gauge
   vm_kb                      INTEGER NOT NULL, -- gauge
   swap_kb                    INTEGER NOT NULL, -- gauge
+  pss_kb                     INTEGER NOT NULL, -- gauge; 0 unless procs_pss is on
   fds_count                  INTEGER NOT NULL, -- gauge
   worst_fd_pct_x100          INTEGER NOT NULL, -- gauge: highest open fds / soft limit
   oldest_start_ts            INTEGER NOT NULL, -- gauge: epoch s

@@ -35,6 +35,7 @@ enum {
 	G_RSS,
 	G_VM,
 	G_SWAP,
+	G_PSS,
 	G_FDS,
 	G_FDPCT,
 	G_OLDEST,
@@ -259,6 +260,7 @@ static void add_process(struct procs *ps, struct group *g, const struct proc_ent
 	g->gauge[G_RSS] += (int64_t)p->rss_kb;
 	g->gauge[G_VM] += (int64_t)p->vsize_kb;
 	g->gauge[G_SWAP] += (int64_t)p->swap_kb;
+	g->gauge[G_PSS] += (int64_t)p->pss_kb;
 	g->gauge[G_FDS] += (int64_t)p->fds;
 	if (p->fd_limit && p->fd_limit != UINT64_MAX) {
 		int64_t pct = (int64_t)(p->fds * 10000 / p->fd_limit);
@@ -474,9 +476,10 @@ static int prepare(struct procs *ps, struct store *st, struct err *e)
 	    "INSERT INTO group_sample(ts, group_id, dur_ms, procs_count, threads_count, user_ms, "
 	    "system_ms, reaped_user_ms, reaped_system_ms, read_bytes, write_bytes, "
 	    "minor_faults_count, major_faults_count, voluntary_switches_count, "
-	    "involuntary_switches_count, rss_kb, vm_kb, swap_kb, fds_count, worst_fd_pct_x100, "
+	    "involuntary_switches_count, rss_kb, vm_kb, swap_kb, pss_kb, fds_count, "
+	    "worst_fd_pct_x100, "
 	    "oldest_start_ts, running_count, sleeping_count, disk_wait_count, zombie_count, "
-	    "other_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "other_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	ps->ins_proc = store_prepare(
 	    st,
@@ -510,7 +513,8 @@ static int procs_open(void **state, struct store *st, const struct sources *src,
 	ps->hz = clock_ticks_per_s();
 	ps->boot_s = read_boot_s(src->proc_fd);
 	int64_t ticks = ps->cfg->interval_ms ? ps->cfg->procs_refresh_ms / ps->cfg->interval_ms : 0;
-	struct proc_scan_opts o = {.refresh = (unsigned)(ticks > 0 ? ticks : 0)};
+	struct proc_scan_opts o = {.refresh = (unsigned)(ticks > 0 ? ticks : 0),
+				   .pss = ps->cfg->procs_pss};
 	if (load_rules(ps, e) || prepare(ps, st, e) || groups_rehash(ps, 128) ||
 	    proc_scan_init(&ps->scan, src->proc_fd, &o, e))
 		return -1;

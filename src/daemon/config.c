@@ -213,6 +213,11 @@ static int key_procs_refresh(struct config *c, const struct yaml_walk *w, yaml_n
 	return yaml_duration_ms(w, v, "procs_refresh", &c->procs_refresh_ms, e);
 }
 
+static int key_procs_pss(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_bool(w, v, "procs_pss", &c->procs_pss, e);
+}
+
 /* A list of literal patterns; an empty list turns redaction off. */
 static int key_cmdline_redact(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
 			      struct err *e)
@@ -256,6 +261,7 @@ static const struct config_key {
     {"cmdline_max_bytes", key_cmdline_max},
     {"cmdline_redact", key_cmdline_redact},
     {"procs_refresh", key_procs_refresh},
+    {"procs_pss", key_procs_pss},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)

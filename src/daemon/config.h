@@ -29,6 +29,7 @@ struct config {
 	int64_t cmdline_max_bytes;     /* stored command lines are cut here */
 	char cmdline_redact[1024];     /* redaction patterns, '\n'-separated */
 	int64_t procs_refresh_ms;      /* full re-read of every process */
+	int procs_pss;                 /* read PSS from smaps_rollup (costly) */
 };
 
 void config_defaults(struct config *c);

@@ -176,6 +176,22 @@ int pid_limits_nofile(const char *text, uint64_t *soft, struct err *e)
 	return 0;
 }
 
+int pid_smaps_pss(const char *text, uint64_t *pss_kb, struct err *e)
+{
+	if (check_complete(text, "smaps_rollup", e))
+		return -1;
+	const char *p = strstr(text, "\nPss:");
+	if (!p)
+		return err_set(e, "smaps_rollup: no 'Pss:' line");
+	p += 5;
+	if (scan_u64(&p, pss_kb)) {
+		char tok[32];
+		return err_set(e, "smaps_rollup Pss: bad number '%s'",
+			       bad_token(p, tok, sizeof(tok)));
+	}
+	return 0;
+}
+
 int pid_schedstat_parse(const char *text, struct pid_schedstat *out, struct err *e)
 {
 	if (check_complete(text, "schedstat", e))

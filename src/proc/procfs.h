@@ -52,6 +52,9 @@ int pid_io_parse(const char *text, struct pid_io *out, struct err *e);
 /* The soft "Max open files" of /proc/PID/limits; "unlimited" is UINT64_MAX. */
 int pid_limits_nofile(const char *text, uint64_t *soft, struct err *e);
 
+/* The "Pss:" line of /proc/PID/smaps_rollup (KiB). */
+int pid_smaps_pss(const char *text, uint64_t *pss_kb, struct err *e);
+
 /* /proc/PID/schedstat of the main thread: time on CPU (ns), time waiting on a
  * run queue (ns), and how many times it was given a CPU. */
 struct pid_schedstat {

@@ -311,6 +311,14 @@ static void read_rest(struct proc_scan *s, struct proc_entry *p, struct proc_cou
 		p->fds = n;
 		p->flags |= PF_HAVE_FDS;
 	}
+	if (s->opt.pss) {
+		if ((rc = proc_read(s, p->pid, "smaps_rollup")) < 0)
+			count_err(te, rc);
+		else if (pid_smaps_pss(s->buf.data, &n, &e))
+			count_parse(te, p->pid, e.msg);
+		else
+			p->pss_kb = n;
+	}
 	if (refresh) {
 		if ((rc = proc_read(s, p->pid, "limits")) < 0)
 			count_err(te, rc);

@@ -57,6 +57,7 @@ struct proc_entry {
 	uint32_t uid; /* effective */
 	int64_t threads;
 	uint64_t vsize_kb, rss_kb, swap_kb;
+	uint64_t pss_kb;		     /* only with opts.pss */
 	uint64_t fds, fd_limit;		     /* fd_limit UINT64_MAX: unlimited or unknown */
 	uint64_t run_ns, timeslices;	     /* schedstat, the change detector */
 	uint64_t cutime, cstime;	     /* waited-for children's totals, last reading */
@@ -78,6 +79,10 @@ struct proc_scan_opts {
 	/* Processes started after this many ticks since boot contribute their
 	 * whole counters when first seen; older ones only their growth. 0: now. */
 	uint64_t start_ticks;
+	/* Read PSS from smaps_rollup for processes that changed. Off by
+	 * default: the kernel walks every mapping under the mm lock, which
+	 * stalls large processes and costs far more than the rest. */
+	int pss;
 };
 
 struct proc_scan_stats {

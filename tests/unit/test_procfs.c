@@ -142,6 +142,16 @@ static void io_limits_schedstat(void **state)
 		     &e, "schedstat: bad number 'x'");
 	free(t);
 	expect_error(pid_schedstat_parse("1 2 3", &ss, &e), &e, "truncated");
+
+	uint64_t pss;
+	assert_int_equal(pid_smaps_pss(t = fixture_text("proc/pid/smaps_rollup.6_18"), &pss, &e),
+			 0);
+	assert_int_equal(pss, 231);
+	free(t);
+	expect_error(pid_smaps_pss(t = fixture_text("proc/pid/smaps_rollup.truncated"), &pss, &e),
+		     &e, "truncated");
+	free(t);
+	expect_error(pid_smaps_pss("Rss: 1 kB\n", &pss, &e), &e, "no 'Pss:'");
 }
 
 int main(void)
