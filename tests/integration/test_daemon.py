@@ -179,6 +179,54 @@ def test_newer_db_refused(tmp):
     check(sha(db) == before and not os.path.exists(db + "-wal"), "newer database left untouched")
 
 
+def test_locked_database(tmp):
+    """A database locked past the busy timeout fails ticks; nothing is lost."""
+    db = os.path.join(tmp, "locked.db")
+    p = start(db)
+    wait_rows(db, "agent", 2)
+    holder = sqlite3.connect(db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    t0 = time.monotonic()
+    time.sleep(7)
+    holder.execute("COMMIT")
+    holder.close()
+    n = len(rows(db, "SELECT ts FROM agent"))
+    wait_rows(db, "agent", n + 2)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=15)
+    check(p.returncode == 0, "the daemon survives a locked database")
+    check(err.count("tick not stored") == 1, "the failure is logged once per incident")
+    check("ticks stored again" in err, "the recovery is logged")
+    failed = rows(db, "SELECT sum(commit_failures_count), max(dur_ms) FROM agent")[0]
+    check(failed[0] >= 1, f"failed ticks are counted ({failed[0]})")
+    check(failed[1] >= 2000, f"the next stored tick's dur_ms covers the gap ({failed[1]} ms)")
+    span = rows(db, "SELECT max(ts) - min(ts), sum(dur_ms) FROM agent WHERE ts > (SELECT min(ts) FROM agent)")[0]
+    check(abs(span[0] * 1000 - span[1]) <= 2000,
+          f"no interval lost: dur_ms adds up to the span ({span[1]} ms over {span[0]} s)")
+
+
+def test_bad_proc_text(tmp):
+    """Malformed /proc text is counted; the other collectors keep writing."""
+    root = os.path.join(tmp, "proc")
+    os.mkdir(root)
+    fixtures = os.environ.get("FIXTURES", "tests/fixtures")
+    for name, src in (("stat", "stat.old_hotplug"), ("meminfo", "meminfo.garbage"),
+                      ("loadavg", "loadavg.basic")):
+        open(os.path.join(root, name), "w").write(open(os.path.join(fixtures, "proc", src)).read())
+    db = os.path.join(tmp, "fixture.db")
+    r = subprocess.run([DAEMON, "--db", db, "--interval", "1", "--once", "--proc-root", root],
+                       capture_output=True, text=True, timeout=10)
+    check(r.returncode == 0, "a fixture proc root with garbage meminfo runs")
+    check(rows(db, "SELECT count(*) FROM memory")[0][0] == 0, "no memory row from garbage")
+    check(rows(db, "SELECT parse_errors_count FROM agent")[0][0] == 1, "the parse error is counted")
+    check(rows(db, "SELECT load1_x100, threads_count FROM loadavg")[0] == (52, 345),
+          "loadavg from the fixture root")
+    check(rows(db, "SELECT group_concat(cpu_id) FROM cpu WHERE cpu_id >= 0")[0][0] == "0,2",
+          "hotplug gap in CPU ids kept")
+    check(rows(db, "SELECT user_ms FROM cpu WHERE cpu_id = -1")[0][0] == 0,
+          "unchanged fixture counters give zero deltas")
+
+
 def main():
     if not os.path.exists(DAEMON):
         print(f"no daemon at {DAEMON}")
@@ -191,6 +239,8 @@ def main():
         test_bad_config(tmp)
         test_sighup_reload(tmp)
         test_newer_db_refused(tmp)
+        test_locked_database(tmp)
+        test_bad_proc_text(tmp)
     print(f"{len(failures)} failed" if failures else "all checks passed")
     return 1 if failures else 0
 
