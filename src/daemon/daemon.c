@@ -72,6 +72,27 @@ int ensure_parent_dir(const char *path, struct err *e)
 	return 0;
 }
 
+/* The daemon runs with privileges: a database path that is a symbolic link,
+ * or that sits in a directory another user owns, could make it write where
+ * that user chooses. Both are refused. */
+int check_db_path(const char *path, struct err *e)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return err_set(e, "refusing database path %s: it is a symbolic link", path);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0)
+		return err_set(e, "refusing database path %s: directory %s belongs to user %u",
+			       path, dir, (unsigned)st.st_uid);
+	return 0;
+}
+
 static int open_root(const char *path, const char *what, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -129,8 +150,8 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	d->opt = *opt;
 	d->src.cfg = &d->cfg;
 	d->src.proc_fd = d->src.sys_fd = -1;
-	if (ensure_parent_dir(cfg->db, e) || store_open(&d->store, cfg->db, 0, e) ||
-	    store_migrate(&d->store, e) ||
+	if (ensure_parent_dir(cfg->db, e) || check_db_path(cfg->db, e) ||
+	    store_open(&d->store, cfg->db, 0, e) || store_migrate(&d->store, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
 		return -1;
 	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||

@@ -227,6 +227,23 @@ def test_bad_proc_text(tmp):
           "unchanged fixture counters give zero deltas")
 
 
+def test_unsafe_db_paths(tmp):
+    target = os.path.join(tmp, "elsewhere.db")
+    link = os.path.join(tmp, "link.db")
+    os.symlink(target, link)
+    r = subprocess.run([DAEMON, "--db", link, "--once"], capture_output=True, text=True, timeout=10)
+    check(r.returncode == 1 and "symbolic link" in r.stderr, f"symlinked database refused ({r.stderr.strip()})")
+    check(not os.path.exists(target), "nothing written through the link")
+    if os.geteuid() == 0:
+        other = os.path.join(tmp, "other")
+        os.mkdir(other)
+        os.chown(other, 65534, 65534)
+        r = subprocess.run([DAEMON, "--db", os.path.join(other, "h.db"), "--once"],
+                           capture_output=True, text=True, timeout=10)
+        check(r.returncode == 1 and "belongs to user 65534" in r.stderr,
+              "a database in another user's directory refused")
+
+
 def main():
     if not os.path.exists(DAEMON):
         print(f"no daemon at {DAEMON}")
@@ -241,6 +258,7 @@ def main():
         test_newer_db_refused(tmp)
         test_locked_database(tmp)
         test_bad_proc_text(tmp)
+        test_unsafe_db_paths(tmp)
     print(f"{len(failures)} failed" if failures else "all checks passed")
     return 1 if failures else 0
 
