@@ -36,8 +36,9 @@ int config_validate(const struct config *c, struct err *e)
 {
 	/* ts is whole seconds, so two ticks in one second would collide. */
 	if (c->interval_ms < 1000 || c->interval_ms % 1000)
-		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
-			       (long long)c->interval_ms);
+		return err_set(
+		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
+		    (long long)c->interval_ms);
 	if (c->process_config[0] && c->process_names_inline)
 		return err_set(e, "%s: give either process_config or process_names, not both",
 			       c->file[0] ? c->file : "configuration");
@@ -54,8 +55,8 @@ const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *w
 {
 	char where[PATH_MAX + 32];
 	if (!n || n->type != YAML_SCALAR_NODE) {
-		err_set(e, "%s: %s must be a single value", n ? yaml_where(w, n, where, sizeof(where)) : w->file,
-			what);
+		err_set(e, "%s: %s must be a single value",
+			n ? yaml_where(w, n, where, sizeof(where)) : w->file, what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -70,7 +71,8 @@ int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what
 	if (!v)
 		return -1;
 	if (parse_duration_ms(v, out, &inner))
-		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what, inner.msg);
+		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what,
+			       inner.msg);
 	return 0;
 }
 
@@ -285,8 +287,8 @@ static int config_walk(struct config *c, const struct yaml_walk *w, struct err *
 			if (strcmp(config_keys[i].name, name) == 0)
 				ck = &config_keys[i];
 		if (!ck)
-			return err_set(e, "%s: unknown key '%s'", yaml_where(w, k, where, sizeof(where)),
-				       name);
+			return err_set(e, "%s: unknown key '%s'",
+				       yaml_where(w, k, where, sizeof(where)), name);
 		if (ck->parse(c, w, v, e))
 			return -1;
 	}
@@ -305,7 +307,8 @@ int config_load_file(struct config *c, const char *path, struct err *e)
 	int rc;
 	if (!yaml_parser_load(&parser, &doc)) {
 		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+			     parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "bad YAML",
 			     parser.context ? parser.context : "");
 	} else {
 		struct config next = *c;
