@@ -335,6 +335,20 @@ static int refresh_due(const struct proc_scan *s, int32_t pid)
 	return s->opt.refresh && ((uint32_t)pid + s->gen) % s->opt.refresh == 0;
 }
 
+/* A known process whose stat could not be read or parsed this time is kept
+ * as it was, with nothing counted: dropping it would count it again, whole,
+ * when it is next read. Returns 0 when it is kept. */
+static int keep_unread(struct proc_scan *s, struct proc_entry *p)
+{
+	if (!p)
+		return -1;
+	p->gen = s->gen;
+	p->flags &= PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_MULTI;
+	memset(&p->delta, 0, sizeof(p->delta));
+	p->reaped_utime = p->reaped_stime = 0;
+	return 0;
+}
+
 /* One process. Returns 0, or -1 when it vanished or could not be read. */
 static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 {
@@ -351,23 +365,21 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 	}
 	if (p && have_ss && !refresh && !(p->flags & PF_MULTI) && ss.run_ns == p->run_ns &&
 	    ss.timeslices == p->timeslices) {
-		p->gen = s->gen;
-		p->flags &= PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_MULTI;
-		memset(&p->delta, 0, sizeof(p->delta));
-		p->reaped_utime = p->reaped_stime = 0;
 		s->st.skipped++;
-		return 0;
+		return keep_unread(s, p);
 	}
 	if ((rc = proc_read(s, pid, "stat")) < 0) {
 		count_err(te, rc);
-		if (rc == -ENOENT || rc == -ESRCH)
+		if (rc == -ENOENT || rc == -ESRCH) {
 			s->st.vanished++;
-		return -1;
+			return -1;
+		}
+		return keep_unread(s, p);
 	}
 	struct pid_stat st;
 	if (pid_stat_parse(s->buf.data, &st, &e)) {
 		count_parse(te, pid, e.msg);
-		return -1;
+		return keep_unread(s, p);
 	}
 	if (p && p->start_ticks != st.starttime) {
 		/* pid reuse: the old process is gone, this is a new one */

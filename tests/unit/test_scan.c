@@ -262,6 +262,19 @@ static void garbage_is_counted_not_fatal(void **state)
 	assert_int_equal(f->te.parse, 1);
 	assert_non_null(proc_scan_find(&f->s, 70));
 	assert_null(proc_scan_find(&f->s, 71));
+	/* a known process that turns unreadable is kept, not counted again */
+	a.utime = 5, a.run_ns = 2;
+	fake_proc_write(f->root, &a);
+	fake_write(f->root, 70, "stat", "garbage");
+	scan(f);
+	assert_int_equal(f->te.parse, 2); /* 70 and, still, 71 */
+	struct proc_entry *p = proc_scan_find(&f->s, 70);
+	assert_non_null(p);
+	assert_int_equal(p->delta.utime, 0);
+	assert_int_equal(f->s.ngone, 0);
+	fake_proc_write(f->root, &a);
+	scan(f);
+	assert_int_equal(proc_scan_find(&f->s, 70)->delta.utime, 5);
 }
 
 /* Many processes coming and going: the table (open addressing with
