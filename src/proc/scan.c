@@ -408,7 +408,7 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 	}
 	if (is_new) {
 		p->start_ticks = st.starttime;
-		p->flags = PF_NEW;
+		p->flags = PF_NEW | (p->flags & (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS));
 		if (!whole)
 			p->last = now;
 	} else {

@@ -3,6 +3,8 @@
  * reaped children; and on the real /proc (permission errors on PID 1). */
 #include "fakeproc.h"
 
+#include <sys/wait.h>
+
 #include "proc/scan.h"
 
 struct fixture {
@@ -315,6 +317,41 @@ static void churn(void **state)
 	}
 }
 
+/* An unreadable io file (another user's process, read without privilege) is
+ * a partial read: counted, the rest of the process still read. Root reads
+ * everything, so the scan runs in a child that became nobody. */
+static void permission_error_is_partial_read(void **state)
+{
+	struct fixture *f = *state;
+	if (geteuid() != 0)
+		skip();
+	struct fake_proc a = {
+	    .pid = 80, .comm = "secret", .start = 1, .run_ns = 1, .utime = 9, .read_bytes = 100};
+	fake_proc_write(f->root, &a);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/80/io", f->root);
+	assert_int_equal(chmod(path, 0), 0);
+	assert_int_equal(chmod(f->root, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		init(f, 0);
+		scan(f);
+		struct proc_entry *p = proc_scan_find(&f->s, 80);
+		_exit(!p			   ? 11
+		      : f->te.permission != 1	   ? 12
+		      : p->last.read_bytes != 0	   ? 13
+		      : !(p->flags & PF_IO_DENIED) ? 14
+		      : p->last.utime != 9	   ? 15
+						   : 0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void real_proc(void **state)
 {
 	struct fixture *f = *state;
@@ -352,6 +389,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(refresh_rereads_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(garbage_is_counted_not_fatal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(permission_error_is_partial_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(real_proc, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
