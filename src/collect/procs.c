@@ -366,7 +366,9 @@ static int write_top_row(struct procs *ps, struct tick *t, const struct proc_ent
 			 struct err *e)
 {
 	const struct proc_counters *d = &p->delta;
-	int64_t gid = p->group >= 0 ? ps->groups[p->group].db_id : 0;
+	int64_t gid = p->group >= 0 ? dim_id(&ps->groups_dim, ps->groups[p->group].name, e) : 0;
+	if (gid < 0)
+		return -1;
 	uint64_t v[] = {ticks_to_ms(d->utime, ps->hz),
 			ticks_to_ms(d->stime, ps->hz),
 			d->read_bytes,

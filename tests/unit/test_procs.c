@@ -282,6 +282,33 @@ static void hook_for_other_collectors(void **state)
 	assert_int_equal(q(f, sql), 120 * 1000 + 30);
 }
 
+/* A tick whose transaction is rolled back loses nothing: the next stored
+ * row carries both intervals' counters, and process rows inserted by the
+ * lost tick are written again (its top rows are not). */
+static void rolled_back_tick(void **state)
+{
+	struct fx *f = *state;
+	struct fake_proc a = {.pid = 700, .comm = "svc", .start = OLD, .run_ns = 1};
+	fake_proc_write(f->root, &a);
+	start(f);
+	tick(f);
+	a.utime = 10, a.run_ns = 2;
+	fake_proc_write(f->root, &a);
+	struct fake_proc b = {.pid = 701, .comm = "svc", .start = NEW, .run_ns = 1, .utime = 5};
+	fake_proc_write(f->root, &b);
+	struct tick_errors te = {0};
+	struct tick t = {.ts = ++f->ts, .dur_ms = 1000, .store = &f->st, .errors = &te};
+	struct err e;
+	assert_int_equal(store_begin(&f->st, &e), 0);
+	assert_int_equal(collector_procs.sample(f->state, &t, &e), 0);
+	store_rollback(&f->st); /* and no commit hook */
+	a.utime = 30, a.run_ns = 3;
+	fake_proc_write(f->root, &a);
+	tick(f);
+	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu"), (30 + 5) * 10);
+	assert_int_equal(q(f, "SELECT count(*) FROM process WHERE pid=701"), 1);
+}
+
 static void cmdline_redaction(void **state)
 {
 	char out[64];
@@ -305,6 +332,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(process_rows_and_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(recheck_wrapper_that_execs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hook_for_other_collectors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(rolled_back_tick, setup, teardown),
 	    cmocka_unit_test(cmdline_redaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
