@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,14 +66,18 @@ static struct proc_entry *table_add(struct proc_scan *s, int32_t pid)
 	p->pid = pid;
 	p->group = -1;
 	p->fd_limit = UINT64_MAX;
+	p->ss_fd = -1;
 	*slot_of(s, pid) = s->nent;
 	return p;
 }
 
 /* Removes the entry at index i: backward-shift deletion in the slots keeps
  * probe chains intact without tombstones; the last entry fills the hole. */
+static void drop_fd(struct proc_scan *s, struct proc_entry *p);
+
 static void table_remove(struct proc_scan *s, uint32_t i)
 {
+	drop_fd(s, &s->ent[i]);
 	uint32_t hole = (uint32_t)(slot_of(s, s->ent[i].pid) - s->slots);
 	s->slots[hole] = 0;
 	for (uint32_t j = (hole + 1) & (s->nslots - 1); s->slots[j];
@@ -102,50 +109,96 @@ static int push_gone(struct proc_scan *s, const struct proc_entry *p)
 		s->gone = g;
 		s->capgone = cap;
 	}
-	s->gone[s->ngone++] = *p;
+	s->gone[s->ngone] = *p;
+	s->gone[s->ngone++].ss_fd = -1; /* the table entry owns it */
 	return 0;
 }
 
 /* ---- reading ---- */
 
-int proc_read(struct proc_scan *s, int32_t pid, const char *name)
+/* The whole file behind fd, from offset 0, into s->buf. /proc's small files
+ * come whole in one read when the buffer is big enough; read on only when
+ * it came back full. Offset 0 makes a kept descriptor read fresh text. */
+static int read_fd(struct proc_scan *s, int fd)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "%d/%s", pid, name);
-	int fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	if (s->buf.cap < 4096) {
 		buf_free(&s->buf);
 		if (!(s->buf.data = malloc(4096)))
-			return close(fd), -ENOMEM;
+			return -ENOMEM;
 		s->buf.cap = 4096;
 	}
-	/* /proc's small files come whole in one read when the buffer is big
-	 * enough; read on only when it came back full. */
 	size_t len = 0;
 	for (;;) {
-		ssize_t n = read(fd, s->buf.data + len, s->buf.cap - len - 1);
+		ssize_t n = pread(fd, s->buf.data + len, s->buf.cap - len - 1, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int rc = -errno;
-			close(fd);
-			return rc;
-		}
+		if (n < 0)
+			return -errno;
 		len += (size_t)n;
 		if (n == 0 || len < s->buf.cap - 1)
 			break;
 		char *p = realloc(s->buf.data, s->buf.cap * 2);
 		if (!p)
-			return close(fd), -ENOMEM;
+			return -ENOMEM;
 		s->buf.data = p;
 		s->buf.cap *= 2;
 	}
-	close(fd);
 	s->buf.data[len] = '\0';
 	s->buf.len = len;
 	return 0;
+}
+
+static int open_pid_file(struct proc_scan *s, int32_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%d/%s", pid, name);
+	int fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int proc_read(struct proc_scan *s, int32_t pid, const char *name)
+{
+	int fd = open_pid_file(s, pid, name);
+	if (fd < 0)
+		return fd;
+	int rc = read_fd(s, fd);
+	close(fd);
+	return rc;
+}
+
+static void drop_fd(struct proc_scan *s, struct proc_entry *p)
+{
+	if (p->ss_fd < 0)
+		return;
+	close(p->ss_fd);
+	p->ss_fd = -1;
+	s->nfds--;
+}
+
+/* schedstat is read for every process every tick, so on procfs its file is
+ * kept open: one pread instead of a path walk, open, read and close. A kept
+ * descriptor of a process that exited fails with ESRCH (its pid may belong
+ * to a new process by now, which is then opened by path). A descriptor
+ * opened here and allowed to be kept is returned in *keep. */
+static int read_schedstat(struct proc_scan *s, struct proc_entry *p, int32_t pid, int *keep)
+{
+	*keep = -1;
+	if (p && p->ss_fd >= 0) {
+		if (read_fd(s, p->ss_fd) == 0)
+			return 0;
+		drop_fd(s, p);
+	}
+	int fd = open_pid_file(s, pid, "schedstat");
+	if (fd < 0)
+		return fd;
+	int rc = read_fd(s, fd);
+	if (rc == 0 && s->nfds < s->fd_budget) {
+		*keep = fd;
+		s->nfds++;
+	} else {
+		close(fd);
+	}
+	return rc;
 }
 
 int proc_read_cmdline(struct proc_scan *s, int32_t pid, char *out, size_t n)
@@ -350,13 +403,13 @@ static int keep_unread(struct proc_scan *s, struct proc_entry *p)
 }
 
 /* One process. Returns 0, or -1 when it vanished or could not be read. */
-static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te)
+static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, int *keep)
 {
 	struct proc_entry *p = proc_scan_find(s, pid);
 	int refresh = p && refresh_due(s, pid);
 	struct pid_schedstat ss = {0};
 	struct err e;
-	int rc = proc_read(s, pid, "schedstat");
+	int rc = read_schedstat(s, p, pid, keep);
 	int have_ss = rc == 0 && pid_schedstat_parse(s->buf.data, &ss, &e) == 0;
 	if (rc == -ENOENT || rc == -ESRCH) {
 		count_err(te, rc);
@@ -437,6 +490,25 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 	return 0;
 }
 
+/* scan_pid, then the schedstat descriptor it opened goes to the process it
+ * read, or is closed. */
+static void scan_one(struct proc_scan *s, int32_t pid, struct tick_errors *te)
+{
+	int keep;
+	int rc = scan_pid(s, pid, te, &keep);
+	struct proc_entry *p = rc == 0 ? proc_scan_find(s, pid) : NULL;
+	if (rc == 0)
+		s->st.procs++;
+	if (keep < 0)
+		return;
+	if (p && p->ss_fd < 0) {
+		p->ss_fd = keep;
+	} else {
+		close(keep);
+		s->nfds--;
+	}
+}
+
 /* Processes not seen in this scan exited: each leaves its totals as a credit
  * with its parent, whose cutime/cstime grow by them when it reaps it. */
 static int sweep_gone(struct proc_scan *s)
@@ -499,8 +571,8 @@ int proc_scan_run(struct proc_scan *s, struct tick_errors *te, struct err *e)
 			struct dirent64 *d = (struct dirent64 *)(dents + off);
 			int32_t pid;
 			off += d->d_reclen;
-			if (parse_pid(d->d_name, &pid) == 0 && scan_pid(s, pid, te) == 0)
-				s->st.procs++;
+			if (parse_pid(d->d_name, &pid) == 0)
+				scan_one(s, pid, te);
 		}
 	}
 	close(dfd);
@@ -509,6 +581,25 @@ int proc_scan_run(struct proc_scan *s, struct tick_errors *te, struct err *e)
 	settle_reaped(s);
 	s->scans++;
 	return 0;
+}
+
+/* How many schedstat descriptors may be kept: none unless the root is
+ * procfs (a copy of /proc in files would read stale text through them),
+ * else the soft fd limit, raised to the hard one, less a reserve for the
+ * database and the other collectors. */
+static uint32_t fd_budget(int proc_fd)
+{
+	struct statfs fs;
+	struct rlimit rl;
+	if (fstatfs(proc_fd, &fs) || fs.f_type != PROC_SUPER_MAGIC || getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rlim_t budget = rl.rlim_cur > 1024 ? rl.rlim_cur - 512 : rl.rlim_cur / 2;
+	return budget > 1000000 ? 1000000 : (uint32_t)budget;
 }
 
 int proc_scan_init(struct proc_scan *s, int proc_fd, const struct proc_scan_opts *opt,
@@ -527,11 +618,14 @@ int proc_scan_init(struct proc_scan *s, int proc_fd, const struct proc_scan_opts
 	}
 	if (table_rehash(s, 1024))
 		return err_set(e, "out of memory");
+	s->fd_budget = fd_budget(proc_fd);
 	return 0;
 }
 
 void proc_scan_free(struct proc_scan *s)
 {
+	for (uint32_t i = 0; i < s->nent; i++)
+		drop_fd(s, &s->ent[i]);
 	buf_free(&s->buf);
 	free(s->ent);
 	free(s->slots);

@@ -15,8 +15,8 @@
  * open/read/close of /proc files, so the rule is "read only what can have
  * changed"):
  *  - every process: /proc/PID/schedstat (CPU time in ns and run count of the
- *    main thread). For a single-threaded process that did not run since the
- *    last reading, nothing it owns changed: stat, status, io and fd are not
+ *    main thread), kept open on procfs so a tick costs one pread. For a single-threaded process
+ * that did not run since the last reading, nothing it owns changed: stat, status, io and fd are not
  *    read and the cached values are reused.
  *  - a multi-threaded process: /proc/PID/stat as well (schedstat covers only
  *    the main thread, stat sums all threads). When stat's CPU times, faults,
@@ -60,6 +60,7 @@ struct proc_entry {
 	uint64_t pss_kb;		     /* only with opts.pss */
 	uint64_t fds, fd_limit;		     /* fd_limit UINT64_MAX: unlimited or unknown */
 	uint64_t run_ns, timeslices;	     /* schedstat, the change detector */
+	int ss_fd;			     /* schedstat kept open, -1: none */
 	uint64_t cutime, cstime;	     /* waited-for children's totals, last reading */
 	struct proc_counters last;	     /* last reading */
 	struct proc_counters delta;	     /* growth counted in this scan */
@@ -109,6 +110,7 @@ struct proc_scan {
 	struct proc_entry *gone;
 	uint32_t ngone, capgone;
 	struct proc_scan_stats st;
+	uint32_t nfds, fd_budget; /* kept schedstat descriptors */
 };
 
 int proc_scan_init(struct proc_scan *s, int proc_fd, const struct proc_scan_opts *opt,

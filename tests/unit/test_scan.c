@@ -3,6 +3,7 @@
  * reaped children; and on the real /proc (permission errors on PID 1). */
 #include "fakeproc.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "proc/scan.h"
@@ -352,6 +353,44 @@ static void permission_error_is_partial_read(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* On procfs schedstat stays open: an idle process costs one pread, and a
+ * process that exits is noticed (ESRCH) and its descriptor closed. */
+static void real_proc_keeps_schedstat_open(void **state)
+{
+	(void)state;
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY);
+	struct proc_scan_opts o = {0};
+	struct err e;
+	struct proc_scan s;
+	pid_t kid = fork();
+	if (kid == 0) {
+		for (;;)
+			pause();
+	}
+	usleep(100000);
+	assert_int_equal(proc_scan_init(&s, fd, &o, &e), 0);
+	assert_true(s.fd_budget > 0);
+	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
+	struct proc_entry *p = proc_scan_find(&s, kid);
+	assert_non_null(p);
+	assert_true(p->ss_fd >= 0);
+	assert_int_equal(s.nfds, s.nent < s.fd_budget ? s.nent : s.fd_budget);
+	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
+	p = proc_scan_find(&s, kid);
+	assert_int_equal(p->flags & PF_READ, 0); /* idle: skipped through the kept fd */
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
+	assert_null(proc_scan_find(&s, kid));
+	/* every kept descriptor belongs to a live entry: the kid's was closed */
+	uint32_t open_fds = 0;
+	for (uint32_t i = 0; i < s.nent; i++)
+		open_fds += s.ent[i].ss_fd >= 0;
+	assert_int_equal(open_fds, s.nfds);
+	proc_scan_free(&s);
+	close(fd);
+}
+
 static void real_proc(void **state)
 {
 	struct fixture *f = *state;
@@ -391,6 +430,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(permission_error_is_partial_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(real_proc, setup, teardown),
+	    cmocka_unit_test(real_proc_keeps_schedstat_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
