@@ -165,7 +165,8 @@ static int32_t classify(struct procs *ps, struct proc_entry *p, int depth)
 				.pid = p->pid,
 				.start_ticks = p->start_ticks,
 				.boot_s = ps->boot_s,
-				.cgroups = cg};
+				.cgroups = cg,
+				.kthread = !!(p->flags & PF_KTHREAD)};
 	p->class_gen = ps->scan.gen;
 	p->group = classify_ident(ps, &id, p->ppid, depth);
 	return p->group;

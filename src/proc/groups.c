@@ -500,7 +500,9 @@ static void render(const struct group_rule *g, const struct proc_ident *id, char
 int group_rules_match(const struct group_rules *r, const struct proc_ident *id, char *out, size_t n)
 {
 	if (!r->n) {
-		snprintf(out, n, "%s", id->comm);
+		/* per-CPU and worker kernel threads: one group per kind */
+		size_t len = id->kthread ? strcspn(id->comm, "/") : strlen(id->comm);
+		snprintf(out, n, "%.*s", (int)len, id->comm);
 		return 1;
 	}
 	/* process-exporter matches cmdline regexes against argv joined by spaces */

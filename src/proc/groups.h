@@ -21,7 +21,8 @@
  * Within one entry every selector given must match; the first entry that
  * matches names the process. Template fields: .Comm .ExeBase .ExeFull
  * .Username .PID .StartTime .Matches.<name> .Cgroups. Without rules every
- * process is grouped by its comm.
+ * process is grouped by its comm, a kernel thread by its comm up to the
+ * first '/' (kworker/3:1-events -> kworker, ksoftirqd/0 -> ksoftirqd).
  */
 
 struct group_rule;
@@ -46,6 +47,7 @@ struct proc_ident {
 	uint64_t start_ticks; /* since boot */
 	int64_t boot_s;	      /* epoch seconds of boot, for .StartTime */
 	const char *cgroups;  /* /proc/PID/cgroup text, when GROUP_NEEDS_CGROUPS */
+	int kthread;	      /* a kernel thread */
 };
 
 /* Parses a `process_names:` sequence node. Errors name file:line. */

@@ -54,6 +54,7 @@ int pid_stat_parse(const char *text, struct pid_stat *out, struct err *e)
 		}
 	}
 	out->ppid = (int32_t)f[4];
+	out->flags = (uint32_t)f[9];
 	out->minflt = (uint64_t)f[10];
 	out->majflt = (uint64_t)f[12];
 	out->utime = (uint64_t)f[14];

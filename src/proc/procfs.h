@@ -13,7 +13,8 @@
 
 /* Longest comm we keep: TASK_COMM_LEN is 16, but kernel worker threads show
  * longer names ("kworker/u8:3-events_unbound"). Longer ones are cut. */
-#define PROC_COMM_MAX 64
+#define PROC_COMM_MAX	64
+#define PROC_PF_KTHREAD 0x00200000u
 
 /* /proc/PID/stat, the fields we use. Times are in clock ticks (USER_HZ),
  * vsize in bytes, rss in pages, starttime in ticks since boot. utime/stime
@@ -23,6 +24,7 @@ struct pid_stat {
 	char comm[PROC_COMM_MAX];
 	char state;
 	int32_t ppid;
+	uint32_t flags; /* PF_* of the task; PROC_PF_KTHREAD marks kernel threads */
 	uint64_t minflt, majflt;
 	uint64_t utime, stime, cutime, cstime;
 	int64_t num_threads;

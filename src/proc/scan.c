@@ -15,6 +15,9 @@
 
 #include "proc/scan.h"
 
+/* Flags that describe the process rather than this scan's reading. */
+#define PF_KEEP (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_KTHREAD | PF_FD_DENIED)
+
 /* ---- the table ---- */
 
 static uint32_t pid_hash(int32_t pid, uint32_t nslots)
@@ -358,11 +361,15 @@ static void read_rest(struct proc_scan *s, struct proc_entry *p, struct proc_cou
 		}
 	}
 	uint64_t n;
-	if ((rc = count_fds(s, p->pid, &n)) < 0) {
-		count_err(te, rc);
-	} else {
-		p->fds = n;
-		p->flags |= PF_HAVE_FDS;
+	if (!(p->flags & PF_FD_DENIED) || refresh) {
+		if ((rc = count_fds(s, p->pid, &n)) < 0) {
+			count_err(te, rc);
+			if (rc == -EACCES || rc == -EPERM)
+				p->flags |= PF_FD_DENIED;
+		} else {
+			p->fds = n;
+			p->flags = (p->flags & ~(uint32_t)PF_FD_DENIED) | PF_HAVE_FDS;
+		}
 	}
 	if (s->opt.pss) {
 		if ((rc = proc_read(s, p->pid, "smaps_rollup")) < 0)
@@ -396,7 +403,7 @@ static int keep_unread(struct proc_scan *s, struct proc_entry *p)
 	if (!p)
 		return -1;
 	p->gen = s->gen;
-	p->flags &= PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_MULTI;
+	p->flags &= PF_KEEP | PF_MULTI;
 	memset(&p->delta, 0, sizeof(p->delta));
 	p->reaped_utime = p->reaped_stime = 0;
 	return 0;
@@ -461,11 +468,11 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, in
 	}
 	if (is_new) {
 		p->start_ticks = st.starttime;
-		p->flags = PF_NEW | (p->flags & (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS));
+		p->flags = PF_NEW | (p->flags & PF_KEEP);
 		if (!whole)
 			p->last = now;
 	} else {
-		p->flags &= PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS;
+		p->flags &= PF_KEEP;
 		if (strcmp(p->comm, st.comm))
 			p->flags |= PF_COMM_CHANGED;
 	}
@@ -485,7 +492,8 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, in
 		p->run_ns = ss.run_ns;
 		p->timeslices = ss.timeslices;
 	}
-	p->flags |= PF_READ | (st.num_threads > 1 || !have_ss ? PF_MULTI : 0);
+	p->flags |= PF_READ | (st.num_threads > 1 || !have_ss ? PF_MULTI : 0) |
+		    (st.flags & PROC_PF_KTHREAD ? PF_KTHREAD : 0);
 	p->gen = s->gen;
 	return 0;
 }

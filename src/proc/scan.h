@@ -47,6 +47,8 @@ enum proc_flags {
 	PF_HAVE_FDS = 16,     /* fd count known */
 	PF_MULTI = 32,	      /* more than one thread at the last reading */
 	PF_COMM_CHANGED = 64, /* comm differs from the previous reading (exec) */
+	PF_KTHREAD = 128,     /* a kernel thread */
+	PF_FD_DENIED = 256,   /* fd directory unreadable (permission) */
 };
 
 struct proc_entry {

@@ -17,6 +17,7 @@ struct fake_proc {
 	unsigned long long vcsw, ivcsw, read_bytes, write_bytes, swap_kb;
 	unsigned long long run_ns, slices;
 	unsigned uid, nofile, fds;
+	int kthread;
 };
 
 static inline void fake_write(const char *root, int pid, const char *name, const char *text)
@@ -38,11 +39,12 @@ static inline void fake_proc_write(const char *root, const struct fake_proc *f)
 		write_file(path, "");
 	}
 	snprintf(text, sizeof(text),
-		 "%d (%s) %c %d %d %d 0 -1 4194560 %llu 0 %llu 0 %llu %llu %llu %llu 20 0 %llu 0 "
+		 "%d (%s) %c %d %d %d 0 -1 %u %llu 0 %llu 0 %llu %llu %llu %llu 20 0 %llu 0 "
 		 "%llu %llu %llu 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		 f->pid, f->comm, f->state ? f->state : 'S', f->ppid, f->pid, f->pid, f->minflt,
-		 f->majflt, f->utime, f->stime, f->cutime, f->cstime, f->threads ? f->threads : 1,
-		 f->start, f->vsize, f->rss_pages);
+		 f->pid, f->comm, f->state ? f->state : 'S', f->ppid, f->pid, f->pid,
+		 f->kthread ? 0x208040u : 4194560u, f->minflt, f->majflt, f->utime, f->stime,
+		 f->cutime, f->cstime, f->threads ? f->threads : 1, f->start, f->vsize,
+		 f->rss_pages);
 	fake_write(root, f->pid, "stat", text);
 	snprintf(text, sizeof(text),
 		 "Name:\t%s\nState:\tS (sleeping)\nUid:\t%u\t%u\t%u\t%u\nVmSwap:\t%llu kB\n"

@@ -60,6 +60,11 @@ static void debian_default(void **state)
 	group_rules_free(&r);
 	group_rules_default(&r);
 	assert_string_equal(NAME(&r, "kthreadd", ""), "kthreadd");
+	assert_string_equal(NAME(&r, "a/b", "a/b\0"), "a/b"); /* a user comm is kept whole */
+	char out[64];
+	struct proc_ident k = {.comm = "kworker/u8:2-events_unbound", .argv = "", .kthread = 1};
+	assert_int_equal(group_rules_match(&r, &k, out, sizeof(out)), 1);
+	assert_string_equal(out, "kworker");
 	group_rules_free(&r);
 }
 

@@ -36,12 +36,14 @@ static void stat_fields(void **state)
 	t = fixture_text("proc/pid/stat.kthread");
 	assert_int_equal(pid_stat_parse(t, &s, &e), 0);
 	assert_string_equal(s.comm, "kthreadd");
+	assert_true(s.flags & PROC_PF_KTHREAD);
 	assert_int_equal(s.ppid, 0);
 	assert_int_equal(s.vsize, 0);
 	free(t);
 	t = fixture_text("proc/pid/stat.6_18");
 	assert_int_equal(pid_stat_parse(t, &s, &e), 0);
 	assert_string_equal(s.comm, "cat");
+	assert_false(s.flags & PROC_PF_KTHREAD);
 	assert_int_equal(s.starttime, 76120);
 	free(t);
 }

@@ -52,6 +52,8 @@ static void init(struct fixture *f, unsigned refresh)
 static void baseline_then_growth(void **state)
 {
 	struct fixture *f = *state;
+	struct fake_proc kt = {.pid = 2, .comm = "kthreadd", .kthread = 1, .start = 1, .run_ns = 1};
+	fake_proc_write(f->root, &kt);
 	struct fake_proc old = {.pid = 10,
 				.ppid = 1,
 				.comm = "old one",
@@ -73,6 +75,8 @@ static void baseline_then_growth(void **state)
 	assert_int_equal(p->delta.utime, 0); /* running before the daemon: growth only */
 	assert_int_equal(p->fds, 3);
 	assert_int_equal(p->fd_limit, 1024);
+	assert_int_equal(p->flags & PF_KTHREAD, 0);
+	assert_true(proc_scan_find(&f->s, 2)->flags & PF_KTHREAD);
 
 	old.utime = 530, old.vcsw = 45, old.read_bytes = 8192, old.run_ns = 2, old.slices = 2;
 	fake_proc_write(f->root, &old);
@@ -97,7 +101,7 @@ static void baseline_then_growth(void **state)
 	assert_int_equal(p->delta.utime, 70); /* started since: whole counters */
 	assert_int_equal(p->delta.stime, 5);
 	assert_int_equal(p->delta.write_bytes, 100);
-	assert_int_equal(f->s.st.procs, 2);
+	assert_int_equal(f->s.st.procs, 3);
 }
 
 static void idle_process_is_not_reread(void **state)
@@ -332,6 +336,8 @@ static void permission_error_is_partial_read(void **state)
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/80/io", f->root);
 	assert_int_equal(chmod(path, 0), 0);
+	snprintf(path, sizeof(path), "%s/80/fd", f->root);
+	assert_int_equal(chmod(path, 0), 0);
 	assert_int_equal(chmod(f->root, 0755), 0);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -340,12 +346,10 @@ static void permission_error_is_partial_read(void **state)
 		init(f, 0);
 		scan(f);
 		struct proc_entry *p = proc_scan_find(&f->s, 80);
-		_exit(!p			   ? 11
-		      : f->te.permission != 1	   ? 12
-		      : p->last.read_bytes != 0	   ? 13
-		      : !(p->flags & PF_IO_DENIED) ? 14
-		      : p->last.utime != 9	   ? 15
-						   : 0);
+		int rc = !p ? 11 : f->te.permission != 2 ? 12 : p->last.read_bytes != 0 ? 13 : 0;
+		if (!rc)
+			rc = !(p->flags & PF_IO_DENIED) ? 14 : !(p->flags & PF_FD_DENIED) ? 15 : 0;
+		_exit(rc ? rc : p->last.utime != 9 ? 16 : 0);
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
