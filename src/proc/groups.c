@@ -110,6 +110,9 @@ static int parse_list(const struct yaml_walk *w, yaml_node_t *n, const char *wha
 		      size_t *count, struct err *e)
 {
 	char where[PATH_MAX + 32];
+	if (*out)
+		return err_set(e, "%s: %s given twice in one entry",
+			       yaml_where(w, n, where, sizeof(where)), what);
 	if (n->type == YAML_SCALAR_NODE) {
 		*out = calloc(1, sizeof(char *));
 		(*out)[0] = strdup((const char *)n->data.scalar.value);

@@ -161,6 +161,8 @@ static void errors_name_file_and_line(void **state)
 	expect_error(group_rules_load(&r, fixture_path("groups/unknown-key.yml"), &e), &e,
 		     "unknown-key.yml:3:5: unknown key 'cmd'");
 	expect_error(load_text(&r, "process_names: {comm: x}\n", &e), &e, "must be a list");
+	expect_error(load_text(&r, "process_names:\n  - {comm: [a], comm: [b]}\n", &e), &e,
+		     "pe.yml:2:23: comm given twice");
 	expect_error(load_text(&r, "process_names:\n  - comm: [\n", &e), &e, "pe.yml:");
 }
 
