@@ -395,6 +395,57 @@ static int refresh_due(const struct proc_scan *s, int32_t pid)
 	return s->opt.refresh && ((uint32_t)pid + s->gen) % s->opt.refresh == 0;
 }
 
+/* Takes a reading of p: its deltas against the last one, then the new
+ * values. is_new: first seen in this scan; refresh: read everything. */
+static void update_entry(struct proc_scan *s, struct proc_entry *p, const struct pid_stat *st,
+			 const struct pid_schedstat *ss, int is_new, int refresh,
+			 struct tick_errors *te)
+{
+	/* Counted whole: a process started since the daemon started, first seen
+	 * after the baseline scan. Anything older counts only its growth. */
+	int whole = is_new && s->scans > 0 && st->starttime > s->opt.start_ticks;
+	struct proc_counters now = p->last;
+	now.utime = st->utime;
+	now.stime = st->stime;
+	now.minflt = st->minflt;
+	now.majflt = st->majflt;
+	if (!is_new && !refresh && stat_unchanged(p, st, s->page_kb)) {
+		/* sleeping threads only: what status/io/fd hold did not change */
+		s->st.skipped++;
+	} else {
+		read_rest(s, p, &now, is_new || refresh, te);
+		s->st.full++;
+	}
+	if (is_new) {
+		p->start_ticks = st->starttime;
+		p->flags = PF_NEW | (p->flags & PF_KEEP);
+		if (!whole)
+			p->last = now;
+	} else {
+		p->flags &= PF_KEEP;
+		if (strcmp(p->comm, st->comm))
+			p->flags |= PF_COMM_CHANGED;
+	}
+	take_deltas(p, &now, whole);
+	if (is_new && !whole) {
+		p->cutime = st->cutime;
+		p->cstime = st->cstime;
+	}
+	take_children(p, st, whole);
+	memcpy(p->comm, st->comm, sizeof(p->comm));
+	p->ppid = st->ppid;
+	p->state = st->state;
+	p->threads = st->num_threads;
+	p->rss_kb = st->rss_pages * (uint64_t)s->page_kb;
+	p->vsize_kb = st->vsize / 1024;
+	if (ss) {
+		p->run_ns = ss->run_ns;
+		p->timeslices = ss->timeslices;
+	}
+	p->flags |= PF_READ | (st->num_threads > 1 || !ss ? PF_MULTI : 0) |
+		    (st->flags & PROC_PF_KTHREAD ? PF_KTHREAD : 0);
+}
+
 /* A known process whose stat could not be read or parsed this time is kept
  * as it was, with nothing counted: dropping it would count it again, whole,
  * when it is next read. Returns 0 when it is kept. */
@@ -451,49 +502,7 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, in
 	int is_new = p == NULL;
 	if (is_new && !(p = table_add(s, pid)))
 		return -1;
-	/* Counted whole: a process started since the daemon started, first seen
-	 * after the baseline scan. Anything older counts only its growth. */
-	int whole = is_new && s->scans > 0 && st.starttime > s->opt.start_ticks;
-	struct proc_counters now = p->last;
-	now.utime = st.utime;
-	now.stime = st.stime;
-	now.minflt = st.minflt;
-	now.majflt = st.majflt;
-	if (!is_new && !refresh && stat_unchanged(p, &st, s->page_kb)) {
-		/* sleeping threads only: what status/io/fd hold did not change */
-		s->st.skipped++;
-	} else {
-		read_rest(s, p, &now, is_new || refresh, te);
-		s->st.full++;
-	}
-	if (is_new) {
-		p->start_ticks = st.starttime;
-		p->flags = PF_NEW | (p->flags & PF_KEEP);
-		if (!whole)
-			p->last = now;
-	} else {
-		p->flags &= PF_KEEP;
-		if (strcmp(p->comm, st.comm))
-			p->flags |= PF_COMM_CHANGED;
-	}
-	take_deltas(p, &now, whole);
-	if (is_new && !whole) {
-		p->cutime = st.cutime;
-		p->cstime = st.cstime;
-	}
-	take_children(p, &st, whole);
-	memcpy(p->comm, st.comm, sizeof(p->comm));
-	p->ppid = st.ppid;
-	p->state = st.state;
-	p->threads = st.num_threads;
-	p->rss_kb = st.rss_pages * (uint64_t)s->page_kb;
-	p->vsize_kb = st.vsize / 1024;
-	if (have_ss) {
-		p->run_ns = ss.run_ns;
-		p->timeslices = ss.timeslices;
-	}
-	p->flags |= PF_READ | (st.num_threads > 1 || !have_ss ? PF_MULTI : 0) |
-		    (st.flags & PROC_PF_KTHREAD ? PF_KTHREAD : 0);
+	update_entry(s, p, &st, have_ss ? &ss : NULL, is_new, refresh, te);
 	p->gen = s->gen;
 	return 0;
 }
