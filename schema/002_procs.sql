@@ -41,6 +41,18 @@ CREATE TABLE group_sample (
   PRIMARY KEY (ts, group_id)
 ) WITHOUT ROWID;
 
+-- The scanner's own work per tick: how many processes were read in full
+-- and how many were skipped as unchanged (docs/processes.md).
+CREATE TABLE procs_scan (
+  ts             INTEGER PRIMARY KEY,
+  procs_count    INTEGER NOT NULL, -- processes present
+  full_count     INTEGER NOT NULL, -- read in full (they changed, are new, or refreshed)
+  skipped_count  INTEGER NOT NULL, -- unchanged: cached values reused
+  vanished_count INTEGER NOT NULL, -- exited since the previous tick or mid-read
+  new_count      INTEGER NOT NULL, -- first seen
+  kept_fds_count INTEGER NOT NULL  -- schedstat descriptors kept open
+) WITHOUT ROWID;
+
 -- Every process seen, written when first seen. (boot_ts, pid, start_ticks)
 -- is its identity: a reused pid is a new row.
 CREATE TABLE process (

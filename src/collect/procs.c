@@ -72,7 +72,7 @@ struct procs {
 	uint64_t store_rollbacks;
 	struct store *store;
 	struct tick_errors baseline_errors;
-	sqlite3_stmt *ins_group, *ins_proc, *ins_top;
+	sqlite3_stmt *ins_group, *ins_proc, *ins_top, *ins_scan;
 	char argv[8192];
 	char text[8192];
 };
@@ -445,6 +445,16 @@ static int write_tops(struct procs *ps, struct tick *t, struct err *e)
 	return 0;
 }
 
+static int write_scan(struct procs *ps, struct tick *t, struct err *e)
+{
+	const struct proc_scan_stats *st = &ps->scan.st;
+	uint64_t v[] = {st->procs, st->full, st->skipped, st->vanished, st->added, ps->scan.nfds};
+	sqlite3_bind_int64(ps->ins_scan, 1, t->ts);
+	bind_u64s(ps->ins_scan, 2, v, (int)ARRAY_LEN(v));
+	t->rows++;
+	return store_exec_stmt(t->store, ps->ins_scan, e);
+}
+
 /* ---- the collector ---- */
 
 static int64_t read_boot_s(int proc_fd)
@@ -498,7 +508,12 @@ static int prepare(struct procs *ps, struct store *st, struct err *e)
 	    "voluntary_switches_count, involuntary_switches_count, rss_kb, vm_kb, swap_kb, "
 	    "threads_count, fds_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
-	if (!ps->ins_group || !ps->ins_proc || !ps->ins_top)
+	ps->ins_scan =
+	    store_prepare(st,
+			  "INSERT INTO procs_scan(ts, procs_count, full_count, skipped_count, "
+			  "vanished_count, new_count, kept_fds_count) VALUES (?,?,?,?,?,?,?)",
+			  e);
+	if (!ps->ins_group || !ps->ins_proc || !ps->ins_top || !ps->ins_scan)
 		return -1;
 	return dim_init(&ps->groups_dim, st, "proc_group", e);
 }
@@ -559,7 +574,7 @@ static int procs_sample(void *state, struct tick *t, struct err *e)
 		if (p->row_id <= 0 && write_process(ps, t, p, e))
 			return -1;
 	}
-	return write_tops(ps, t, e);
+	return write_tops(ps, t, e) || write_scan(ps, t, e) ? -1 : 0;
 }
 
 static void procs_commit(void *state)

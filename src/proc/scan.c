@@ -502,6 +502,7 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, in
 	int is_new = p == NULL;
 	if (is_new && !(p = table_add(s, pid)))
 		return -1;
+	s->st.added += (uint64_t)is_new;
 	update_entry(s, p, &st, have_ss ? &ss : NULL, is_new, refresh, te);
 	p->gen = s->gen;
 	return 0;

@@ -93,6 +93,7 @@ struct proc_scan_stats {
 	uint64_t full;	   /* read in full */
 	uint64_t skipped;  /* unchanged: cached values reused */
 	uint64_t vanished; /* exited since the previous scan, or mid-read */
+	uint64_t added;	   /* first seen */
 };
 
 struct proc_scan {

@@ -118,6 +118,11 @@ static void counters_and_sparse_rows(void **state)
 	assert_int_equal(q(f, "SELECT worst_fd_pct_x100 FROM group_sample"), 5000);
 	tick(f); /* still nothing: no row (sparse) */
 	assert_int_equal(q(f, "SELECT count(*) FROM group_sample"), 1);
+	/* and the scanner skipped the idle process */
+	assert_int_equal(q(f,
+			   "SELECT procs_count*100 + full_count*10 + skipped_count FROM procs_scan "
+			   "ORDER BY ts DESC LIMIT 1"),
+			 101);
 
 	a.utime += 30, a.stime += 20, a.run_ns = 2, a.read_bytes += 4096;
 	fake_proc_write(f->root, &a);
