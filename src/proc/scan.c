@@ -16,7 +16,7 @@
 #include "proc/scan.h"
 
 /* Flags that describe the process rather than this scan's reading. */
-#define PF_KEEP (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_KTHREAD | PF_FD_DENIED)
+#define PF_KEEP (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_KTHREAD | PF_FD_DENIED | PF_KFD_STAT)
 
 /* ---- the table ---- */
 
@@ -69,7 +69,7 @@ static struct proc_entry *table_add(struct proc_scan *s, int32_t pid)
 	p->pid = pid;
 	p->group = -1;
 	p->fd_limit = UINT64_MAX;
-	p->ss_fd = -1;
+	p->kfd = -1;
 	*slot_of(s, pid) = s->nent;
 	return p;
 }
@@ -113,7 +113,7 @@ static int push_gone(struct proc_scan *s, const struct proc_entry *p)
 		s->capgone = cap;
 	}
 	s->gone[s->ngone] = *p;
-	s->gone[s->ngone++].ss_fd = -1; /* the table entry owns it */
+	s->gone[s->ngone++].kfd = -1; /* the table entry owns it */
 	return 0;
 }
 
@@ -171,32 +171,41 @@ int proc_read(struct proc_scan *s, int32_t pid, const char *name)
 
 static void drop_fd(struct proc_scan *s, struct proc_entry *p)
 {
-	if (p->ss_fd < 0)
+	if (p->kfd < 0)
 		return;
-	close(p->ss_fd);
-	p->ss_fd = -1;
+	close(p->kfd);
+	p->kfd = -1;
+	p->flags &= ~(uint32_t)PF_KFD_STAT;
 	s->nfds--;
 }
 
-/* schedstat is read for every process every tick, so on procfs its file is
- * kept open: one pread instead of a path walk, open, read and close. A kept
- * descriptor of a process that exited fails with ESRCH (its pid may belong
- * to a new process by now, which is then opened by path). A descriptor
- * opened here and allowed to be kept is returned in *keep. */
-static int read_schedstat(struct proc_scan *s, struct proc_entry *p, int32_t pid, int *keep)
+/* A descriptor opened by path that the process may keep. */
+struct kept {
+	int fd;
+	int is_stat;
+};
+
+/* The file read every tick is kept open on procfs: one pread instead of a
+ * path walk, open, read and close. That is schedstat for a single-threaded
+ * process, stat for a multi-threaded one. A kept descriptor of a process
+ * that exited fails with ESRCH (its pid may belong to a new process by now,
+ * which is then opened by path). A descriptor opened here that may be kept
+ * is returned in *keep. */
+static int read_kept(struct proc_scan *s, struct proc_entry *p, int32_t pid, int want_stat,
+		     struct kept *keep)
 {
-	*keep = -1;
-	if (p && p->ss_fd >= 0) {
-		if (read_fd(s, p->ss_fd) == 0)
+	if (p && p->kfd >= 0) {
+		if (!!(p->flags & PF_KFD_STAT) == want_stat && read_fd(s, p->kfd) == 0)
 			return 0;
 		drop_fd(s, p);
 	}
-	int fd = open_pid_file(s, pid, "schedstat");
+	int fd = open_pid_file(s, pid, want_stat ? "stat" : "schedstat");
 	if (fd < 0)
 		return fd;
 	int rc = read_fd(s, fd);
-	if (rc == 0 && s->nfds < s->fd_budget) {
-		*keep = fd;
+	if (rc == 0 && keep->fd < 0 && s->nfds < s->fd_budget) {
+		keep->fd = fd;
+		keep->is_stat = want_stat;
 		s->nfds++;
 	} else {
 		close(fd);
@@ -398,7 +407,7 @@ static int refresh_due(const struct proc_scan *s, int32_t pid)
 /* Takes a reading of p: its deltas against the last one, then the new
  * values. is_new: first seen in this scan; refresh: read everything. */
 static void update_entry(struct proc_scan *s, struct proc_entry *p, const struct pid_stat *st,
-			 const struct pid_schedstat *ss, int is_new, int refresh,
+			 const struct pid_schedstat *ss, int ss_missing, int is_new, int refresh,
 			 struct tick_errors *te)
 {
 	/* Counted whole: a process started since the daemon started, first seen
@@ -442,7 +451,7 @@ static void update_entry(struct proc_scan *s, struct proc_entry *p, const struct
 		p->run_ns = ss->run_ns;
 		p->timeslices = ss->timeslices;
 	}
-	p->flags |= PF_READ | (st->num_threads > 1 || !ss ? PF_MULTI : 0) |
+	p->flags |= PF_READ | (st->num_threads > 1 || ss_missing ? PF_MULTI : 0) |
 		    (st->flags & PROC_PF_KTHREAD ? PF_KTHREAD : 0);
 }
 
@@ -460,26 +469,40 @@ static int keep_unread(struct proc_scan *s, struct proc_entry *p)
 	return 0;
 }
 
+/* The stat text of pid in s->buf: kept open for a multi-threaded process
+ * (schedstat shows only its main thread, stat sums them all), else read
+ * after schedstat said the process ran. Returns 1 when the process is
+ * unchanged and skipped, 0 to read on, or a negative errno. */
+static int read_stat_or_skip(struct proc_scan *s, struct proc_entry *p, int32_t pid, int refresh,
+			     struct pid_schedstat *ss, int *have_ss, struct kept *keep)
+{
+	struct err e;
+	if (p && (p->flags & PF_MULTI))
+		return read_kept(s, p, pid, 1, keep);
+	int rc = read_kept(s, p, pid, 0, keep);
+	if (rc == -ENOENT || rc == -ESRCH)
+		return rc;
+	*have_ss = rc == 0 && pid_schedstat_parse(s->buf.data, ss, &e) == 0;
+	if (p && *have_ss && !refresh && ss->run_ns == p->run_ns && ss->timeslices == p->timeslices)
+		return 1;
+	return proc_read(s, pid, "stat");
+}
+
 /* One process. Returns 0, or -1 when it vanished or could not be read. */
-static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, int *keep)
+static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, struct kept *keep)
 {
 	struct proc_entry *p = proc_scan_find(s, pid);
 	int refresh = p && refresh_due(s, pid);
+	int multi = p && (p->flags & PF_MULTI);
 	struct pid_schedstat ss = {0};
+	int have_ss = 0;
 	struct err e;
-	int rc = read_schedstat(s, p, pid, keep);
-	int have_ss = rc == 0 && pid_schedstat_parse(s->buf.data, &ss, &e) == 0;
-	if (rc == -ENOENT || rc == -ESRCH) {
-		count_err(te, rc);
-		s->st.vanished++;
-		return -1;
-	}
-	if (p && have_ss && !refresh && !(p->flags & PF_MULTI) && ss.run_ns == p->run_ns &&
-	    ss.timeslices == p->timeslices) {
+	int rc = read_stat_or_skip(s, p, pid, refresh, &ss, &have_ss, keep);
+	if (rc == 1) {
 		s->st.skipped++;
 		return keep_unread(s, p);
 	}
-	if ((rc = proc_read(s, pid, "stat")) < 0) {
+	if (rc < 0) {
 		count_err(te, rc);
 		if (rc == -ENOENT || rc == -ESRCH) {
 			s->st.vanished++;
@@ -498,31 +521,36 @@ static int scan_pid(struct proc_scan *s, int32_t pid, struct tick_errors *te, in
 			return -1;
 		table_remove(s, (uint32_t)(p - s->ent));
 		p = NULL;
+	} else if (multi && !refresh && stat_unchanged(p, &st, s->page_kb)) {
+		s->st.skipped++; /* sleeping threads only */
+		return keep_unread(s, p);
 	}
 	int is_new = p == NULL;
 	if (is_new && !(p = table_add(s, pid)))
 		return -1;
 	s->st.added += (uint64_t)is_new;
-	update_entry(s, p, &st, have_ss ? &ss : NULL, is_new, refresh, te);
+	update_entry(s, p, &st, have_ss ? &ss : NULL, !multi && !have_ss, is_new, refresh, te);
 	p->gen = s->gen;
 	return 0;
 }
 
-/* scan_pid, then the schedstat descriptor it opened goes to the process it
- * read, or is closed. */
+/* scan_pid, then the descriptor it opened goes to the process it read if
+ * that is the file the process is read through next time, else closed. */
 static void scan_one(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 {
-	int keep;
+	struct kept keep = {-1, 0};
 	int rc = scan_pid(s, pid, te, &keep);
 	struct proc_entry *p = rc == 0 ? proc_scan_find(s, pid) : NULL;
 	if (rc == 0)
 		s->st.procs++;
-	if (keep < 0)
+	if (keep.fd < 0)
 		return;
-	if (p && p->ss_fd < 0) {
-		p->ss_fd = keep;
+	if (p && p->kfd < 0 && !!(p->flags & PF_MULTI) == keep.is_stat) {
+		p->kfd = keep.fd;
+		if (keep.is_stat)
+			p->flags |= PF_KFD_STAT;
 	} else {
-		close(keep);
+		close(keep.fd);
 		s->nfds--;
 	}
 }

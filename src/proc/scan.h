@@ -18,8 +18,8 @@
  *    main thread), kept open on procfs so a tick costs one pread. For a single-threaded process
  * that did not run since the last reading, nothing it owns changed: stat, status, io and fd are not
  *    read and the cached values are reused.
- *  - a multi-threaded process: /proc/PID/stat as well (schedstat covers only
- *    the main thread, stat sums all threads). When stat's CPU times, faults,
+ *  - a multi-threaded process: /proc/PID/stat instead, kept open on procfs
+ *    (schedstat covers only the main thread, stat sums all threads). When stat's CPU times, faults,
  *    thread count and memory did not move, status, io and fd are skipped.
  *  - a process that changed: stat, status, io, and its open fds counted by
  *    listing /proc/PID/fd (cheap then: the process is active anyway).
@@ -49,6 +49,7 @@ enum proc_flags {
 	PF_COMM_CHANGED = 64, /* comm differs from the previous reading (exec) */
 	PF_KTHREAD = 128,     /* a kernel thread */
 	PF_FD_DENIED = 256,   /* fd directory unreadable (permission) */
+	PF_KFD_STAT = 512,    /* the kept descriptor is stat's */
 };
 
 struct proc_entry {
@@ -59,13 +60,13 @@ struct proc_entry {
 	uint32_t uid; /* effective */
 	int64_t threads;
 	uint64_t vsize_kb, rss_kb, swap_kb;
-	uint64_t pss_kb;		     /* only with opts.pss */
-	uint64_t fds, fd_limit;		     /* fd_limit UINT64_MAX: unlimited or unknown */
-	uint64_t run_ns, timeslices;	     /* schedstat, the change detector */
-	int ss_fd;			     /* schedstat kept open, -1: none */
-	uint64_t cutime, cstime;	     /* waited-for children's totals, last reading */
-	struct proc_counters last;	     /* last reading */
-	struct proc_counters delta;	     /* growth counted in this scan */
+	uint64_t pss_kb;	     /* only with opts.pss */
+	uint64_t fds, fd_limit;	     /* fd_limit UINT64_MAX: unlimited or unknown */
+	uint64_t run_ns, timeslices; /* schedstat, the change detector */
+	int kfd;		     /* schedstat (stat when PF_KFD_STAT) kept open, -1: none */
+	uint64_t cutime, cstime;     /* waited-for children's totals, last reading */
+	struct proc_counters last;   /* last reading */
+	struct proc_counters delta;  /* growth counted in this scan */
 	uint64_t reaped_utime, reaped_stime; /* children's CPU not seen elsewhere, this scan */
 	uint64_t credit_utime, credit_stime; /* vanished children's totals, this scan */
 	uint64_t carry_utime, carry_stime;   /* ... from the previous scan, not yet matched */

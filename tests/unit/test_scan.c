@@ -3,7 +3,9 @@
  * reaped children; and on the real /proc (permission errors on PID 1). */
 #include "fakeproc.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "proc/scan.h"
@@ -359,38 +361,72 @@ static void permission_error_is_partial_read(void **state)
 
 /* On procfs schedstat stays open: an idle process costs one pread, and a
  * process that exits is noticed (ESRCH) and its descriptor closed. */
-static void real_proc_keeps_schedstat_open(void **state)
+static void *sleeper(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* An idle child, with `threads` threads, that dies with the test. */
+static pid_t idle_child(int threads)
+{
+	pid_t kid = fork();
+	if (kid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 1; i < threads; i++) {
+			pthread_t t;
+			pthread_create(&t, NULL, sleeper, NULL);
+		}
+		for (;;)
+			pause();
+	}
+	return kid;
+}
+
+static uint32_t count_kept(const struct proc_scan *s)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < s->nent; i++)
+		n += s->ent[i].kfd >= 0;
+	return n;
+}
+
+/* On procfs the file read every tick stays open: schedstat for a
+ * single-threaded process, stat for a multi-threaded one; an idle process
+ * costs one pread, and one that exits is noticed (ESRCH) and its
+ * descriptor closed. */
+static void real_proc_keeps_files_open(void **state)
 {
 	(void)state;
 	int fd = open("/proc", O_RDONLY | O_DIRECTORY);
 	struct proc_scan_opts o = {0};
 	struct err e;
 	struct proc_scan s;
-	pid_t kid = fork();
-	if (kid == 0) {
-		for (;;)
-			pause();
-	}
-	usleep(100000);
+	pid_t one = idle_child(1), four = idle_child(4);
+	usleep(200000);
 	assert_int_equal(proc_scan_init(&s, fd, &o, &e), 0);
 	assert_true(s.fd_budget > 0);
-	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
-	struct proc_entry *p = proc_scan_find(&s, kid);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
+	struct proc_entry *p = proc_scan_find(&s, one), *q = proc_scan_find(&s, four);
 	assert_non_null(p);
-	assert_true(p->ss_fd >= 0);
-	assert_int_equal(s.nfds, s.nent < s.fd_budget ? s.nent : s.fd_budget);
+	assert_non_null(q);
+	assert_true(p->kfd >= 0 && !(p->flags & PF_KFD_STAT));
+	assert_true(q->kfd >= 0 && (q->flags & PF_KFD_STAT));
+	assert_int_equal(q->threads, 4);
+	/* idle: skipped through the kept descriptors */
+	assert_int_equal(p->flags & PF_READ, 0);
+	assert_int_equal(q->flags & PF_READ, 0);
+	assert_int_equal(count_kept(&s), s.nfds);
+	kill(one, SIGKILL);
+	kill(four, SIGKILL);
+	waitpid(one, NULL, 0);
+	waitpid(four, NULL, 0);
 	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
-	p = proc_scan_find(&s, kid);
-	assert_int_equal(p->flags & PF_READ, 0); /* idle: skipped through the kept fd */
-	kill(kid, SIGKILL);
-	waitpid(kid, NULL, 0);
-	assert_int_equal(proc_scan_run(&s, NULL, &e), 0);
-	assert_null(proc_scan_find(&s, kid));
-	/* every kept descriptor belongs to a live entry: the kid's was closed */
-	uint32_t open_fds = 0;
-	for (uint32_t i = 0; i < s.nent; i++)
-		open_fds += s.ent[i].ss_fd >= 0;
-	assert_int_equal(open_fds, s.nfds);
+	assert_null(proc_scan_find(&s, one));
+	assert_null(proc_scan_find(&s, four));
+	assert_int_equal(count_kept(&s), s.nfds); /* theirs were closed */
 	proc_scan_free(&s);
 	close(fd);
 }
@@ -434,7 +470,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(permission_error_is_partial_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(real_proc, setup, teardown),
-	    cmocka_unit_test(real_proc_keeps_schedstat_open),
+	    cmocka_unit_test(real_proc_keeps_files_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
