@@ -2,7 +2,7 @@
 """Same numbers as process-exporter, from the same config file.
 
 prometheus-process-exporter and hindsightd read one process-exporter YAML
-file (hindsight through process_config). A workload named "hsburn" starts
+file (hindsight through process_config). A workload named "hspePID" starts
 after both, burns CPU and touches memory, then idles. The growth of
 process-exporter's counters for the group between a scrape before the
 workload and one after it must match what hindsight stored over the same
@@ -80,13 +80,14 @@ def main():
     if not os.access(DAEMON, os.X_OK):
         return 77
     with tempfile.TemporaryDirectory() as tmp:
+        name = f"hspe{os.getpid()}"  # apart from concurrent runs
         rules = os.path.join(tmp, "process-exporter.yml")
         with open(rules, "w") as f:
-            f.write("process_names:\n  - name: '{{.Comm}}'\n    comm:\n    - hsburn\n")
+            f.write(f"process_names:\n  - name: '{{{{.Comm}}}}'\n    comm:\n    - {name}\n")
         cfg = os.path.join(tmp, "hindsight.yml")
         with open(cfg, "w") as f:
             f.write(f"process_config: {rules}\n")
-        burner = os.path.join(tmp, "hsburn")
+        burner = os.path.join(tmp, name)
         os.symlink(sys.executable, burner)
         script = os.path.join(tmp, "work.py")
         with open(script, "w") as f:
@@ -102,7 +103,7 @@ def main():
         try:
             for _ in range(100):
                 try:
-                    before = scrape(url, "hsburn")
+                    before = scrape(url, name)
                     break
                 except OSError:
                     time.sleep(0.1)
@@ -112,7 +113,7 @@ def main():
             work.stdout.readline()
             n = ticks(db)
             wait_ticks(db, n + 2)
-            after = scrape(url, "hsburn")
+            after = scrape(url, name)
             work.stdin.close()
             work.wait(10)
         finally:
@@ -125,7 +126,7 @@ def main():
             "SELECT sum(user_ms), sum(system_ms), sum(minor_faults_count), "
             "sum(major_faults_count), sum(voluntary_switches_count), "
             "sum(involuntary_switches_count) FROM group_sample s JOIN proc_group g "
-            "ON g.id = s.group_id WHERE g.name = 'hsburn'").fetchone()
+            "ON g.id = s.group_id WHERE g.name = ?", (name,)).fetchone()
         con.close()
 
     def grew(key):
