@@ -73,7 +73,7 @@ struct procs {
 	struct store *store;
 	struct tick_errors baseline_errors;
 	sqlite3_stmt *ins_group, *ins_proc, *ins_top, *ins_scan;
-	char argv[8192];
+	char argv[GROUP_ARGV_MAX];
 	char text[8192];
 };
 

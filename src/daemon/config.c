@@ -206,7 +206,7 @@ static int key_top_processes(struct config *c, const struct yaml_walk *w, yaml_n
 static int key_cmdline_max(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
 			   struct err *e)
 {
-	return yaml_int(w, v, "cmdline_max_bytes", 0, 65536, &c->cmdline_max_bytes, e);
+	return yaml_int(w, v, "cmdline_max_bytes", 0, 8191, &c->cmdline_max_bytes, e);
 }
 
 static int key_procs_refresh(struct config *c, const struct yaml_walk *w, yaml_node_t *v,

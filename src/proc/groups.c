@@ -508,8 +508,9 @@ int group_rules_match(const struct group_rules *r, const struct proc_ident *id, 
 		snprintf(out, n, "%.*s", (int)len, id->comm);
 		return 1;
 	}
-	/* process-exporter matches cmdline regexes against argv joined by spaces */
-	char cmdline[4096];
+	/* process-exporter matches cmdline regexes against argv joined by spaces;
+	 * long Java class paths need room (the daemon is single-threaded) */
+	static char cmdline[GROUP_ARGV_MAX];
 	size_t len = id->argv_len < sizeof(cmdline) ? id->argv_len : sizeof(cmdline) - 1;
 	memcpy(cmdline, id->argv ? id->argv : "", len);
 	while (len && cmdline[len - 1] == '\0')

@@ -37,6 +37,10 @@ enum {
 	GROUP_NEEDS_CGROUPS = 2, /* {{.Cgroups}} */
 };
 
+/* The longest argv rules see: longer command lines are matched on their
+ * first GROUP_ARGV_MAX - 1 bytes. */
+#define GROUP_ARGV_MAX 65536
+
 /* What a rule sees of a process. */
 struct proc_ident {
 	const char *comm;

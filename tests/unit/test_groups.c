@@ -124,6 +124,25 @@ static void every_field_and_matcher(void **state)
 	group_rules_free(&r);
 }
 
+static void long_java_command_line(void **state)
+{
+	struct group_rules r;
+	struct err e;
+	assert_int_equal(load_text(&r,
+				   "process_names:\n"
+				   "  - name: 'java:{{.Matches.app}}'\n"
+				   "    cmdline: ['-jar\\s+(?P<app>\\S+)\\.jar']\n",
+				   &e),
+			 0);
+	static char argv[20000];
+	size_t n = (size_t)snprintf(argv, sizeof(argv), "java%c-cp%c", 0, 0);
+	while (n < 15000)
+		argv[n++] = 'x'; /* a class path far beyond a page */
+	n += (size_t)snprintf(argv + n, sizeof(argv) - n, "%c-jar%cshop.jar", 0, 0) + 1;
+	assert_string_equal(name_of(&r, "java", argv, n), "java:shop");
+	group_rules_free(&r);
+}
+
 static void first_match_wins(void **state)
 {
 	struct group_rules r;
@@ -207,11 +226,9 @@ static void hindsight_config_section(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(readme_example),
-	    cmocka_unit_test(debian_default),
-	    cmocka_unit_test(every_field_and_matcher),
-	    cmocka_unit_test(first_match_wins),
-	    cmocka_unit_test(errors_name_file_and_line),
+	    cmocka_unit_test(readme_example),		cmocka_unit_test(debian_default),
+	    cmocka_unit_test(every_field_and_matcher),	cmocka_unit_test(long_java_command_line),
+	    cmocka_unit_test(first_match_wins),		cmocka_unit_test(errors_name_file_and_line),
 	    cmocka_unit_test(hindsight_config_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
