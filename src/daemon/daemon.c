@@ -16,6 +16,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_cpu,
     &collector_memory,
     &collector_load,
+    &collector_net,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 

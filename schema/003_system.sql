@@ -1,0 +1,44 @@
+-- 003: system collectors: network interfaces, disks, filesystems, TCP/UDP,
+-- pressure, vmstat, kernel log, host inventory. Conventions as in 001.
+
+-- Interface names; a renamed interface gets a new id.
+CREATE TABLE net_interface (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+-- /proc/net/dev counters as deltas over dur_ms. An idle interface writes no row.
+CREATE TABLE net (
+  ts                      INTEGER NOT NULL,
+  interface_id            INTEGER NOT NULL,
+  dur_ms                  INTEGER NOT NULL,
+  rx_bytes                INTEGER NOT NULL,
+  rx_packets_count        INTEGER NOT NULL,
+  rx_errors_count         INTEGER NOT NULL,
+  rx_dropped_count        INTEGER NOT NULL,
+  rx_fifo_errors_count    INTEGER NOT NULL,
+  rx_frame_errors_count   INTEGER NOT NULL,
+  rx_compressed_count     INTEGER NOT NULL,
+  rx_multicast_count      INTEGER NOT NULL,
+  tx_bytes                INTEGER NOT NULL,
+  tx_packets_count        INTEGER NOT NULL,
+  tx_errors_count         INTEGER NOT NULL,
+  tx_dropped_count        INTEGER NOT NULL,
+  tx_fifo_errors_count    INTEGER NOT NULL,
+  tx_collisions_count     INTEGER NOT NULL,
+  tx_carrier_errors_count INTEGER NOT NULL,
+  tx_compressed_count     INTEGER NOT NULL,
+  PRIMARY KEY (ts, interface_id)
+) WITHOUT ROWID;
+
+-- /sys/class/net/<if>/ link state, one row when it changes (checked about
+-- once a minute). NULL: unknown (speed and carrier of a link that is down).
+CREATE TABLE net_link (
+  ts           INTEGER NOT NULL,
+  interface_id INTEGER NOT NULL,
+  mtu_bytes    INTEGER,
+  speed_mbps   INTEGER,
+  operstate    TEXT,
+  carrier      INTEGER,
+  PRIMARY KEY (ts, interface_id)
+) WITHOUT ROWID;

@@ -1,0 +1,254 @@
+/* The system collectors: pure parsers on fixture text (kernel variants,
+ * truncated and garbage input), and collectors run over a fixture /proc and
+ * /sys tree into a real SQLite database. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "collect/collect.h"
+#include "collect/net.h"
+
+#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
+static void expect_error_at(int rc, const struct err *e, const char *needle, int line)
+{
+	if (rc != -1)
+		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
+	if (!strstr(e->msg, needle))
+		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
+}
+
+/* ---- a fixture tree and a database to run a collector against ---- */
+
+struct rig {
+	char *dir;
+	char proc[1024], sys[1024];
+	struct store st;
+	struct sources src;
+	struct config *cfg;
+	const struct collector_ops *ops;
+	void *state;
+	int64_t ts;
+};
+
+static void mkdirs(const char *root, const char *rel)
+{
+	char path[4200];
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
+		fail_msg("path too long");
+	for (char *p = path + strlen(root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	mkdir(path, 0755);
+}
+
+/* Writes text to <root>/<rel>, creating the directories on the way. */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char path[4200], dir[4200];
+	snprintf(dir, sizeof(dir), "%s", rel);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdirs(root, dir);
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
+		fail_msg("path too long");
+	write_file(path, text);
+}
+
+static void rig_init(struct rig *r)
+{
+	struct err e;
+	memset(r, 0, sizeof(*r));
+	r->dir = temp_dir();
+	snprintf(r->proc, sizeof(r->proc), "%s/proc", r->dir);
+	snprintf(r->sys, sizeof(r->sys), "%s/sys", r->dir);
+	mkdir(r->proc, 0755);
+	mkdir(r->sys, 0755);
+	char db[4200];
+	snprintf(db, sizeof(db), "%s/h.db", r->dir);
+	if (store_open(&r->st, db, 0, &e) || store_migrate(&r->st, &e) ||
+	    store_install_views(&r->st, NULL, &e))
+		fail_msg("store: %s", e.msg);
+	r->ts = 1700000000;
+}
+
+static void rig_open(struct rig *r, const struct collector_ops *ops)
+{
+	struct err e;
+	r->src.proc_fd = open(r->proc, O_RDONLY | O_DIRECTORY);
+	r->src.sys_fd = open(r->sys, O_RDONLY | O_DIRECTORY);
+	r->src.cfg = r->cfg;
+	r->ops = ops;
+	if (ops->open(&r->state, &r->st, &r->src, &e))
+		fail_msg("open %s: %s", ops->name, e.msg);
+}
+
+/* One tick of 10 s, committed. */
+static void rig_tick(struct rig *r)
+{
+	struct err e;
+	struct tick_errors te = {0};
+	struct tick t = {.ts = r->ts += 10, .dur_ms = 10000, .store = &r->st, .errors = &te};
+	assert_int_equal(store_begin(&r->st, &e), 0);
+	if (r->ops->sample(r->state, &t, &e))
+		fail_msg("sample: %s", e.msg);
+	assert_int_equal(store_commit(&r->st, &e), 0);
+	if (r->ops->commit)
+		r->ops->commit(r->state);
+}
+
+static int64_t q(struct rig *r, const char *sql)
+{
+	return store_query_int(&r->st, sql, -999);
+}
+
+static void rig_free(struct rig *r)
+{
+	r->ops->close(r->state);
+	store_close(&r->st);
+	close(r->src.proc_fd);
+	close(r->src.sys_fd);
+	rm_rf(r->dir);
+	free(r->dir);
+}
+
+/* ---- net ---- */
+
+static void net_parse_variants(void **state)
+{
+	struct net_dev d = {0};
+	struct err e;
+	char *t = fixture_text("proc/net/dev.6_18");
+	assert_int_equal(net_dev_parse(t, &d, &e), 0);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.ifs[0].name, "lo");
+	assert_string_equal(d.ifs[3].name, "eth0");
+	assert_int_equal(d.ifs[3].v[0], 51723478);
+	assert_int_equal(d.ifs[3].v[9], 1120);
+	free(t);
+	t = fixture_text("proc/net/dev.colon_names");
+	assert_int_equal(net_dev_parse(t, &d, &e), 0);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.ifs[1].name, "eth0:1");
+	assert_int_equal(d.ifs[1].v[0], 123456789012ULL);
+	assert_int_equal(d.ifs[1].v[15], 14);
+	assert_string_equal(d.ifs[2].name, "veth:a:b");
+	assert_int_equal(d.ifs[2].v[8], 20);
+	free(t);
+	t = fixture_text("proc/net/dev.2_6");
+	assert_int_equal(net_dev_parse(t, &d, &e), 0);
+	assert_int_equal(d.ifs[1].v[14], 10);
+	free(t);
+	net_dev_free(&d);
+}
+
+static void net_parse_bad(void **state)
+{
+	struct net_dev d = {0};
+	struct err e;
+	char *t;
+	expect_error(net_dev_parse(t = fixture_text("proc/net/dev.truncated"), &d, &e), &e,
+		     "line 3 (eth0): counter 11: bad number 'end of line'");
+	free(t);
+	expect_error(net_dev_parse(t = fixture_text("proc/net/dev.garbage"), &d, &e), &e,
+		     "line 3 (eth0): counter 16: bad number '1x6'");
+	free(t);
+	expect_error(net_dev_parse("", &d, &e), &e, "empty");
+	expect_error(net_dev_parse("Inter-| x\n face |\n  eth0 1 2", &d, &e), &e, "truncated");
+	expect_error(net_dev_parse("garbage\n", &d, &e), &e, "line 1: expected the column header");
+	expect_error(net_dev_parse("a|\nb|\n  eth0 1 2\n", &d, &e), &e, "line 3: no ':'");
+	net_dev_free(&d);
+}
+
+static void net_deltas_wrap_and_reset(void **state)
+{
+	/* Forward, a 32-bit wrap, a 64-bit counter going back (reset). */
+	assert_int_equal(net_counter_delta(100, 150), 50);
+	assert_int_equal(net_counter_delta(4294967000ULL, 200), 296 + 200);
+	assert_int_equal(net_counter_delta(5000000000ULL, 200), 200);
+	/* Backwards by little within 32 bits is a reset, not a 4 GB wrap. */
+	assert_int_equal(net_counter_delta(1000, 10), 10);
+
+	uint64_t prev[NET_COUNTERS] = {4294967000ULL, 1000}, cur[NET_COUNTERS] = {100, 1010};
+	uint64_t out[NET_COUNTERS];
+	/* rx bytes wrapped while packets went on: a wrap. */
+	assert_int_equal(net_if_deltas(prev, cur, out), 0);
+	assert_int_equal(out[0], 396);
+	assert_int_equal(out[1], 10);
+	/* Bytes and packets both back: the interface was reset. */
+	uint64_t cur2[NET_COUNTERS] = {100, 2};
+	assert_int_equal(net_if_deltas(prev, cur2, out), 1);
+	assert_int_equal(out[0], 100);
+	assert_int_equal(out[1], 2);
+}
+
+static void net_dev_text(char *out, size_t n, const char *ifs)
+{
+	snprintf(out, n,
+		 "Inter-|   Receive |  Transmit\n face |bytes    packets|bytes    packets\n%s",
+		 ifs);
+}
+
+static void net_collector_rows(void **state)
+{
+	struct rig r;
+	char t[2048];
+	rig_init(&r);
+	net_dev_text(t, sizeof(t),
+		     "  eth0: 4294967000 10 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n"
+		     "  idle: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+	put(r.proc, "net/dev", t);
+	put(r.sys, "class/net/eth0/mtu", "1500\n");
+	put(r.sys, "class/net/eth0/operstate", "up\n");
+	put(r.sys, "class/net/eth0/carrier", "1\n");
+	rig_open(&r, &collector_net);
+	/* eth0's rx bytes wrap at 32 bits; a new interface appears. */
+	net_dev_text(t, sizeof(t),
+		     "  eth0: 100 20 0 0 0 0 0 0 700 7 0 0 0 0 0 0\n"
+		     "  idle: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n"
+		     "  new0: 999999 9 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	put(r.proc, "net/dev", t);
+	rig_tick(&r);
+	assert_int_equal(q(&r, "SELECT rx_bytes FROM net JOIN net_interface i ON i.id=interface_id "
+			       "WHERE name='eth0'"),
+			 396);
+	assert_int_equal(q(&r, "SELECT tx_bytes FROM net_rates WHERE interface='eth0'"), 200);
+	/* Idle interfaces and ones without a baseline write no row. */
+	assert_int_equal(q(&r, "SELECT count(*) FROM net"), 1);
+	assert_int_equal(q(&r, "SELECT mtu_bytes FROM net_link JOIN net_interface i ON "
+			       "i.id=interface_id WHERE name='eth0'"),
+			 1500);
+	assert_int_equal(q(&r, "SELECT speed_mbps IS NULL FROM net_link l JOIN net_interface i ON "
+			       "i.id=interface_id WHERE name='eth0'"),
+			 1);
+	/* eth0 disappears; new0 is reset (re-created): delta = new value. */
+	net_dev_text(t, sizeof(t),
+		     "  idle: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n"
+		     "  new0: 50 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	put(r.proc, "net/dev", t);
+	rig_tick(&r);
+	assert_int_equal(q(&r, "SELECT rx_bytes FROM net_rates WHERE interface='new0'"), 50);
+	assert_int_equal(q(&r, "SELECT min(rx_bytes) >= 0 AND max(rx_bytes) < 1000000 FROM net"),
+			 1);
+	/* A link row only when the link changed. */
+	int64_t links = q(&r, "SELECT count(*) FROM net_link");
+	for (int i = 0; i < 7; i++)
+		rig_tick(&r);
+	assert_int_equal(q(&r, "SELECT count(*) FROM net_link"), links);
+	rig_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(net_parse_variants),
+	    cmocka_unit_test(net_parse_bad),
+	    cmocka_unit_test(net_deltas_wrap_and_reset),
+	    cmocka_unit_test(net_collector_rows),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
