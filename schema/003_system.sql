@@ -42,3 +42,41 @@ CREATE TABLE net_link (
   carrier      INTEGER,
   PRIMARY KEY (ts, interface_id)
 ) WITHOUT ROWID;
+
+-- Block devices in /proc/diskstats; whole_disk from /sys/block/<name>
+-- (1: a disk, 0: a partition), set when the device is first seen.
+CREATE TABLE disk_device (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  whole_disk INTEGER,
+  major      INTEGER,
+  minor      INTEGER
+);
+
+-- /proc/diskstats as deltas over dur_ms, except in_flight_count (a gauge).
+-- Bytes are sectors x 512. The discard fields (kernel 4.18+) and the flush
+-- fields (5.5+) are NULL on kernels that do not report them. An idle device
+-- writes no row.
+CREATE TABLE disk (
+  ts                    INTEGER NOT NULL,
+  disk_id               INTEGER NOT NULL,
+  dur_ms                INTEGER NOT NULL,
+  reads_count           INTEGER NOT NULL,
+  reads_merged_count    INTEGER NOT NULL,
+  read_bytes            INTEGER NOT NULL,
+  read_ms               INTEGER NOT NULL,
+  writes_count          INTEGER NOT NULL,
+  writes_merged_count   INTEGER NOT NULL,
+  write_bytes           INTEGER NOT NULL,
+  write_ms              INTEGER NOT NULL,
+  in_flight_count       INTEGER NOT NULL,
+  io_ms                 INTEGER NOT NULL,
+  weighted_io_ms        INTEGER NOT NULL,
+  discards_count        INTEGER,
+  discards_merged_count INTEGER,
+  discard_bytes         INTEGER,
+  discard_ms            INTEGER,
+  flushes_count         INTEGER,
+  flush_ms              INTEGER,
+  PRIMARY KEY (ts, disk_id)
+) WITHOUT ROWID;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collect/collect.h"
+#include "collect/counter.h"
 #include "collect/net.h"
 
 static int net_push(struct net_dev *d, const struct net_if *i)
@@ -87,18 +88,6 @@ void net_dev_free(struct net_dev *d)
 	d->n = d->cap = 0;
 }
 
-uint64_t net_counter_delta(uint64_t prev, uint64_t cur)
-{
-	if (cur >= prev)
-		return cur - prev;
-	if (prev <= UINT32_MAX) {
-		uint64_t wrapped = (1ULL << 32) - prev + cur;
-		if (wrapped < (1ULL << 31))
-			return wrapped;
-	}
-	return cur;
-}
-
 int net_if_deltas(const uint64_t prev[NET_COUNTERS], const uint64_t cur[NET_COUNTERS],
 		  uint64_t out[NET_COUNTERS])
 {
@@ -112,7 +101,7 @@ int net_if_deltas(const uint64_t prev[NET_COUNTERS], const uint64_t cur[NET_COUN
 	 * After a reset every counter restarted from zero: the delta is cur. */
 	int reset = back > fwd;
 	for (int i = 0; i < NET_COUNTERS; i++)
-		out[i] = reset ? cur[i] : net_counter_delta(prev[i], cur[i]);
+		out[i] = reset ? cur[i] : counter_delta_wrap32(prev[i], cur[i]);
 	return reset;
 }
 
@@ -145,6 +134,7 @@ struct net_state {
 	struct net_meta *meta;
 	size_t nmeta, capmeta;
 	struct dim names;
+	uint64_t rollbacks_seen; /* ids cached in meta died with a rolled-back tick */
 	sqlite3_stmt *ins, *ins_link;
 };
 
@@ -313,8 +303,13 @@ static int net_sample(void *state, struct tick *t, struct err *e)
 		return 0;
 	}
 	int refresh = s->ticks % LINK_REFRESH_TICKS == 0;
-	for (size_t i = 0; i < s->nmeta; i++)
-		s->meta[i].has_pending = 0; /* left over from a tick rolled back */
+	if (t->store->rollbacks != s->rollbacks_seen) {
+		s->rollbacks_seen = t->store->rollbacks;
+		for (size_t i = 0; i < s->nmeta; i++) {
+			s->meta[i].id = -1;
+			s->meta[i].has_pending = 0;
+		}
+	}
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct net_if *c = &cur->ifs[i];
 		struct net_meta *m = meta_find(s, c->name, i);

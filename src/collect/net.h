@@ -26,12 +26,6 @@ struct net_dev {
 int net_dev_parse(const char *text, struct net_dev *out, struct err *e);
 void net_dev_free(struct net_dev *d);
 
-/* The delta of one interface counter that may be 32 bits wide on old drivers.
- * A counter that went backwards wrapped at 2^32 when both readings fit in 32
- * bits and the wrapped distance is under half the range (prev was high, cur
- * is low); anything else is a reset and the delta is cur. */
-uint64_t net_counter_delta(uint64_t prev, uint64_t cur);
-
 /* Deltas of all counters of one interface. When most counters that moved went
  * backwards together, the interface was reset (driver restart, re-created
  * under the same name): every delta is then the new value, never a wrap.

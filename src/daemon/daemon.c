@@ -17,6 +17,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_memory,
     &collector_load,
     &collector_net,
+    &collector_disk,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
