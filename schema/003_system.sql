@@ -80,3 +80,24 @@ CREATE TABLE disk (
   flush_ms              INTEGER,
   PRIMARY KEY (ts, disk_id)
 ) WITHOUT ROWID;
+
+-- Mount points measured; fstype and source as last seen.
+CREATE TABLE filesystem_mount (
+  id     INTEGER PRIMARY KEY,
+  name   TEXT NOT NULL UNIQUE, -- the mount point
+  fstype TEXT,
+  source TEXT
+);
+
+-- statvfs of each real filesystem (one mount per device), gauges at ts.
+-- used = size - free; avail is what unprivileged users can still write.
+CREATE TABLE filesystem (
+  ts                INTEGER NOT NULL,
+  mount_id          INTEGER NOT NULL,
+  size_kb           INTEGER NOT NULL,
+  free_kb           INTEGER NOT NULL,
+  avail_kb          INTEGER NOT NULL,
+  inodes_count      INTEGER NOT NULL,
+  inodes_free_count INTEGER NOT NULL,
+  PRIMARY KEY (ts, mount_id)
+) WITHOUT ROWID;

@@ -18,6 +18,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_load,
     &collector_net,
     &collector_disk,
+    &collector_fs,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
