@@ -101,3 +101,62 @@ CREATE TABLE filesystem (
   inodes_free_count INTEGER NOT NULL,
   PRIMARY KEY (ts, mount_id)
 ) WITHOUT ROWID;
+
+-- TCP and UDP, one row per tick (the view is named tcp). *_count columns from /proc/net/snmp (Tcp,
+-- Udp) and /proc/net/netstat (TcpExt) are deltas over dur_ms, except
+-- curr_estab_count. The sockstat columns (sockets_used_count ...
+-- udp_mem_pages) are gauges; tcp_mem_pages and udp_mem_pages are in pages.
+-- established_count ... closing_count are connections by TCP state at ts
+-- (IPv4 + IPv6, from a sock_diag dump or /proc/net/tcp{,6}), taken every
+-- 6th tick because the dump walks the whole TCP hash table; NULL in the
+-- other rows. NULL elsewhere: not reported by this kernel, or not readable.
+CREATE TABLE tcp_stat (
+  ts     INTEGER PRIMARY KEY,
+  dur_ms INTEGER NOT NULL,
+  active_opens_count INTEGER,
+  passive_opens_count INTEGER,
+  attempt_fails_count INTEGER,
+  estab_resets_count INTEGER,
+  in_segs_count INTEGER,
+  out_segs_count INTEGER,
+  retrans_segs_count INTEGER,
+  in_errs_count INTEGER,
+  out_rsts_count INTEGER,
+  in_csum_errors_count INTEGER,
+  curr_estab_count INTEGER,
+  udp_in_datagrams_count INTEGER,
+  udp_out_datagrams_count INTEGER,
+  udp_no_ports_count INTEGER,
+  udp_in_errors_count INTEGER,
+  udp_rcvbuf_errors_count INTEGER,
+  udp_sndbuf_errors_count INTEGER,
+  listen_overflows_count INTEGER,
+  listen_drops_count INTEGER,
+  timeouts_count INTEGER,
+  syn_retrans_count INTEGER,
+  syncookies_sent_count INTEGER,
+  abort_on_timeout_count INTEGER,
+  abort_on_data_count INTEGER,
+  backlog_drop_count INTEGER,
+  rcvq_drop_count INTEGER,
+  time_wait_closed_count INTEGER,
+  sockets_used_count INTEGER,
+  tcp_inuse_count INTEGER,
+  tcp_orphan_count INTEGER,
+  tcp_tw_count INTEGER,
+  tcp_alloc_count INTEGER,
+  tcp_mem_pages INTEGER,
+  udp_inuse_count INTEGER,
+  udp_mem_pages INTEGER,
+  established_count INTEGER,
+  syn_sent_count INTEGER,
+  syn_recv_count INTEGER,
+  fin_wait1_count INTEGER,
+  fin_wait2_count INTEGER,
+  time_wait_count INTEGER,
+  close_count INTEGER,
+  close_wait_count INTEGER,
+  last_ack_count INTEGER,
+  listen_count INTEGER,
+  closing_count INTEGER
+) WITHOUT ROWID;

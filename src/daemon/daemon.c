@@ -19,6 +19,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_net,
     &collector_disk,
     &collector_fs,
+    &collector_tcp,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
