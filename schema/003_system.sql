@@ -160,3 +160,23 @@ CREATE TABLE tcp_stat (
   listen_count INTEGER,
   closing_count INTEGER
 ) WITHOUT ROWID;
+
+CREATE TABLE pressure_resource (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+INSERT INTO pressure_resource(id, name) VALUES (0, 'cpu'), (1, 'memory'), (2, 'io'), (3, 'irq');
+
+-- /proc/pressure/<resource>: the kernel's 10 s averages in hundredths of a
+-- percent (gauges) and stall time as deltas over dur_ms. NULL: the kernel
+-- has no such line (cpu "full" before 5.13; irq has only "full").
+CREATE TABLE psi (
+  ts              INTEGER NOT NULL,
+  resource_id     INTEGER NOT NULL,
+  dur_ms          INTEGER NOT NULL,
+  some_avg10_x100 INTEGER,
+  full_avg10_x100 INTEGER,
+  some_stall_us   INTEGER,
+  full_stall_us   INTEGER,
+  PRIMARY KEY (ts, resource_id)
+) WITHOUT ROWID;

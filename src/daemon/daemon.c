@@ -20,6 +20,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_disk,
     &collector_fs,
     &collector_tcp,
+    &collector_psi,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
