@@ -180,3 +180,31 @@ CREATE TABLE psi (
   full_stall_us   INTEGER,
   PRIMARY KEY (ts, resource_id)
 ) WITHOUT ROWID;
+
+-- /proc/vmstat events as deltas over dur_ms. pgscan/pgsteal/allocstall and
+-- workingset_refault are summed over the kernel's per-zone or per-type
+-- variants. NULL: not reported by this kernel (oom_kill before 4.13, thp_*
+-- without CONFIG_TRANSPARENT_HUGEPAGE).
+CREATE TABLE vmstat (
+  ts     INTEGER PRIMARY KEY,
+  dur_ms INTEGER NOT NULL,
+  pgpgin_kb INTEGER,
+  pgpgout_kb INTEGER,
+  pswpin_pages INTEGER,
+  pswpout_pages INTEGER,
+  pgfault_count INTEGER,
+  pgmajfault_count INTEGER,
+  pgscan_kswapd_pages INTEGER,
+  pgscan_direct_pages INTEGER,
+  pgsteal_kswapd_pages INTEGER,
+  pgsteal_direct_pages INTEGER,
+  allocstall_count INTEGER,
+  oom_kill_count INTEGER,
+  workingset_refault_pages INTEGER,
+  compact_stall_count INTEGER,
+  compact_fail_count INTEGER,
+  thp_fault_alloc_count INTEGER,
+  thp_fault_fallback_count INTEGER,
+  thp_collapse_alloc_count INTEGER,
+  thp_split_page_count INTEGER
+) WITHOUT ROWID;

@@ -71,6 +71,7 @@ extern const struct collector_ops collector_disk;
 extern const struct collector_ops collector_fs;
 extern const struct collector_ops collector_tcp;
 extern const struct collector_ops collector_psi;
+extern const struct collector_ops collector_vmstat;
 
 /* Binds one int64 per column in order, for the fact-table inserts. */
 void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n);

@@ -21,6 +21,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_fs,
     &collector_tcp,
     &collector_psi,
+    &collector_vmstat,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
