@@ -208,3 +208,43 @@ CREATE TABLE vmstat (
   thp_collapse_alloc_count INTEGER,
   thp_split_page_count INTEGER
 ) WITHOUT ROWID;
+
+-- Boots by /proc/sys/kernel/random/boot_id: kernel log sequence numbers
+-- start over at every boot.
+CREATE TABLE kmsg_boot (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+-- /dev/kmsg records. ts and time_us: the record's kernel time converted to
+-- the wall clock (epoch s and µs). priority is the level (0 emerg ... 7
+-- debug), facility the syslog facility (0 kern ...). message is unescaped;
+-- dict holds the record's KEY=value lines (SUBSYSTEM=, DEVICE=), or NULL.
+CREATE TABLE kmsg (
+  ts       INTEGER NOT NULL,
+  boot_id  INTEGER NOT NULL,
+  seq      INTEGER NOT NULL,
+  time_us  INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  facility INTEGER NOT NULL,
+  message  TEXT NOT NULL,
+  dict     TEXT,
+  PRIMARY KEY (ts, boot_id, seq)
+) WITHOUT ROWID;
+
+-- The last sequence number stored per boot, so a restarted daemon resumes
+-- after it and stores nothing twice.
+CREATE TABLE kmsg_resume (
+  boot_id  INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+);
+
+-- Kernel log records not stored, per tick (only ticks with a loss):
+-- lost_count were overwritten in the kernel's buffer before they were read
+-- (sequence gaps, EPIPE); dropped_count did not fit the daemon's bounded
+-- buffer between two ticks.
+CREATE TABLE kmsg_loss (
+  ts            INTEGER PRIMARY KEY,
+  lost_count    INTEGER NOT NULL,
+  dropped_count INTEGER NOT NULL
+) WITHOUT ROWID;

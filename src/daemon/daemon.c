@@ -22,6 +22,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_tcp,
     &collector_psi,
     &collector_vmstat,
+    &collector_kmsg,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
