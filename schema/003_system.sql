@@ -248,3 +248,16 @@ CREATE TABLE kmsg_loss (
   lost_count    INTEGER NOT NULL,
   dropped_count INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Host inventory as a history of changes: a row per key whose value changed
+-- (checked at start and every 10 minutes); value NULL when the key went
+-- away (a disk or NIC removed). Keys: host.hostname, kernel.release,
+-- kernel.version, boot.id, boot.time, cpu.model, cpu.sockets, cpu.cores,
+-- cpu.threads, cpu.flags, memory.total_kb, numa.nodeN.memory_kb,
+-- disk.<name>.{model,size_bytes,rotational}, nic.<if>.{driver,mac,speed_mbps}.
+CREATE TABLE inventory (
+  ts    INTEGER NOT NULL,
+  key   TEXT NOT NULL,
+  value TEXT,
+  PRIMARY KEY (ts, key)
+) WITHOUT ROWID;

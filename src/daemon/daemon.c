@@ -23,6 +23,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_psi,
     &collector_vmstat,
     &collector_kmsg,
+    &collector_inventory,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
