@@ -8,6 +8,7 @@
 #include "collect/collect.h"
 #include "collect/counter.h"
 #include "collect/net.h"
+#include "collect/procnet.h"
 
 static int net_push(struct net_dev *d, const struct net_if *i)
 {
@@ -127,6 +128,7 @@ struct net_meta {
 
 struct net_state {
 	int proc_fd, sys_fd;
+	char dev_path[16]; /* net/dev or 1/net/dev */
 	struct buf buf, attr;
 	struct net_dev snap[2];
 	int cur, have, filled;
@@ -140,7 +142,7 @@ struct net_state {
 
 static int net_read(struct net_state *s, struct net_dev *out, struct tick_errors *te, struct err *e)
 {
-	int rc = buf_read_file(&s->buf, s->proc_fd, "net/dev");
+	int rc = buf_read_file(&s->buf, s->proc_fd, s->dev_path);
 	if (rc < 0) {
 		if (te)
 			tick_errors_count_read(te, rc);
@@ -162,6 +164,7 @@ static int net_open(void **state, struct store *st, const struct sources *src, s
 	*state = s;
 	s->proc_fd = src->proc_fd;
 	s->sys_fd = src->sys_fd;
+	snprintf(s->dev_path, sizeof(s->dev_path), "%s/dev", proc_net_dir(src));
 	if (dim_init(&s->names, st, "net_interface", e))
 		return -1;
 	s->ins = store_prepare(

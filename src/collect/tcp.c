@@ -15,6 +15,7 @@
 
 #include "collect/collect.h"
 #include "collect/counter.h"
+#include "collect/procnet.h"
 #include "collect/tcp.h"
 #include "daemon/config.h"
 
@@ -228,6 +229,7 @@ static const char *const state_columns[TCP_STATES] = {
 
 struct tcp_state {
 	int proc_fd;
+	const char *dir; /* net or 1/net, see proc_net_dir */
 	int use_netlink;
 	uint64_t ticks;
 	struct buf buf;
@@ -241,10 +243,13 @@ struct tcp_state {
 static int read_counters(struct tcp_state *s, int64_t *out, struct tick_errors *te)
 {
 	struct err e;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "net/snmp");
+	char path[32];
+	snprintf(path, sizeof(path), "%s/snmp", s->dir);
+	int rc = buf_read_file(&s->buf, s->proc_fd, path);
 	if (rc == 0 && snmp_parse(s->buf.data, "/proc/net/snmp", counters, NSNMP, out, &e))
 		goto parse;
-	if (rc == 0 && (rc = buf_read_file(&s->buf, s->proc_fd, "net/netstat")) == 0 &&
+	snprintf(path, sizeof(path), "%s/netstat", s->dir);
+	if (rc == 0 && (rc = buf_read_file(&s->buf, s->proc_fd, path)) == 0 &&
 	    snmp_parse(s->buf.data, "/proc/net/netstat", counters + NSNMP, NCOUNTERS - NSNMP,
 		       out + NSNMP, &e))
 		goto parse;
@@ -265,9 +270,11 @@ static int tcp_open(void **state, struct store *st, const struct sources *src, s
 		return err_set(e, "out of memory");
 	*state = s;
 	s->proc_fd = src->proc_fd;
-	/* A netlink socket sees this process's network namespace, which is the
-	 * one /proc/net shows only when the proc root is this process's own. */
-	s->use_netlink = src->cfg && strcmp(src->cfg->proc_root, "/proc") == 0;
+	s->dir = proc_net_dir(src);
+	/* A netlink socket sees this process's network namespace: the one the
+	 * files show only when they are this process's own. */
+	s->use_netlink =
+	    src->cfg && strcmp(s->dir, "net") == 0 && strcmp(src->cfg->proc_root, "/proc") == 0;
 	char sql[4096];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO tcp_stat(ts, dur_ms");
 	size_t ncols = 2;
@@ -346,17 +353,19 @@ static int netlink_count(struct tcp_state *s, int family, uint64_t counts[TCP_ST
 
 static int proc_count(struct tcp_state *s, uint64_t counts[TCP_STATES], struct tick_errors *te)
 {
-	static const char *const files[] = {"net/tcp", "net/tcp6"};
+	static const char *const files[] = {"tcp", "tcp6"};
 	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
 		struct err e;
-		int rc = buf_read_file(&s->buf, s->proc_fd, files[i]);
+		char path[32];
+		snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
+		int rc = buf_read_file(&s->buf, s->proc_fd, path);
 		if (rc == -ENOENT && i == 1)
 			continue; /* no IPv6 */
 		if (rc < 0) {
 			tick_errors_count_read(te, rc);
 			return -1;
 		}
-		if (proc_net_tcp_count(s->buf.data, files[i], counts, &e)) {
+		if (proc_net_tcp_count(s->buf.data, path, counts, &e)) {
 			te->parse++;
 			log_debug("%s", e.msg);
 			return -1;
@@ -403,7 +412,9 @@ static int tcp_sample(void *state, struct tick *t, struct err *e)
 		return 0;
 	int64_t g[NGAUGES];
 	struct err perr;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "net/sockstat");
+	char path[32];
+	snprintf(path, sizeof(path), "%s/sockstat", s->dir);
+	int rc = buf_read_file(&s->buf, s->proc_fd, path);
 	if (rc < 0 || sockstat_parse(s->buf.data, gauges, NGAUGES, g, &perr)) {
 		for (size_t i = 0; i < NGAUGES; i++)
 			g[i] = STAT_ABSENT;

@@ -253,6 +253,30 @@ static void net_collector_rows(void **state)
 	rig_free(&r);
 }
 
+/* With the host's /proc mounted elsewhere, /proc/net (self) would be the
+ * container's namespace: PID 1's is read instead. */
+static void net_reads_pid1_under_host_proc(void **state)
+{
+	struct rig r;
+	struct config cfg;
+	char t[512];
+	config_defaults(&cfg);
+	rig_init(&r);
+	snprintf(cfg.proc_root, sizeof(cfg.proc_root), "%s", r.proc);
+	r.cfg = &cfg;
+	net_dev_text(t, sizeof(t), "  self0: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+	put(r.proc, "net/dev", t);
+	net_dev_text(t, sizeof(t), "  host0: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+	put(r.proc, "1/net/dev", t);
+	rig_open(&r, &collector_net);
+	net_dev_text(t, sizeof(t), "  host0: 9 2 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+	put(r.proc, "1/net/dev", t);
+	rig_tick(&r);
+	assert_int_equal(q(&r, "SELECT rx_bytes FROM net_rates WHERE interface='host0'"), 8);
+	assert_int_equal(q(&r, "SELECT count(*) FROM net_interface WHERE name='self0'"), 0);
+	rig_free(&r);
+}
+
 /* ---- disk ---- */
 
 static void disk_parse_variants(void **state)
@@ -919,6 +943,7 @@ int main(void)
 	    cmocka_unit_test(net_parse_bad),
 	    cmocka_unit_test(net_deltas_wrap_and_reset),
 	    cmocka_unit_test(net_collector_rows),
+	    cmocka_unit_test(net_reads_pid1_under_host_proc),
 	    cmocka_unit_test(disk_parse_variants),
 	    cmocka_unit_test(disk_parse_bad),
 	    cmocka_unit_test(disk_collector_rows),
