@@ -203,7 +203,9 @@ static const struct stat_key gauges[] = {
     {"TCP", "alloc", "tcp_alloc_count", 0},	  {"TCP", "mem", "tcp_mem_pages", 0},
     {"UDP", "inuse", "udp_inuse_count", 0},	  {"UDP", "mem", "udp_mem_pages", 0},
 };
-#define NGAUGES ARRAY_LEN(gauges)
+#define NGAUGES		   ARRAY_LEN(gauges)
+#define SOCKSTAT_TCP_INUSE 1 /* indexes in gauges[] */
+#define SOCKSTAT_TCP_TW	   3
 
 static const char *const state_columns[TCP_STATES] = {
     NULL,
@@ -351,11 +353,14 @@ static int netlink_count(struct tcp_state *s, int family, uint64_t counts[TCP_ST
 	return rc;
 }
 
-static int proc_count(struct tcp_state *s, uint64_t counts[TCP_STATES], struct tick_errors *te)
+static int proc_count(struct tcp_state *s, const int skip[2], uint64_t counts[TCP_STATES],
+		      struct tick_errors *te)
 {
 	static const char *const files[] = {"tcp", "tcp6"};
 	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
 		struct err e;
+		if (skip[i])
+			continue;
 		char path[32];
 		snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
 		int rc = buf_read_file(&s->buf, s->proc_fd, path);
@@ -374,12 +379,34 @@ static int proc_count(struct tcp_state *s, uint64_t counts[TCP_STATES], struct t
 	return 0;
 }
 
-static int count_states(struct tcp_state *s, uint64_t counts[TCP_STATES], struct tick_errors *te)
+/* Whether a family can have any TCP socket to count: none in use (which
+ * includes listeners, so no pending requests either) and no TIME_WAIT
+ * sockets means an empty dump, and its hash-table walk can be skipped.
+ * g holds the sockstat gauges (TCP inuse, tw); IPv6's inuse is in sockstat6. */
+static void empty_families(struct tcp_state *s, const int64_t *g, int *skip4, int *skip6)
 {
+	static const struct stat_key tcp6[] = {{"TCP6", "inuse", "", 1}};
+	int64_t inuse6 = STAT_ABSENT;
+	char path[32];
+	struct err e;
+	snprintf(path, sizeof(path), "%s/sockstat6", s->dir);
+	if (buf_read_file(&s->buf, s->proc_fd, path) == 0 &&
+	    sockstat_parse(s->buf.data, tcp6, 1, &inuse6, &e) != 0)
+		inuse6 = STAT_ABSENT;
+	int no_tw = g[SOCKSTAT_TCP_TW] == 0;
+	*skip4 = no_tw && g[SOCKSTAT_TCP_INUSE] == 0;
+	*skip6 = no_tw && inuse6 == 0;
+}
+
+static int count_states(struct tcp_state *s, const int64_t *g, uint64_t counts[TCP_STATES],
+			struct tick_errors *te)
+{
+	int skip4, skip6;
 	memset(counts, 0, TCP_STATES * sizeof(counts[0]));
+	empty_families(s, g, &skip4, &skip6);
 	if (s->use_netlink) {
-		int rc = netlink_count(s, AF_INET, counts);
-		if (rc == 0) {
+		int rc = skip4 ? 0 : netlink_count(s, AF_INET, counts);
+		if (rc == 0 && !skip6) {
 			rc = netlink_count(s, AF_INET6, counts);
 			if (rc == -ENOENT || rc == -EAFNOSUPPORT)
 				rc = 0; /* no IPv6 */
@@ -392,7 +419,8 @@ static int count_states(struct tcp_state *s, uint64_t counts[TCP_STATES], struct
 		s->use_netlink = 0;
 		memset(counts, 0, TCP_STATES * sizeof(counts[0]));
 	}
-	return proc_count(s, counts, te);
+	int skip[2] = {skip4, skip6};
+	return proc_count(s, skip, counts, te);
 }
 
 static void bind_value(sqlite3_stmt *st, int col, int64_t v)
@@ -425,7 +453,7 @@ static int tcp_sample(void *state, struct tick *t, struct err *e)
 	}
 	uint64_t states[TCP_STATES];
 	int have_states =
-	    s->ticks % STATES_EVERY_TICKS == 0 && count_states(s, states, t->errors) == 0;
+	    s->ticks % STATES_EVERY_TICKS == 0 && count_states(s, g, states, t->errors) == 0;
 	int col = 1;
 	sqlite3_bind_int64(s->ins, col++, t->ts);
 	sqlite3_bind_int64(s->ins, col++, t->dur_ms);
