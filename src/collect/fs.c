@@ -238,13 +238,18 @@ static int fs_refresh(struct fs_state *s, struct tick *t)
 	char path[32];
 	struct err perr;
 	snprintf(path, sizeof(path), "%s/mountinfo", s->pid);
+	/* The old list points into the buffer about to be overwritten, and a
+	 * failed parse leaves a partial one: either way there is no list until
+	 * this one is complete (keep and ids are sized for it). */
 	s->parsed = 0;
+	s->mi.n = 0;
 	int rc = buf_read_file(&s->buf, s->proc_fd, path);
 	if (rc < 0) {
 		tick_errors_count_read(t->errors, rc);
 		return -1;
 	}
 	if (mountinfo_parse(s->buf.data, &s->mi, &perr)) {
+		s->mi.n = 0;
 		t->errors->parse++;
 		log_debug("%s/%s", path, perr.msg);
 		return -1;
@@ -253,8 +258,10 @@ static int fs_refresh(struct fs_state *s, struct tick *t)
 	free(s->ids);
 	s->keep = malloc(s->mi.n + 1);
 	s->ids = malloc((s->mi.n + 1) * sizeof(*s->ids));
-	if (!s->keep || !s->ids)
+	if (!s->keep || !s->ids) {
+		s->mi.n = 0;
 		return -1;
+	}
 	mountinfo_select(&s->mi, s->keep);
 	for (size_t i = 0; i < s->mi.n; i++)
 		s->ids[i] = -1;
