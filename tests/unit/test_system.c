@@ -944,6 +944,127 @@ static void inventory_collector_history(void **state)
 	rig_free(&r);
 }
 
+/* ---- every parser on every cut and mutation of its fixtures ---- */
+
+typedef int (*parse_fn)(char *text, size_t len, struct err *e);
+
+static int fz_net(char *t, size_t n, struct err *e)
+{
+	static struct net_dev d;
+	int rc = net_dev_parse(t, &d, e);
+	net_dev_free(&d);
+	return rc;
+}
+static int fz_disk(char *t, size_t n, struct err *e)
+{
+	static struct diskstats d;
+	int rc = diskstats_parse(t, &d, e);
+	diskstats_free(&d);
+	return rc;
+}
+static int fz_mount(char *t, size_t n, struct err *e)
+{
+	static struct mountinfo mi;
+	int rc = mountinfo_parse(t, &mi, e);
+	if (rc == 0) {
+		unsigned char *keep = malloc(mi.n + 1);
+		mountinfo_select(&mi, keep);
+		free(keep);
+	}
+	mountinfo_free(&mi);
+	return rc;
+}
+static int fz_snmp(char *t, size_t n, struct err *e)
+{
+	int64_t v[ARRAY_LEN(tkeys)];
+	return snmp_parse(t, "snmp", tkeys, ARRAY_LEN(tkeys), v, e);
+}
+static int fz_sockstat(char *t, size_t n, struct err *e)
+{
+	int64_t v[ARRAY_LEN(tkeys)];
+	return sockstat_parse(t, tkeys, ARRAY_LEN(tkeys), v, e);
+}
+static int fz_tcp(char *t, size_t n, struct err *e)
+{
+	uint64_t c[TCP_STATES] = {0};
+	return proc_net_tcp_count(t, "tcp", c, e);
+}
+static int fz_psi(char *t, size_t n, struct err *e)
+{
+	struct psi p;
+	return psi_parse(t, "psi", &p, e);
+}
+static int fz_vmstat(char *t, size_t n, struct err *e)
+{
+	uint64_t v[ARRAY_LEN(vkeys)];
+	unsigned char f[ARRAY_LEN(vkeys)];
+	return vmstat_parse(t, vkeys, ARRAY_LEN(vkeys), v, f, e);
+}
+static int fz_kmsg(char *t, size_t n, struct err *e)
+{
+	struct kmsg_record r;
+	char msg[64];
+	for (size_t off = 0; off < n;) {
+		if (kmsg_parse(t + off, n - off, &r, e))
+			return -1;
+		assert_true(r.len > 0 && off + r.len <= n);
+		kmsg_unescape(r.msg, r.msg_len, msg, sizeof(msg));
+		off += r.len;
+	}
+	return 0;
+}
+static int fz_cpuinfo(char *t, size_t n, struct err *e)
+{
+	struct cpuinfo ci;
+	return cpuinfo_parse(t, &ci, e);
+}
+
+/* Runs fn on text[0..len) in a buffer of exactly that size (plus the NUL),
+ * so ASan sees any read past the end. Either it parses or it says why. */
+static void fz_one(parse_fn fn, const char *text, size_t len, const char *what)
+{
+	char *copy = malloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	struct err e = {{0}};
+	int rc = fn(copy, len, &e);
+	if (rc != 0 && (rc != -1 || !e.msg[0]))
+		fail_msg("%s: rc %d with no message on %zu bytes", what, rc, len);
+	free(copy);
+}
+
+static void parsers_survive_cuts_and_garbage(void **state)
+{
+	static const struct {
+		const char *fixture;
+		parse_fn fn;
+	} cases[] = {
+	    {"proc/net/dev.6_18", fz_net},	  {"proc/net/dev.colon_names", fz_net},
+	    {"proc/diskstats.6_18", fz_disk},	  {"proc/diskstats.4_9", fz_disk},
+	    {"proc/mountinfo.escapes", fz_mount}, {"proc/net/snmp.6_18", fz_snmp},
+	    {"proc/net/netstat.6_18", fz_snmp},	  {"proc/net/sockstat.6_18", fz_sockstat},
+	    {"proc/net/tcp.states", fz_tcp},	  {"proc/pressure/io.6_18", fz_psi},
+	    {"proc/vmstat.3_10", fz_vmstat},	  {"kmsg/records.dict", fz_kmsg},
+	    {"proc/cpuinfo.2socket", fz_cpuinfo},
+	};
+	static const char garbage[] = {'x', ':', '\n', ' ', '-', '9', '\\', ';', ',', '|'};
+	for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+		char *t = fixture_text(cases[c].fixture);
+		size_t len = strlen(t);
+		for (size_t cut = 0; cut <= len; cut++)
+			fz_one(cases[c].fn, t, cut, cases[c].fixture);
+		size_t stride = len > 2000 ? 7 : 1;
+		for (size_t i = 0; i < len; i += stride)
+			for (size_t g = 0; g < ARRAY_LEN(garbage); g++) {
+				char saved = t[i];
+				t[i] = garbage[g];
+				fz_one(cases[c].fn, t, len, cases[c].fixture);
+				t[i] = saved;
+			}
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -975,6 +1096,7 @@ int main(void)
 	    cmocka_unit_test(inventory_cpuinfo),
 	    cmocka_unit_test(inventory_diff),
 	    cmocka_unit_test(inventory_collector_history),
+	    cmocka_unit_test(parsers_survive_cuts_and_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
