@@ -102,14 +102,15 @@ CREATE TABLE filesystem (
   PRIMARY KEY (ts, mount_id)
 ) WITHOUT ROWID;
 
--- TCP and UDP, one row per tick (the view is named tcp). *_count columns from /proc/net/snmp (Tcp,
--- Udp) and /proc/net/netstat (TcpExt) are deltas over dur_ms, except
--- curr_estab_count. The sockstat columns (sockets_used_count ...
+-- TCP and UDP, one row per tick (the view is named tcp). The *_count
+-- columns from /proc/net/snmp (Tcp, Udp) and /proc/net/netstat (TcpExt) are
+-- deltas over dur_ms, except curr_estab_count. The sockstat columns (sockets_used_count ...
 -- udp_mem_pages) are gauges; tcp_mem_pages and udp_mem_pages are in pages.
 -- established_count ... closing_count are connections by TCP state at ts
 -- (IPv4 + IPv6, from a sock_diag dump or /proc/net/tcp{,6}), taken every
 -- 6th tick because the dump walks the whole TCP hash table; NULL in the
--- other rows. NULL elsewhere: not reported by this kernel, or not readable.
+-- other rows (0 for a family with no socket in use and none in TIME_WAIT:
+-- its walk is skipped). NULL elsewhere: not reported by this kernel, or not readable.
 CREATE TABLE tcp_stat (
   ts     INTEGER PRIMARY KEY,
   dur_ms INTEGER NOT NULL,
