@@ -99,10 +99,14 @@ int net_if_deltas(const uint64_t prev[NET_COUNTERS], const uint64_t cur[NET_COUN
 	}
 	/* A wrap moves one counter back while its packets keep counting up; a
 	 * reset moves most of them back at once (and bytes never move alone).
-	 * After a reset every counter restarted from zero: the delta is cur. */
+	 * After a reset every counter restarted from zero: the delta is cur.
+	 * Without a reset, a counter that went back and cannot have wrapped
+	 * is a driver's glitch (some recount drops): 0, not its whole value. */
 	int reset = back > fwd;
-	for (int i = 0; i < NET_COUNTERS; i++)
-		out[i] = reset ? cur[i] : counter_delta_wrap32(prev[i], cur[i]);
+	for (int i = 0; i < NET_COUNTERS; i++) {
+		uint64_t d = counter_delta_wrap32(prev[i], cur[i]);
+		out[i] = reset ? cur[i] : cur[i] < prev[i] && d == cur[i] ? 0 : d;
+	}
 	return reset;
 }
 

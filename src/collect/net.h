@@ -29,6 +29,8 @@ void net_dev_free(struct net_dev *d);
 /* Deltas of all counters of one interface. When most counters that moved went
  * backwards together, the interface was reset (driver restart, re-created
  * under the same name): every delta is then the new value, never a wrap.
+ * Otherwise a counter that went back wrapped at 32 bits when that is
+ * plausible, and is a glitch (delta 0) when it is not.
  * Returns 1 when it judged the interface reset. */
 int net_if_deltas(const uint64_t prev[NET_COUNTERS], const uint64_t cur[NET_COUNTERS],
 		  uint64_t out[NET_COUNTERS]);

@@ -190,6 +190,13 @@ static void net_deltas_wrap_and_reset(void **state)
 	assert_int_equal(net_if_deltas(prev, cur, out), 0);
 	assert_int_equal(out[0], 396);
 	assert_int_equal(out[1], 10);
+	/* One counter a little back while the rest went on: a glitch, 0. */
+	uint64_t cur3[NET_COUNTERS] = {4294967100ULL, 1010};
+	uint64_t prev3[NET_COUNTERS] = {4294967000ULL, 1000, 0, 500};
+	cur3[3] = 499;
+	assert_int_equal(net_if_deltas(prev3, cur3, out), 0);
+	assert_int_equal(out[0], 100);
+	assert_int_equal(out[3], 0);
 	/* Bytes and packets both back: the interface was reset. */
 	uint64_t cur2[NET_COUNTERS] = {100, 2};
 	assert_int_equal(net_if_deltas(prev, cur2, out), 1);
