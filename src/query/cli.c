@@ -277,7 +277,7 @@ int qopts_range(const struct qopts *o, const char *dflt_since, int64_t *since, i
 	return 0;
 }
 
-int fail(int code, const struct err *e)
+int qfail(int code, const struct err *e)
 {
 	fprintf(stderr, "hindsight: %s\n", e->msg);
 	return code;

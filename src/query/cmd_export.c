@@ -10,19 +10,19 @@ int cmd_export(struct qopts *o)
 	struct range_query rq;
 	struct err e;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	if (range_from_opts(&q, o, o->args[0], NULL, &rq, &e)) {
 		qdb_close(&q);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	if (out_open(&out, o->format == OUT_DEFAULT ? OUT_CSV : o->format, o->time, o->out_path,
 		     &e)) {
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	int rc = range_run(&q, &rq, &out, &e);
 	qdb_close(&q);
 	if (out_close(&out, rc ? NULL : &e) || rc)
-		return fail(1, &e);
+		return qfail(1, &e);
 	return 0;
 }

@@ -281,11 +281,11 @@ int cmd_plot(struct qopts *o)
 	const char *agg = o->agg ? o->agg : "avg";
 	if (strcmp(agg, "avg") && strcmp(agg, "max") && strcmp(agg, "min") && strcmp(agg, "sum")) {
 		err_set(&e, "--agg: expected avg, max, min or sum, got '%s'", agg);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	int width = o->width ? o->width : 72, height = o->height ? o->height : 12;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
 		qdb_close(&q);
 		printf("no data (collector not present): view %s is not in this database\n", view);
@@ -293,7 +293,7 @@ int cmd_plot(struct qopts *o)
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	char **cols = relation_columns(&q, view, &e);
 	int ok =
@@ -305,13 +305,13 @@ int cmd_plot(struct qopts *o)
 			"plot: %s has no column '%s' to chart over ts (hindsight show %s "
 			"--limit 1 shows its columns)",
 			view, col, view);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	int n = o->svg ? SVG_POINTS : o->spark ? width : 2 * width;
 	int rc = load_series(&q, &rq, col, agg, n, &s, &e);
 	qdb_close(&q);
 	if (rc < 0)
-		return fail(1, &e);
+		return qfail(1, &e);
 	if (rc > 0) {
 		printf("no values of %s.%s in this range\n", view, col);
 		return 0;
@@ -324,7 +324,7 @@ int cmd_plot(struct qopts *o)
 	int status = 0;
 	if (o->svg) {
 		if (write_svg(o->svg, &s, title, &e))
-			status = fail(1, &e);
+			status = qfail(1, &e);
 		else
 			printf("wrote %s: %s\n", o->svg, title);
 	} else {

@@ -23,8 +23,8 @@ static int show_absent(struct qopts *o, const char *view)
 		"present)\n",
 		view);
 	if (out_open(&out, o->format, o->time, o->out_path, &e))
-		return fail(1, &e);
-	return out_close(&out, &e) ? fail(1, &e) : 0;
+		return qfail(1, &e);
+	return out_close(&out, &e) ? qfail(1, &e) : 0;
 }
 
 int cmd_show(struct qopts *o)
@@ -35,23 +35,23 @@ int cmd_show(struct qopts *o)
 	struct err e;
 	const char *view = o->args[0];
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
 		qdb_close(&q);
 		return show_absent(o, view);
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	rq.relation = show_relation(o, view, rq.since, rq.until);
 	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	int rc = range_run(&q, &rq, &out, &e);
 	qdb_close(&q);
 	if (out_close(&out, rc ? NULL : &e) || rc)
-		return fail(1, &e);
+		return qfail(1, &e);
 	return 0;
 }

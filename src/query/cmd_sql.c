@@ -56,20 +56,20 @@ int cmd_sql(struct qopts *o)
 	struct err e;
 	sqlite3_stmt *st;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	if (qdb_prepare_user(&q, o->args[0], &st, &e)) {
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	if (bind_params(st, o, &e)) {
 		sqlite3_finalize(st);
 		qdb_close(&q);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
 		sqlite3_finalize(st);
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	out_columns(&out, st);
 	int rc, status = 0;
@@ -81,6 +81,6 @@ int cmd_sql(struct qopts *o)
 	sqlite3_finalize(st);
 	qdb_close(&q);
 	if (out_close(&out, status ? NULL : &e) || status)
-		return fail(1, &e);
+		return qfail(1, &e);
 	return 0;
 }

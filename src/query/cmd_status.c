@@ -190,7 +190,7 @@ int cmd_status(struct qopts *o)
 	struct qdb q;
 	struct err e;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	print_file(&q, o->db);
 	int64_t last = print_liveness(&q, o->now);
 	if (last >= 0)
@@ -200,7 +200,7 @@ int cmd_status(struct qopts *o)
 	qdb_close(&q);
 	if (fflush(stdout) != 0) {
 		err_set(&e, "writing the output failed");
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	return 0;
 }

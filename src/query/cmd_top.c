@@ -185,16 +185,16 @@ int cmd_top(struct qopts *o)
 	int64_t window_ms = 300000;
 	if (!o->at) {
 		err_set(&e, "top needs --at TIME (e.g. --at '2026-11-20 03:12' or --at 2h)");
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	if (timespec_parse(o->at, o->now, &p.at, &inner)) {
 		err_set(&e, "--at: %s", inner.msg);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	if (o->window && (parse_duration_ms(o->window, &window_ms, &inner) || window_ms < 1000)) {
 		err_set(&e, "--window: expected a duration of at least 1s, e.g. 5m, 1h (got '%s')",
 			o->window);
-		return fail(2, &e);
+		return qfail(2, &e);
 	}
 	int64_t half = window_ms / 2000;
 	p.lo = p.at - half;
@@ -203,7 +203,7 @@ int cmd_top(struct qopts *o)
 	p.near_hi = p.at + 2 * half;
 	p.n = o->rows_per_section ? o->rows_per_section : 5;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	int any = window_cover(&q, &p);
 	char a[32], lo[32], hi[32];
 	time_format_local(p.at, a, sizeof(a));
@@ -218,7 +218,7 @@ int cmd_top(struct qopts *o)
 	qdb_close(&q);
 	if (fflush(stdout) != 0) {
 		err_set(&e, "writing the output failed");
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	return 0;
 }

@@ -8,7 +8,7 @@ int cmd_views(struct qopts *o)
 	struct err e;
 	sqlite3_stmt *st;
 	if (qdb_open(&q, o, &e))
-		return fail(1, &e);
+		return qfail(1, &e);
 	/* A view listed in the catalog but missing from the schema was dropped
 	 * by hand; say so rather than hide it. */
 	if (qdb_prepare(&q,
@@ -18,12 +18,12 @@ int cmd_views(struct qopts *o)
 			"ON m.type = 'view' AND m.name = c.name ORDER BY c.name",
 			&st, &e)) {
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
 		sqlite3_finalize(st);
 		qdb_close(&q);
-		return fail(1, &e);
+		return qfail(1, &e);
 	}
 	out_columns(&out, st);
 	int rc;
@@ -36,6 +36,6 @@ int cmd_views(struct qopts *o)
 	sqlite3_finalize(st);
 	qdb_close(&q);
 	if (out_close(&out, status ? NULL : &e) || status)
-		return fail(1, &e);
+		return qfail(1, &e);
 	return 0;
 }

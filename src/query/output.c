@@ -274,7 +274,7 @@ static void table_pad(FILE *f, size_t n)
 		fputc(' ', f);
 }
 
-static void table_line(struct out *o, char **cells, int header)
+static void table_line(struct out *o, char **cells)
 {
 	struct out_table *t = o->table;
 	for (int i = 0; i < o->ncols; i++) {
@@ -284,7 +284,7 @@ static void table_line(struct out *o, char **cells, int header)
 		int last = i == o->ncols - 1;
 		if (i)
 			fputs("  ", o->f);
-		if (!header && t->numeric[i]) {
+		if (t->numeric[i]) {
 			table_pad(o->f, pad);
 			fputs(c, o->f);
 		} else {
@@ -311,7 +311,7 @@ static void table_flush(struct out *o)
 					t->width[i] = w;
 			}
 		}
-		table_line(o, o->names, 1);
+		table_line(o, o->names);
 		for (int i = 0; i < o->ncols; i++) {
 			fputs(i ? "  " : "", o->f);
 			for (size_t k = 0; k < t->width[i]; k++)
@@ -322,7 +322,7 @@ static void table_flush(struct out *o)
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
 		char **row = &t->cells[r * (size_t)o->ncols];
-		table_line(o, row, 0);
+		table_line(o, row);
 		for (int i = 0; i < o->ncols; i++) {
 			free(row[i]);
 			row[i] = NULL;

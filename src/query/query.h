@@ -170,6 +170,6 @@ int cmd_plot(struct qopts *o);
 int cmd_status(struct qopts *o);
 
 /* Prints "hindsight: msg" to stderr and returns the exit code. */
-int fail(int code, const struct err *e);
+int qfail(int code, const struct err *e);
 
 #endif
