@@ -125,29 +125,52 @@ static void print_tiers(struct qdb *q)
 	printf("tiers         raw only (per-tier coverage appears here once rollups exist)\n");
 }
 
-/* Bytes per table including its indexes, from the dbstat virtual table;
- * 0 when SQLite was built without it. */
-static int table_bytes(struct qdb *q, const char *table, int64_t *bytes)
+#define STATUS_MAX_TABLES 256
+
+struct table_info {
+	char name[64];
+	int64_t rows, bytes, first, last;
+};
+
+/* Bytes per table including its indexes, from the dbstat virtual table
+ * (one pass over the file, one row per b-tree). Returns -1 when SQLite was
+ * built without dbstat. */
+static int tables_bytes(struct qdb *q, struct table_info *t, int n)
 {
 	sqlite3_stmt *st;
 	struct err e;
 	if (qdb_prepare(q,
-			"SELECT sum(d.pgsize) FROM dbstat AS d JOIN sqlite_master AS m "
-			"ON m.name = d.name WHERE m.tbl_name = ?1",
+			"SELECT m.tbl_name, sum(d.pgsize) FROM dbstat AS d JOIN sqlite_master AS m "
+			"ON m.name = d.name WHERE d.aggregate = TRUE GROUP BY m.tbl_name",
 			&st, &e))
-		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		return -1;
 	qdb_arm(q);
-	int ok = sqlite3_step(st) == SQLITE_ROW;
-	*bytes = ok ? sqlite3_column_int64(st, 0) : 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (int i = 0; i < n; i++)
+			if (strcmp(t[i].name, (const char *)sqlite3_column_text(st, 0)) == 0)
+				t[i].bytes = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
-	return ok;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Without dbstat: the file's pages shared out by row count, marked "~". */
+static void tables_estimate(struct table_info *t, int n, int64_t page_bytes)
+{
+	int64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += t[i].rows;
+	for (int i = 0; i < n; i++)
+		t[i].bytes =
+		    total ? (int64_t)((double)page_bytes * (double)t[i].rows / (double)total) : 0;
 }
 
 static void print_tables(struct qdb *q)
 {
+	static struct table_info t[STATUS_MAX_TABLES];
 	sqlite3_stmt *st;
 	struct err e;
+	int n = 0;
 	if (qdb_prepare(q,
 			"SELECT name FROM sqlite_master WHERE type = 'table' "
 			"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
@@ -155,34 +178,39 @@ static void print_tables(struct qdb *q)
 		printf("tables        unavailable: %s\n", e.msg);
 		return;
 	}
+	while (n < STATUS_MAX_TABLES && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(t[n++].name, sizeof(t[0].name), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%.63s\"", t[i].name);
+		t[i].rows = int_query(q, sql, 0);
+		snprintf(sql, sizeof(sql), "SELECT min(ts) FROM \"%.63s\"", t[i].name);
+		t[i].first = int_query(q, sql, -1);
+		snprintf(sql, sizeof(sql), "SELECT max(ts) FROM \"%.63s\"", t[i].name);
+		t[i].last = int_query(q, sql, -1);
+	}
 	int64_t page_bytes =
 	    int_query(q, "PRAGMA page_size", 4096) * int_query(q, "PRAGMA page_count", 0);
-	int exact = 1;
-	printf("\n%-22s %12s %11s  %-19s  %-19s\n", "table", "rows", "bytes", "first", "last");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		char sql[256], first[32] = "", last[32] = "", size[32];
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", name);
-		int64_t rows = int_query(q, sql, 0), bytes = 0;
-		snprintf(sql, sizeof(sql), "SELECT min(ts) FROM \"%s\"", name);
-		int64_t lo = int_query(q, sql, -1);
-		snprintf(sql, sizeof(sql), "SELECT max(ts) FROM \"%s\"", name);
-		int64_t hi = int_query(q, sql, -1);
-		if (lo >= 0)
-			time_format_local(lo, first, sizeof(first));
-		if (hi >= 0)
-			time_format_local(hi, last, sizeof(last));
-		if (!table_bytes(q, name, &bytes))
-			exact = 0;
-		human_bytes((double)bytes, size, sizeof(size));
-		printf("%-22s %12lld %11s  %-19s  %-19s\n", name, (long long)rows,
-		       exact ? size : "?", first, last);
+	int exact = tables_bytes(q, t, n) == 0;
+	if (!exact)
+		tables_estimate(t, n, page_bytes);
+	printf("\n%-26s %12s %12s  %-19s  %-19s\n", "table", "rows", "bytes", "first", "last");
+	for (int i = 0; i < n; i++) {
+		char first[32] = "", last[32] = "", size[32], shown[40];
+		if (t[i].first >= 0)
+			time_format_local(t[i].first, first, sizeof(first));
+		if (t[i].last >= 0)
+			time_format_local(t[i].last, last, sizeof(last));
+		human_bytes((double)t[i].bytes, size, sizeof(size));
+		snprintf(shown, sizeof(shown), "%s%s", exact ? "" : "~", size);
+		printf("%-26s %12lld %12s  %-19s  %-19s\n", t[i].name, (long long)t[i].rows, shown,
+		       first, last);
 	}
-	sqlite3_finalize(st);
 	char total[32];
 	human_bytes((double)page_bytes, total, sizeof(total));
-	printf("%-22s %12s %11s%s\n", "(file pages)", "", total,
-	       exact ? "" : "  (per-table bytes need SQLite's dbstat table)");
+	printf("%-26s %12s %12s%s\n", "(all pages)", "", total,
+	       exact ? "" : "  (~: estimated by rows; this SQLite lacks dbstat)");
 }
 
 int cmd_status(struct qopts *o)

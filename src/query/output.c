@@ -29,6 +29,24 @@ void format_real(double v, char *buf, size_t n)
 		snprintf(buf, n, "%s", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
+	/* The views round to a few decimals; such a value prints exactly as
+	 * r / 10^k (a correctly rounded division of exact integers), without
+	 * the cost of printf and strtod on every cell. */
+	if (fabs(v) < 1e12) {
+		static const double scale[] = {1, 10, 100, 1000};
+		for (int k = 0; k < 4; k++) {
+			double r = round(v * scale[k]);
+			if (r / scale[k] == v) {
+				long long ir = (long long)fabs(r), p = (long long)scale[k];
+				int len =
+				    snprintf(buf, n, "%s%lld",
+					     v < 0 || (v == 0 && signbit(v)) ? "-" : "", ir / p);
+				snprintf(buf + len, n - (size_t)len, ".%0*lld", k ? k : 1,
+					 k ? ir % p : 0);
+				return;
+			}
+		}
+	}
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
