@@ -98,6 +98,9 @@ struct out {
 	unsigned char *is_time;
 	uint64_t rows;
 	int silent_empty; /* the table prints nothing at all for no rows */
+	int ts_cached;
+	int64_t ts_cache_value;
+	char ts_cache[32];
 	struct out_table *table;
 };
 
