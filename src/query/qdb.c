@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "query/query.h"
 
@@ -146,6 +147,42 @@ void qdb_arm(struct qdb *q)
 	q->deadline_us = q->timeout_ms > 0 ? clock_mono_us() + q->timeout_ms * 1000 : 0;
 }
 
+/* A WAL database with no -wal file, in a directory this user cannot write
+ * (the daemon stopped; a reader in its group): SQLite cannot create the -shm
+ * file it needs, so the file is opened as immutable instead. That is safe
+ * here because with no -wal file every committed row is in the main file,
+ * and a daemon that starts meanwhile writes to a new WAL, not to it. */
+static int open_immutable(struct qdb *q, const char *path, struct err *e)
+{
+	char wal[4200], uri[13000];
+	struct stat st;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0 || access(path, R_OK) != 0)
+		return -1; /* keep the first error */
+	size_t n = (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof(uri); p++)
+		n += isalnum(*p) || strchr("/._-~", *p)
+			 ? (size_t)snprintf(uri + n, sizeof(uri) - n, "%c", *p)
+			 : (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", *p);
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	memset(&q->store, 0, sizeof(q->store));
+	q->store.readonly = 1;
+	if (sqlite3_open_v2(uri, &q->store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
+		store_close(&q->store);
+		return -1;
+	}
+	int version = (int)store_query_int(&q->store, "PRAGMA user_version", -1);
+	if (version < 0 || version > store_schema_latest()) {
+		err_set(e, "cannot read database %s: %s", path,
+			version < 0 ? sqlite3_errmsg(q->store.db)
+				    : "schema newer than this binary");
+		store_close(&q->store);
+		return -1;
+	}
+	return 0;
+}
+
 int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 {
 	memset(q, 0, sizeof(*q));
@@ -161,7 +198,8 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	if (q->memory_limit_mb > 0)
 		sqlite3_hard_heap_limit64(q->memory_limit_mb * 1024 * 1024);
 	struct err inner;
-	if (store_open(&q->store, o->db, STORE_READONLY, &inner))
+	if (store_open(&q->store, o->db, STORE_READONLY, &inner) &&
+	    open_immutable(q, o->db, &inner))
 		return err_set(e, "%s", inner.msg);
 	q->db = q->store.db;
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);

@@ -424,6 +424,27 @@ def test_top_plot_status(full, empty):
     check(rc == 1 and "--db" in err, "a missing database names --db")
 
 
+def test_other_user(full, tmp):
+    """A reader who cannot write the directory (the daemon stopped, so no
+    -shm file exists and none can be created) still reads the database."""
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        print("SKIP other-user check: needs root and runuser")
+        return
+    d = os.path.join(tmp, "readonly dir")
+    os.mkdir(d)
+    db = os.path.join(d, "ro?#.db")
+    shutil.copy(full, db)
+    os.chmod(d, 0o755)
+    os.chmod(db, 0o644)
+    os.chmod(tmp, 0o755)
+    p = subprocess.run(["runuser", "-u", "nobody", "--", HINDSIGHT, "--db", db, "sql",
+                        "SELECT count(*) FROM cpu", "--csv"], capture_output=True, text=True)
+    check(p.returncode == 0 and int(parse_csv(p.stdout)[1][0][0]) ==
+          direct(full, "SELECT count(*) FROM cpu")[1][0][0],
+          f"a user who cannot write the directory reads the database: {p.stderr.strip()}")
+    check(sorted(os.listdir(d)) == ["ro?#.db"], "the reader created no file beside it")
+
+
 def test_live(tmp):
     """Queries while the daemon writes: all succeed and no tick is lost."""
     live = os.path.join(tmp, "live.db")
@@ -461,6 +482,7 @@ def main():
         test_refusals(full)
         test_times(full)
         test_top_plot_status(full, empty)
+        test_other_user(full, tmp)
         test_live(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
