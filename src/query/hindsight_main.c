@@ -9,7 +9,8 @@
 
 #define COMMON_HELP                                                                                \
 	"  --db PATH           the database (default $HINDSIGHT_DB, then " DEFAULT_DB_PATH ")\n"   \
-	"  --timeout DUR       stop a query that runs longer (default 10s)\n"                      \
+	"  --timeout DUR       stop a statement (or one page of it) that runs longer\n"            \
+	"                      (default 10s; 0: no limit)\n"                                       \
 	"  --memory-limit MB   stop a query that needs more memory (default 512)\n"                \
 	"  -h, --help          this text\n"
 
@@ -54,6 +55,9 @@ static const char main_help[] =
     "Times (--since, --until, --at):\n"
     "%s"
     "\n"
+    "Exit status: 0 done, 1 failed (database, query, refused statement), 2 bad usage\n"
+    "(unknown option or column, bad time).\n"
+    "\n"
     "'hindsight COMMAND --help' describes each command.\n";
 
 static const char views_help[] = "Usage: hindsight views [OPTIONS]\n"
@@ -68,8 +72,9 @@ static const char show_help[] =
     "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
-    "                      --order ts:desc shows the newest first)\n" FORMAT_HELP TIMEFMT_HELP
-	COMMON_HELP "\n"
+    "                      --order ts:desc shows the newest first). Another column\n"
+    "                      than ts sorts the whole range in one statement.\n" FORMAT_HELP
+	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight show cpu_usage --since 2h --where busy_pct'>'50\n";
 
 static const char sql_help[] =
