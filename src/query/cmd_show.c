@@ -12,21 +12,6 @@ static const char *show_relation(const struct qopts *o, const char *view, int64_
 	return view;
 }
 
-/* A view another branch provides that this database does not have yet is
- * "no data", not an error: an empty result and a note on stderr. */
-static int show_absent(struct qopts *o, const char *view)
-{
-	struct out out;
-	struct err e;
-	fprintf(stderr,
-		"hindsight: no data: view %s is not in this database (collector not "
-		"present)\n",
-		view);
-	if (out_open(&out, o->format, o->time, o->out_path, &e))
-		return qfail(1, &e);
-	return out_close(&out, &e) ? qfail(1, &e) : 0;
-}
-
 int cmd_show(struct qopts *o)
 {
 	struct qdb q;
@@ -38,7 +23,7 @@ int cmd_show(struct qopts *o)
 		return qfail(1, &e);
 	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
 		qdb_close(&q);
-		return show_absent(o, view);
+		return output_absent_view(o, view);
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);

@@ -161,6 +161,9 @@ int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 /* Whether name is a view the branches agreed on (CONTRACTS): one that is
  * absent means its collector is not in this database yet, not a typo. */
 int contract_view(const char *name);
+/* What show and export write for such a view: no rows in the chosen format,
+ * and "no data (collector not present)" on stderr. Returns the exit code. */
+int output_absent_view(struct qopts *o, const char *view);
 
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 

@@ -299,3 +299,18 @@ int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 	free_columns(cols);
 	return rc;
 }
+
+/* A view another branch provides that this database does not have yet is
+ * "no data", not an error: an empty result and a note on stderr. */
+int output_absent_view(struct qopts *o, const char *view)
+{
+	struct out out;
+	struct err e;
+	fprintf(stderr,
+		"hindsight: no data: view %s is not in this database (collector not "
+		"present)\n",
+		view);
+	if (out_open(&out, o->format, o->time, o->out_path, &e))
+		return qfail(1, &e);
+	return out_close(&out, &e) ? qfail(1, &e) : 0;
+}
