@@ -164,6 +164,8 @@ int main(int argc, char **argv)
 	struct err e;
 	unsigned given = 0;
 	int help = 0, next = 0;
+	/* One thread: SQLite need not lock its mutexes on every column read. */
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	qopts_defaults(&o);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		puts("hindsight " HINDSIGHT_VERSION);

@@ -24,6 +24,23 @@ struct out_table {
 	int header_done;
 };
 
+/* Decimal text of v into buf (at least 21 bytes), without printf. */
+static void format_int(int64_t v, char *buf)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*buf++ = '-';
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
 void format_real(double v, char *buf, size_t n)
 {
 	if (!isfinite(v)) {
@@ -176,23 +193,6 @@ static void put_hex(FILE *f, const unsigned char *p, int n)
 		fprintf(f, "%02x", p[i]);
 }
 
-/* Decimal text of v into buf (at least 21 bytes), without printf. */
-static void format_int(int64_t v, char *buf)
-{
-	char tmp[24];
-	int n = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*buf++ = '-';
-	while (n)
-		*buf++ = tmp[--n];
-	*buf = '\0';
-}
-
 /* A timestamp column's value as the chosen time format. Rows of one tick
  * share their ts, so the last one formatted is kept. */
 static void format_time(struct out *o, int64_t ts, char *buf, size_t n)
@@ -209,7 +209,8 @@ static void format_time(struct out *o, int64_t ts, char *buf, size_t n)
 		o->ts_cache_value = ts;
 		o->ts_cached = 1;
 	}
-	snprintf(buf, n, "%s", o->ts_cache);
+	memcpy(buf, o->ts_cache, n < sizeof(o->ts_cache) ? n : sizeof(o->ts_cache));
+	buf[n - 1] = '\0';
 }
 
 static void csv_row(struct out *o, sqlite3_stmt *st)
