@@ -20,6 +20,8 @@ struct config {
 	char sys_root[PATH_MAX];
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
+	int disks_include_loop; /* disks: include_loop (default false) */
+	int disks_include_ram;	/* disks: include_ram (default false) */
 	/* Processes and groups (docs/processes.md). */
 	char process_config[PATH_MAX]; /* a process-exporter YAML file, "" for none */
 	int process_names_inline;      /* this file has a process_names section */

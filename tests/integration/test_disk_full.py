@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Disk full: the database lives on a 2 MiB tmpfs of its own. When the disk
+"""Disk full: the database lives on a 32 MiB tmpfs of its own. When the disk
 fills, hindsightd keeps running, logs the cause once per incident, and resumes
 writing when space returns; the database stays intact. Needs root (mount)."""
 import os
@@ -44,7 +44,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         mnt = os.path.join(tmp, "small")
         os.mkdir(mnt)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]).returncode:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", mnt]).returncode:
             print("skipped: cannot mount tmpfs here")
             return 77
         try:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Group CPU accuracy against the workload's own accounting.
 
-A workload named "hsburnPID" (python3 exec'd through a symlink, so its comm
-is that name; the test's pid keeps concurrent runs apart) burns CPU itself, then in short-lived children it forks and reaps
+A workload named "hsburn" (python3 exec'd through a symlink, so its comm is
+hsburn) burns CPU itself, then in short-lived children it forks and reaps
 between ticks, reports its os.times() (self + waited-for children, the
 same kernel accounting as getrusage), and idles until the daemon has read
 it once more. hindsightd runs at a 1 s interval; the stored CPU of group
@@ -20,6 +20,9 @@ import time
 
 BUILD = os.environ.get("BUILD_DIR", "build")
 DAEMON = os.path.join(BUILD, "hindsightd")
+# Grouping is by comm across the whole machine, so the name is unique to
+# this run: another copy of this test elsewhere must not join the group.
+NAME = f"hsburn{os.getpid() % 100000}"
 
 WORKLOAD = r"""
 import json, os, sys, time
@@ -78,8 +81,7 @@ def main():
         cfg = os.path.join(tmp, "hindsight.yml")
         with open(cfg, "w") as f:
             f.write("top_processes: 200\n")
-        name = f"hsburn{os.getpid()}"
-        burner = os.path.join(tmp, name)
+        burner = os.path.join(tmp, NAME)
         os.symlink(sys.executable, burner)
         script = os.path.join(tmp, "work.py")
         with open(script, "w") as f:
@@ -112,7 +114,7 @@ def main():
         want_ms = (measured["self"] + measured["children"]) * 1000
         (stored_ms, reaped_ms), = rows(
             db, "SELECT sum(user_ms + system_ms), sum(reaped_cpu_ms) FROM group_cpu "
-                "WHERE group_name = ?", name)
+                "WHERE group_name = ?", NAME)
         stored_ms = stored_ms or 0
         print(f"workload measured {want_ms:.0f} ms (self {measured['self']*1000:.0f}, "
               f"children {measured['children']*1000:.0f}); stored {stored_ms} ms "
@@ -123,7 +125,7 @@ def main():
         (pid, comm, ppid, cmdline, pid_ms), = rows(
             db, "SELECT p.pid, p.comm, p.ppid, p.cmdline, "
                 "(SELECT sum(user_ms + system_ms) FROM process_top t WHERE t.process_id = p.id) "
-                "FROM process p WHERE p.pid = ? AND p.comm = ?", work.pid, name)
+                "FROM process p WHERE p.pid = ? AND p.comm = ?", work.pid, NAME)
         print(f"pid {pid}: /proc says {proc_ms} ms, top rows say {pid_ms} ms")
         if ppid != os.getpid() or script not in cmdline:
             print(f"process row wrong: ppid {ppid}, cmdline {cmdline!r}")

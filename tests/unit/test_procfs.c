@@ -4,15 +4,6 @@
 
 #include "proc/procfs.h"
 
-#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
-static void expect_error_at(int rc, const struct err *e, const char *needle, int line)
-{
-	if (rc != -1)
-		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
-	if (!strstr(e->msg, needle))
-		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
-}
-
 static void stat_fields(void **state)
 {
 	struct pid_stat s;
