@@ -1,5 +1,6 @@
 /* The YAML configuration file and its defaults. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,17 @@ void config_defaults(struct config *c)
 	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
+	c->bpf = (struct bpf_config){.enabled = 1,
+				     .exec = 1,
+				     .failed_execs = 1,
+				     .exits = 1,
+				     .tasks = 1,
+				     .syscalls = 1,
+				     .oom = 1,
+				     .tcp = 1,
+				     .args_bytes = 256,
+				     .ring_kb = 4096,
+				     .buffer_kb = 16384};
 }
 
 void config_apply_env(struct config *c)
@@ -29,8 +41,13 @@ int config_validate(const struct config *c, struct err *e)
 {
 	/* ts is whole seconds, so two ticks in one second would collide. */
 	if (c->interval_ms < 1000 || c->interval_ms % 1000)
-		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
-			       (long long)c->interval_ms);
+		return err_set(
+		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
+		    (long long)c->interval_ms);
+	/* The kernel wants a ring buffer of a power-of-two number of pages. */
+	if (c->bpf.ring_kb < 4 || (c->bpf.ring_kb & (c->bpf.ring_kb - 1)))
+		return err_set(e, "bpf.ring_kb must be a power of two, at least 4 (got %lld)",
+			       (long long)c->bpf.ring_kb);
 	return 0;
 }
 
@@ -44,8 +61,8 @@ const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *w
 {
 	char where[PATH_MAX + 32];
 	if (!n || n->type != YAML_SCALAR_NODE) {
-		err_set(e, "%s: %s must be a single value", n ? yaml_where(w, n, where, sizeof(where)) : w->file,
-			what);
+		err_set(e, "%s: %s must be a single value",
+			n ? yaml_where(w, n, where, sizeof(where)) : w->file, what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -60,7 +77,8 @@ int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what
 	if (!v)
 		return -1;
 	if (parse_duration_ms(v, out, &inner))
-		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what, inner.msg);
+		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what,
+			       inner.msg);
 	return 0;
 }
 
@@ -151,6 +169,53 @@ static int key_log_level(struct config *c, const struct yaml_walk *w, yaml_node_
 	return 0;
 }
 
+/* The `bpf:` section: a mapping of family switches and sizes. */
+static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		int64_t max; /* 0: a boolean */
+	} keys[] = {
+	    {"enabled", offsetof(struct bpf_config, enabled), 0},
+	    {"exec", offsetof(struct bpf_config, exec), 0},
+	    {"failed_execs", offsetof(struct bpf_config, failed_execs), 0},
+	    {"exits", offsetof(struct bpf_config, exits), 0},
+	    {"tasks", offsetof(struct bpf_config, tasks), 0},
+	    {"syscalls", offsetof(struct bpf_config, syscalls), 0},
+	    {"oom", offsetof(struct bpf_config, oom), 0},
+	    {"tcp", offsetof(struct bpf_config, tcp), 0},
+	    {"args_bytes", offsetof(struct bpf_config, args_bytes), 4096},
+	    {"ring_kb", offsetof(struct bpf_config, ring_kb), 1 << 20},
+	    {"buffer_kb", offsetof(struct bpf_config, buffer_kb), 1 << 20},
+	};
+	char where[PATH_MAX + 32];
+	if (!v || v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: bpf must be a mapping of keys to values",
+			       v ? yaml_where(w, v, where, sizeof(where)) : w->file);
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, kn, "a key", e);
+		size_t i = 0;
+		if (!name)
+			return -1;
+		while (i < ARRAY_LEN(keys) && strcmp(keys[i].name, name))
+			i++;
+		if (i == ARRAY_LEN(keys))
+			return err_set(e, "%s: unknown key 'bpf.%s'",
+				       yaml_where(w, kn, where, sizeof(where)), name);
+		char what[64];
+		snprintf(what, sizeof(what), "bpf.%s", name);
+		void *field = (char *)&c->bpf + keys[i].off;
+		if (keys[i].max ? yaml_int(w, vn, what, 0, keys[i].max, field, e)
+				: yaml_bool(w, vn, what, field, e))
+			return -1;
+	}
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
@@ -161,6 +226,7 @@ static const struct config_key {
     {"sys_root", key_sys_root},
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
+    {"bpf", key_bpf},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)
@@ -184,8 +250,8 @@ static int config_walk(struct config *c, const struct yaml_walk *w, struct err *
 			if (strcmp(config_keys[i].name, name) == 0)
 				ck = &config_keys[i];
 		if (!ck)
-			return err_set(e, "%s: unknown key '%s'", yaml_where(w, k, where, sizeof(where)),
-				       name);
+			return err_set(e, "%s: unknown key '%s'",
+				       yaml_where(w, k, where, sizeof(where)), name);
 		if (ck->parse(c, w, v, e))
 			return -1;
 	}
@@ -204,7 +270,8 @@ int config_load_file(struct config *c, const char *path, struct err *e)
 	int rc;
 	if (!yaml_parser_load(&parser, &doc)) {
 		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+			     parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "bad YAML",
 			     parser.context ? parser.context : "");
 	} else {
 		struct config next = *c;
