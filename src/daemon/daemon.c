@@ -23,8 +23,8 @@ static const struct collector_ops *const all_collectors[] = {
 struct collector_slot {
 	const struct collector_ops *ops;
 	void *state;
-	int64_t id;	 /* row in the collector table */
-	int64_t cpu_us;	 /* this tick */
+	int64_t id;      /* row in the collector table */
+	int64_t cpu_us;  /* this tick */
 	int64_t wall_us; /* this tick */
 	struct event *fd_ev;
 };
@@ -41,14 +41,14 @@ struct daemon {
 	sqlite3_stmt *ins_agent;
 	sqlite3_stmt *ins_agent_collector;
 
-	int64_t start_us;	/* monotonic start, for --duration and the tick grid */
-	int64_t baseline_us;	/* monotonic time of the last committed sample */
-	int64_t last_ts;	/* ts of the last committed tick */
-	int64_t last_commit_us; /* how long the last commit took */
+	int64_t start_us;         /* monotonic start, for --duration and the tick grid */
+	int64_t baseline_us;      /* monotonic time of the last committed sample */
+	int64_t last_ts;          /* ts of the last committed tick */
+	int64_t last_commit_us;   /* how long the last commit took */
 	int64_t interval_us;
 	uint64_t commit_failures; /* since the last committed tick */
-	int failing;		  /* inside a run of failed commits: log once */
-	int clock_held;		  /* ts is being held ahead of a wall clock that stepped back */
+	int failing;              /* inside a run of failed commits: log once */
+	int clock_held;           /* ts is being held ahead of a wall clock that stepped back */
 	int exit_code;
 };
 
@@ -92,8 +92,7 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	d->ins_agent_collector = store_prepare(
-	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
-	    e);
+	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)", e);
 	if (!d->ins_agent || !d->ins_agent_collector)
 		return -1;
 	struct dim names;
@@ -161,10 +160,9 @@ static int64_t tick_timestamp(struct daemon *d, int64_t wall)
 		return wall;
 	}
 	if (!d->clock_held && d->last_ts)
-		log_warn(
-		    "wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
-		    "holding ts monotonic",
-		    (long long)wall, (long long)d->last_ts);
+		log_warn("wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
+			 "holding ts monotonic",
+			 (long long)wall, (long long)d->last_ts);
 	d->clock_held = d->last_ts != 0;
 	return d->last_ts + 1;
 }
@@ -272,8 +270,9 @@ static void daemon_tick(struct daemon *d)
 		tick_failed(d, "begin", e.msg);
 		return;
 	}
-	if (run_collectors(d, &t, &e) || write_agent_rows(d, &t, wall, clock_mono_us() - now_us,
-							  clock_process_cpu_us() - cpu0, &e)) {
+	if (run_collectors(d, &t, &e) ||
+	    write_agent_rows(d, &t, wall, clock_mono_us() - now_us, clock_process_cpu_us() - cpu0,
+			     &e)) {
 		store_rollback(&d->store);
 		tick_failed(d, "write", e.msg);
 		return;
