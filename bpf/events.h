@@ -96,7 +96,8 @@ enum hs_counter {
 	HS_C_WRITE_ERRORS,
 	HS_C_OOM_KILLS,
 	HS_C_TCP_RETRANSMITS,
-	HS_C_RING_DROPS, /* records lost because the ring buffer was full */
+	HS_C_RING_DROPS,      /* records lost because the ring buffer was full */
+	HS_C_EXEC_RING_DROPS, /* the exec records among them */
 	HS_C_COUNT
 };
 

@@ -54,11 +54,13 @@ static __always_inline void count(__u32 slot, __u64 n)
 		*v += n;
 }
 
-/* Sends a record; a full ring buffer is counted, never silent. */
+/* Sends an exec record; a full ring buffer is counted, never silent. */
 static __always_inline void send(void *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0))
+	if (bpf_ringbuf_output(&events, rec, size, 0)) {
 		count(HS_C_RING_DROPS, 1);
+		count(HS_C_EXEC_RING_DROPS, 1);
+	}
 }
 
 static __always_inline struct hs_exec *exec_record(__u32 type)

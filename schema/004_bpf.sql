@@ -21,14 +21,16 @@ INSERT INTO bpf_state(id, name) VALUES
 -- One row per tick: the eBPF self-metrics. Records are never lost silently:
 -- ring_drops_count counts records the kernel could not queue (ring buffer
 -- full), buffer_drops_count records the daemon could not hold until the tick
--- (bpf.buffer_kb full).
+-- (bpf.buffer_kb full). A lost exit record also leaves its process's usage
+-- out of the group sums.
 CREATE TABLE bpf_tick (
   ts                 INTEGER PRIMARY KEY,
   dur_ms             INTEGER NOT NULL,
   state_id           INTEGER NOT NULL,
   events_count       INTEGER NOT NULL, -- records stored in this tick
   ring_drops_count   INTEGER NOT NULL,
-  buffer_drops_count INTEGER NOT NULL
+  buffer_drops_count INTEGER NOT NULL,
+  exec_drops_count   INTEGER NOT NULL  -- exec records among both kinds of drops
 ) WITHOUT ROWID;
 
 -- Kernel event counters, deltas over dur_ms. NULL: the family is turned off

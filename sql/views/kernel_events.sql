@@ -23,7 +23,8 @@ SELECT b.ts,
        k.tcp_retransmits_count,
        b.events_count,
        b.ring_drops_count,
-       b.buffer_drops_count
+       b.buffer_drops_count,
+       b.exec_drops_count
 FROM bpf_tick AS b
 JOIN bpf_state AS s ON s.id = b.state_id
 LEFT JOIN kernel_counters AS k ON k.ts = b.ts;

@@ -34,9 +34,10 @@ struct bpf_state {
 	int ncpus;
 	uint64_t *percpu; /* one counter slot's values, per possible CPU */
 
-	struct record_buf recs;	  /* held until the tick is stored */
-	uint64_t buffer_drops;	  /* since the last stored tick */
-	int64_t boot_to_epoch_ns; /* refreshed before each consume */
+	struct record_buf recs;	    /* held until the tick is stored */
+	uint64_t buffer_drops;	    /* since the last stored tick */
+	uint64_t exec_buffer_drops; /* the exec records among them */
+	int64_t boot_to_epoch_ns;   /* refreshed before each consume */
 
 	uint64_t base[HS_C_COUNT]; /* counters at the last stored tick */
 	uint64_t cur[HS_C_COUNT];
@@ -70,8 +71,11 @@ static int64_t boot_to_epoch_ns(void)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct bpf_state *s = ctx;
-	if (record_buf_push(&s->recs, data, size, s->boot_to_epoch_ns) < 0)
+	if (record_buf_push(&s->recs, data, size, s->boot_to_epoch_ns) < 0) {
+		uint32_t type = size >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
 		s->buffer_drops++;
+		s->exec_buffer_drops += type == HS_EV_EXEC || type == HS_EV_EXEC_FAILED;
+	}
 	return 0;
 }
 
@@ -190,7 +194,7 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 	return !(s->ins_tick = store_prepare(
 		     st,
 		     "INSERT INTO bpf_tick(ts, dur_ms, state_id, events_count, ring_drops_count, "
-		     "buffer_drops_count) VALUES (?,?,?,?,?,?)",
+		     "buffer_drops_count, exec_drops_count) VALUES (?,?,?,?,?,?,?)",
 		     e)) ||
 		       !(s->ins_counters = store_prepare(
 			     st,
@@ -397,7 +401,7 @@ static int write_records(struct bpf_state *s, struct tick *t, uint64_t *events, 
 static int bpf_sample(void *state, struct tick *t, struct err *e)
 {
 	struct bpf_state *s = state;
-	uint64_t events = 0, ring_drops = 0;
+	uint64_t events = 0, ring_drops = 0, exec_ring_drops = 0;
 	if (s->state == BPF_STATE_RUNNING) {
 		drain_ring(s); /* everything up to now belongs to this tick */
 		if (read_counters(s, s->cur)) {
@@ -405,6 +409,8 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		} else if (s->have_base) {
 			ring_drops =
 			    counter_delta(s->base[HS_C_RING_DROPS], s->cur[HS_C_RING_DROPS]);
+			exec_ring_drops = counter_delta(s->base[HS_C_EXEC_RING_DROPS],
+							s->cur[HS_C_EXEC_RING_DROPS]);
 			if (write_counters(s, t, e))
 				return -1;
 		}
@@ -413,8 +419,13 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		t->errors->parse += s->recs.malformed;
 		s->recs.malformed = 0;
 	}
-	int64_t v[] = {t->ts,		t->dur_ms,	     s->state,
-		       (int64_t)events, (int64_t)ring_drops, (int64_t)s->buffer_drops};
+	int64_t v[] = {t->ts,
+		       t->dur_ms,
+		       s->state,
+		       (int64_t)events,
+		       (int64_t)ring_drops,
+		       (int64_t)s->buffer_drops,
+		       (int64_t)(exec_ring_drops + s->exec_buffer_drops)};
 	bind_int64s(s->ins_tick, 1, v, (int)ARRAY_LEN(v));
 	t->rows++;
 	return store_exec_stmt(t->store, s->ins_tick, e);
@@ -429,6 +440,7 @@ static void bpf_commit(void *state)
 	s->have_base = 1;
 	record_buf_clear(&s->recs);
 	s->buffer_drops = 0;
+	s->exec_buffer_drops = 0;
 }
 
 static void bpf_close(void *state)

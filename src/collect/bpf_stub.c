@@ -12,7 +12,8 @@ static int stub_open(void **state, struct store *st, const struct sources *src, 
 	sqlite3_stmt *ins =
 	    store_prepare(st,
 			  "INSERT INTO bpf_tick(ts, dur_ms, state_id, events_count, "
-			  "ring_drops_count, buffer_drops_count) VALUES (?,?,?,0,0,0)",
+			  "ring_drops_count, buffer_drops_count, exec_drops_count) "
+			  "VALUES (?,?,?,0,0,0,0)",
 			  e);
 	if (!ins)
 		return -1;
