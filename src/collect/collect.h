@@ -13,13 +13,13 @@ struct config;
 struct tick_errors {
 	uint64_t vanished;   /* file gone: a process exited mid-read */
 	uint64_t permission; /* EACCES/EPERM: partial read */
-	uint64_t read;       /* any other read error */
-	uint64_t parse;      /* malformed text */
+	uint64_t read;	     /* any other read error */
+	uint64_t parse;	     /* malformed text */
 };
 
 /* What a collector needs for one tick. */
 struct tick {
-	int64_t ts;     /* epoch seconds at the end of the sample */
+	int64_t ts;	/* epoch seconds at the end of the sample */
 	int64_t dur_ms; /* monotonic length of the interval the deltas cover */
 	struct store *store;
 	struct tick_errors *errors;

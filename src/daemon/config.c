@@ -15,9 +15,17 @@ void config_defaults(struct config *c)
 	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
-	c->bpf = (struct bpf_config){.enabled = 1, .exec = 1, .failed_execs = 1, .exits = 1,
-				     .tasks = 1, .syscalls = 1, .oom = 1, .tcp = 1,
-				     .args_bytes = 256, .ring_kb = 4096, .buffer_kb = 16384};
+	c->bpf = (struct bpf_config){.enabled = 1,
+				     .exec = 1,
+				     .failed_execs = 1,
+				     .exits = 1,
+				     .tasks = 1,
+				     .syscalls = 1,
+				     .oom = 1,
+				     .tcp = 1,
+				     .args_bytes = 256,
+				     .ring_kb = 4096,
+				     .buffer_kb = 16384};
 }
 
 void config_apply_env(struct config *c)
@@ -33,8 +41,9 @@ int config_validate(const struct config *c, struct err *e)
 {
 	/* ts is whole seconds, so two ticks in one second would collide. */
 	if (c->interval_ms < 1000 || c->interval_ms % 1000)
-		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
-			       (long long)c->interval_ms);
+		return err_set(
+		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
+		    (long long)c->interval_ms);
 	/* The kernel wants a ring buffer of a power-of-two number of pages. */
 	if (c->bpf.ring_kb < 4 || (c->bpf.ring_kb & (c->bpf.ring_kb - 1)))
 		return err_set(e, "bpf.ring_kb must be a power of two, at least 4 (got %lld)",
@@ -52,8 +61,8 @@ const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *w
 {
 	char where[PATH_MAX + 32];
 	if (!n || n->type != YAML_SCALAR_NODE) {
-		err_set(e, "%s: %s must be a single value", n ? yaml_where(w, n, where, sizeof(where)) : w->file,
-			what);
+		err_set(e, "%s: %s must be a single value",
+			n ? yaml_where(w, n, where, sizeof(where)) : w->file, what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -68,7 +77,8 @@ int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what
 	if (!v)
 		return -1;
 	if (parse_duration_ms(v, out, &inner))
-		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what, inner.msg);
+		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what,
+			       inner.msg);
 	return 0;
 }
 
@@ -240,8 +250,8 @@ static int config_walk(struct config *c, const struct yaml_walk *w, struct err *
 			if (strcmp(config_keys[i].name, name) == 0)
 				ck = &config_keys[i];
 		if (!ck)
-			return err_set(e, "%s: unknown key '%s'", yaml_where(w, k, where, sizeof(where)),
-				       name);
+			return err_set(e, "%s: unknown key '%s'",
+				       yaml_where(w, k, where, sizeof(where)), name);
 		if (ck->parse(c, w, v, e))
 			return -1;
 	}
@@ -260,7 +270,8 @@ int config_load_file(struct config *c, const char *path, struct err *e)
 	int rc;
 	if (!yaml_parser_load(&parser, &doc)) {
 		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+			     parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "bad YAML",
 			     parser.context ? parser.context : "");
 	} else {
 		struct config next = *c;

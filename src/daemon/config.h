@@ -11,14 +11,14 @@
 
 /* The eBPF collectors: the `bpf:` section. Each family can be turned off. */
 struct bpf_config {
-	int enabled;        /* `enabled`; --no-bpf clears it */
-	int exec;           /* exec events (and their counter) */
+	int enabled;	    /* `enabled`; --no-bpf clears it */
+	int exec;	    /* exec events (and their counter) */
 	int failed_execs;   /* failed exec events: needs the syscall-exit hook */
-	int exits;          /* process exit events with their usage */
-	int tasks;          /* fork, exec and exit counters */
-	int syscalls;       /* open/close/read/write counters: the syscall-exit hook */
-	int oom;            /* OOM kill counter and victim events */
-	int tcp;            /* TCP retransmit counter */
+	int exits;	    /* process exit events with their usage */
+	int tasks;	    /* fork, exec and exit counters */
+	int syscalls;	    /* open/close/read/write counters: the syscall-exit hook */
+	int oom;	    /* OOM kill counter and victim events */
+	int tcp;	    /* TCP retransmit counter */
 	int64_t args_bytes; /* argv bytes kept per exec, 0..4096 */
 	int64_t ring_kb;    /* kernel ring buffer size, a power of two, >= 4 */
 	int64_t buffer_kb;  /* events held between two ticks, at most */

@@ -67,7 +67,18 @@ static int build_config(struct config *c, void *arg, struct err *e)
 
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
-	enum { O_DB = 256, O_INTERVAL, O_DURATION, O_ONCE, O_CONFIG, O_PROC, O_SYS, O_LOG, O_VER, O_NO_BPF };
+	enum {
+		O_DB = 256,
+		O_INTERVAL,
+		O_DURATION,
+		O_ONCE,
+		O_CONFIG,
+		O_PROC,
+		O_SYS,
+		O_LOG,
+		O_VER,
+		O_NO_BPF
+	};
 	static const struct option opts[] = {
 	    {"db", required_argument, 0, O_DB},
 	    {"interval", required_argument, 0, O_INTERVAL},
@@ -87,18 +98,42 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DB: cli->db = optarg; break;
-		case O_INTERVAL: cli->interval = optarg; break;
-		case O_DURATION: cli->duration = optarg; break;
-		case O_ONCE: cli->once = 1; break;
-		case O_CONFIG: cli->config = optarg; break;
-		case O_PROC: cli->proc_root = optarg; break;
-		case O_SYS: cli->sys_root = optarg; break;
-		case O_LOG: cli->log_level = optarg; break;
-		case O_NO_BPF: cli->no_bpf = 1; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
-		case O_VER: puts("hindsightd " HINDSIGHT_VERSION); exit(0);
-		default: fputs(usage_text, stderr); return -1;
+		case O_DB:
+			cli->db = optarg;
+			break;
+		case O_INTERVAL:
+			cli->interval = optarg;
+			break;
+		case O_DURATION:
+			cli->duration = optarg;
+			break;
+		case O_ONCE:
+			cli->once = 1;
+			break;
+		case O_CONFIG:
+			cli->config = optarg;
+			break;
+		case O_PROC:
+			cli->proc_root = optarg;
+			break;
+		case O_SYS:
+			cli->sys_root = optarg;
+			break;
+		case O_LOG:
+			cli->log_level = optarg;
+			break;
+		case O_NO_BPF:
+			cli->no_bpf = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case O_VER:
+			puts("hindsightd " HINDSIGHT_VERSION);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			return -1;
 		}
 	}
 	if (optind < argc) {
