@@ -19,6 +19,10 @@ const volatile bool want_exit_events = true;
 const volatile bool count_tasks = true;
 const volatile bool count_syscalls = true;
 const volatile bool want_failed_execs = true;
+/* The daemon reads the ring at every tick anyway; it is woken in between
+ * only when this much is waiting. A wakeup per record would cost an
+ * interrupt (an exit to the hypervisor on a VM) for every exec and exit. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -54,10 +58,16 @@ static __always_inline void count(__u32 slot, __u64 n)
 		*v += n;
 }
 
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
 /* Sends an exec record; a full ring buffer is counted, never silent. */
 static __always_inline void send(void *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0)) {
+	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag())) {
 		count(HS_C_RING_DROPS, 1);
 		count(HS_C_EXEC_RING_DROPS, 1);
 	}
@@ -315,7 +325,7 @@ static __always_inline void exit_record(struct task_struct *task, struct signal_
 	}
 	e->maxrss_pages = maxrss;
 	BPF_CORE_READ_STR_INTO(&e->comm, leader, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 }
 
 SEC("raw_tp/sched_process_exit")
@@ -359,7 +369,7 @@ int BPF_PROG(on_oom_victim, struct task_struct *task)
 	e->file_rss_pages = mm ? rss_pages(mm, MM_FILEPAGES) : 0;
 	e->shmem_rss_pages = mm ? rss_pages(mm, MM_SHMEMPAGES) : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
 

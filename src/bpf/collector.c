@@ -104,6 +104,7 @@ static void choose_programs(struct hindsight_bpf *k, const struct bpf_config *c)
 	k->rodata->count_tasks = c->tasks;
 	k->rodata->count_syscalls = c->syscalls;
 	k->rodata->want_failed_execs = c->failed_execs;
+	k->rodata->wakeup_bytes = (__u64)c->ring_kb * 1024 / 4;
 }
 
 static int attach_all(struct bpf_state *s, struct err *e)
