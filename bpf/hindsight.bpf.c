@@ -285,13 +285,35 @@ static __always_inline void add_task_usage(struct hs_exit *e, struct task_struct
 	e->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
 }
 
+/* An exit record waiting for its task's last context switch. */
+struct pending_exit {
+	struct hs_exit e;
+	__u64 own_runtime_ns; /* the task's sum_exec_runtime when it was built */
+};
+
+/* The scheduler accounts a task's runtime at ticks and switches, so at
+ * sched_process_exit the slice running since the last tick (up to a jiffy)
+ * is still missing; for a short process that is most of its life. The record
+ * is completed at the task's final switch (prev_state TASK_DEAD), where its
+ * runtime is final. Keyed by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pending_exit);
+} exiting SEC(".maps");
+
+static __always_inline void send_exit(struct hs_exit *e)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flag()))
+		count(HS_C_RING_DROPS, 1);
+}
+
 static __always_inline void exit_record(struct task_struct *task, struct signal_struct *sig)
 {
-	struct hs_exit *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(HS_C_RING_DROPS, 1);
-		return;
-	}
+	struct pending_exit p;
+	struct hs_exit *e = &p.e;
+	__builtin_memset(&p, 0, sizeof(p));
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	e->h.type = HS_EV_EXIT;
 	e->h.pid = BPF_CORE_READ(task, tgid);
@@ -301,7 +323,6 @@ static __always_inline void exit_record(struct task_struct *task, struct signal_
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->start_boottime_ns = BPF_CORE_READ(leader, start_boottime);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
-	e->pad = 0;
 	e->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
 	e->utime_ns = BPF_CORE_READ(sig, utime);
 	e->stime_ns = BPF_CORE_READ(sig, stime);
@@ -325,7 +346,11 @@ static __always_inline void exit_record(struct task_struct *task, struct signal_
 	}
 	e->maxrss_pages = maxrss;
 	BPF_CORE_READ_STR_INTO(&e->comm, leader, comm);
-	bpf_ringbuf_submit(e, wakeup_flag());
+	p.own_runtime_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	__u32 tid = BPF_CORE_READ(task, pid);
+	/* No room to wait: send it now, a little short, rather than lose it. */
+	if (bpf_map_update_elem(&exiting, &tid, &p, BPF_ANY))
+		send_exit(e);
 }
 
 SEC("raw_tp/sched_process_exit")
@@ -337,6 +362,28 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		count(last ? HS_C_PROC_EXITS : HS_C_THREAD_EXITS, 1);
 	if (last && want_exit_events)
 		exit_record(task, sig);
+	return 0;
+}
+
+#define TASK_DEAD 0x80
+
+/* Runs at every context switch, so it returns at once unless the task
+ * leaving the CPU is dead (prev_state is an argument since Linux 5.18). */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	if (prev_state != TASK_DEAD)
+		return 0;
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct pending_exit *p = bpf_map_lookup_elem(&exiting, &tid);
+	if (!p)
+		return 0;
+	__u64 runtime = BPF_CORE_READ(prev, se.sum_exec_runtime);
+	if (runtime > p->own_runtime_ns)
+		p->e.cpu_ns += runtime - p->own_runtime_ns;
+	send_exit(&p->e);
+	bpf_map_delete_elem(&exiting, &tid);
 	return 0;
 }
 

@@ -96,6 +96,7 @@ static void choose_programs(struct hindsight_bpf *k, const struct bpf_config *c)
 	bpf_program__set_autoload(k->progs.on_sys_exit, c->syscalls || c->failed_execs);
 	bpf_program__set_autoload(k->progs.on_fork, c->tasks);
 	bpf_program__set_autoload(k->progs.on_exit, c->exits || c->tasks);
+	bpf_program__set_autoload(k->progs.on_switch, c->exits);
 	bpf_program__set_autoload(k->progs.on_oom_victim, c->oom);
 	bpf_program__set_autoload(k->progs.on_tcp_retransmit, c->tcp);
 	k->rodata->args_max = (__u32)c->args_bytes;

@@ -29,9 +29,16 @@ try:
          "ts = [threading.Thread(target=lambda: None) for _ in range(4)]\n"
          "[t.start() for t in ts]\n[t.join() for t in ts]", marker])
     threaded.wait()
+    # Burns 30 ms of CPU and prints what its own clock says it used.
+    burner = subprocess.Popen(
+        ["python3", "-c",
+         "import time\n"
+         "while time.process_time() < 0.03: pass\n"
+         "print(int(time.process_time() * 1e6))", marker], stdout=subprocess.PIPE, text=True)
+    own_us = int(burner.communicate()[0])
 
-    if not d.wait_for("SELECT count(*) >= 2 FROM process_exit WHERE pid IN (?, ?)",
-                      (sh.pid, threaded.pid)):
+    if not d.wait_for("SELECT count(*) >= 3 FROM process_exit WHERE pid IN (?, ?, ?)",
+                      (sh.pid, threaded.pid, burner.pid)):
         fail("exit records of the markers never stored")
     d.wait_ticks(1)
 
@@ -53,6 +60,12 @@ try:
                    (threaded.pid,))
     if rows != [(1, 0)]:
         fail(f"threaded process: expected one exit with code 0, got {rows}")
+
+    # The exit record holds all of the CPU, the last slice before exit
+    # included; after its last look at the clock python still exits.
+    cpu_us = d.query("SELECT cpu_us FROM process_exit WHERE pid = ?", (burner.pid,))[0][0]
+    if not own_us <= cpu_us <= own_us + 20000:
+        fail(f"burner: its own clock says {own_us} us of CPU, the exit record {cpu_us} us")
 
     procs, threads, execs, exits, thread_exits, opens, writes = d.query(
         "SELECT sum(processes_created_count), sum(threads_created_count), sum(execs_count), "
