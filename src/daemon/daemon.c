@@ -343,6 +343,8 @@ static void apply_reload(struct daemon *d, const struct config *next)
 	if (strcmp(next->db, d->cfg.db) || strcmp(next->proc_root, d->cfg.proc_root) ||
 	    strcmp(next->sys_root, d->cfg.sys_root))
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
+	if (memcmp(&next->bpf, &d->cfg.bpf, sizeof(next->bpf)))
+		log_warn("bpf changes take effect after a restart");
 	log_set_level(next->log_level);
 	if (strcmp(next->views_dir, d->cfg.views_dir)) {
 		struct err e;
