@@ -66,6 +66,14 @@ struct collector_ops {
 extern const struct collector_ops collector_cpu;
 extern const struct collector_ops collector_memory;
 extern const struct collector_ops collector_load;
+extern const struct collector_ops collector_net;
+extern const struct collector_ops collector_disk;
+extern const struct collector_ops collector_fs;
+extern const struct collector_ops collector_tcp;
+extern const struct collector_ops collector_psi;
+extern const struct collector_ops collector_vmstat;
+extern const struct collector_ops collector_kmsg;
+extern const struct collector_ops collector_inventory;
 extern const struct collector_ops collector_bpf; /* src/bpf/collector.c, or a stub */
 
 /* Binds one int64 per column in order, for the fact-table inserts. */

@@ -216,6 +216,36 @@ static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, 
 	return 0;
 }
 
+/* disks: {include_loop: bool, include_ram: bool}. Loop and RAM disks are
+ * skipped unless asked for: they are rarely what a disk question is about. */
+static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: disks must be a mapping (include_loop, include_ram)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		if (!name)
+			return -1;
+		if (strcmp(name, "include_loop") == 0) {
+			if (yaml_bool(w, val, "disks.include_loop", &c->disks_include_loop, e))
+				return -1;
+		} else if (strcmp(name, "include_ram") == 0) {
+			if (yaml_bool(w, val, "disks.include_ram", &c->disks_include_ram, e))
+				return -1;
+		} else {
+			return err_set(
+			    e, "%s: unknown key 'disks.%s' (expected include_loop, include_ram)",
+			    yaml_where(w, k, where, sizeof(where)), name);
+		}
+	}
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
@@ -227,6 +257,7 @@ static const struct config_key {
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
     {"bpf", key_bpf},
+    {"disks", key_disks},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)

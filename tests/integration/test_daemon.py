@@ -122,6 +122,23 @@ def test_clock_stepped_back(tmp, db):
     check("stepped back" in err, "the step is logged")
 
 
+def test_clock_stepped_forward(tmp):
+    db = os.path.join(tmp, "fwd.db")
+    p = start(db, "--duration", "2")
+    p.communicate(timeout=20)
+    last = rows(db, "SELECT max(ts) FROM agent")[0][0]
+    p = start(db, "--duration", "3", env={"HINDSIGHT_CLOCK_OFFSET_S": "86400"})
+    p.communicate(timeout=20)
+    new = rows(db, "SELECT ts, dur_ms, clock_held_s FROM agent WHERE ts > ? ORDER BY ts", last)
+    check(len(new) >= 2 and new[0][0] - last >= 86400, "a clock a day ahead: ts follows it")
+    check(all(700 <= d <= 1500 and h == 0 for _, d, h in new),
+          "dur_ms stays the measured interval, nothing held")
+    p = start(db, "--duration", "3")  # and back again: held, not lost
+    p.communicate(timeout=20)
+    back = rows(db, "SELECT count(*), min(clock_held_s) FROM agent WHERE ts > ?", new[-1][0])[0]
+    check(back[0] >= 2 and back[1] > 80000, f"stepping back a day keeps storing ticks {back}")
+
+
 def test_once(tmp):
     db = os.path.join(tmp, "once.db")
     r = subprocess.run([DAEMON, "--db", db, "--interval", "1", "--once"], capture_output=True,
@@ -252,6 +269,7 @@ def main():
         db = test_normal_run(tmp)
         test_sigkill_and_restart(tmp, db)
         test_clock_stepped_back(tmp, db)
+        test_clock_stepped_forward(tmp)
         test_once(tmp)
         test_bad_config(tmp)
         test_sighup_reload(tmp)
