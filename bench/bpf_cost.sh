@@ -18,9 +18,8 @@ tmp=$(mktemp -d)
 trap 'kill $dpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 dpid=
 
-hz=$(getconf CLK_TCK)
-cpu_ms() { # utime+stime of a pid in ms
-  awk -v hz="$hz" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
+cpu_ms() { # CPU time of a pid in ms, from schedstat (ns, not clock ticks)
+  awk '{ printf "%.3f", $1 / 1e6 }' "/proc/$1/schedstat"
 }
 
 start_daemon() { # start_daemon NAME [ARGS...]
@@ -83,12 +82,12 @@ sysctl -qw kernel.bpf_stats_enabled="$old"
 
 echo
 echo "== read/write syscall loop ($rounds rounds of read+write, 1 byte)"
-# The setups take turns, three rounds, and each keeps its best run: the
+# The setups take turns, five rounds, and each keeps its best run: the
 # machine is shared, and load from elsewhere only ever makes a run slower.
 printf 'bpf:\n  syscalls: false\n  failed_execs: false\n' >"$tmp/off.yaml"
 setups=("no daemon" "--no-bpf" "counters off (no syscall hook)" "counters on")
 declare -A bestv
-for _ in 1 2 3; do
+for _ in 1 2 3 4 5; do
   for setup in "${setups[@]}"; do
     case "$setup" in
       "counters on") start_daemon on ;;
