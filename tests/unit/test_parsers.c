@@ -45,15 +45,6 @@ static void stat_old_kernel_with_hotplug_gap(void **state)
 	free(text);
 }
 
-#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
-static void expect_error_at(int rc, const struct err *e, const char *needle, int line)
-{
-	if (rc != -1)
-		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
-	if (!strstr(e->msg, needle))
-		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
-}
-
 static void stat_bad_input(void **state)
 {
 	struct proc_stat s = {0};

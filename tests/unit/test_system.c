@@ -19,15 +19,6 @@
 #include "collect/vmstat.h"
 #include "daemon/config.h"
 
-#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
-static void expect_error_at(int rc, const struct err *e, const char *needle, int line)
-{
-	if (rc != -1)
-		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
-	if (!strstr(e->msg, needle))
-		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
-}
-
 /* ---- a fixture tree and a database to run a collector against ---- */
 
 struct rig {
