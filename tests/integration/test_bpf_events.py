@@ -2,9 +2,12 @@
 """eBPF exec and exit records: marker commands appear in the exec table with
 their argv, `sh -c 'exit 7'` with exit code 7, a failed exec with its errno,
 a threaded process as one exit; fork counters move; nothing is dropped.
-Then --no-bpf and an unprivileged run: state recorded, /proc sampling goes on."""
+A tick that cannot be stored keeps its records for the next one. Then
+--no-bpf and an unprivileged run: state recorded, /proc sampling goes on."""
 import os
+import sqlite3
 import subprocess
+import time
 import uuid
 
 from bpfcommon import Daemon, fail, require_root
@@ -80,6 +83,25 @@ try:
     if drops != 0:
         fail(f"{drops} records dropped on a quiet run")
     print(f"ok: markers stored; {procs} processes, {threads} threads, {execs} execs created")
+
+    # A tick that cannot be stored (the database locked past the busy
+    # timeout) keeps its records for the next one: stored once, not lost.
+    lock = sqlite3.connect(d.db, timeout=10)
+    lock.execute("BEGIN EXCLUSIVE")
+    subprocess.run(["/bin/echo", marker, "while-locked"], stdout=subprocess.DEVNULL, check=True)
+    time.sleep(7)
+    lock.rollback()
+    lock.close()
+    if not d.wait_for("SELECT count(*) FROM exec_log WHERE args = ?",
+                      (f"/bin/echo {marker} while-locked",)):
+        fail("the exec made while the database was locked was never stored")
+    d.wait_ticks(1)
+    n = d.query("SELECT count(*) FROM exec_log WHERE args = ?",
+                (f"/bin/echo {marker} while-locked",))[0][0]
+    failed = d.query("SELECT coalesce(sum(commit_failures_count), 0) FROM agent")[0][0]
+    if n != 1 or failed < 1:
+        fail(f"locked database: the exec stored {n} times, {failed} failed ticks recorded")
+    print(f"ok: an exec during {failed} failed tick(s) stored once")
 finally:
     d.stop()
 
