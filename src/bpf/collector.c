@@ -42,6 +42,7 @@ struct bpf_state {
 	uint64_t base[HS_C_COUNT]; /* counters at the last stored tick */
 	uint64_t cur[HS_C_COUNT];
 	int have_base;
+	int cur_ok; /* cur was read in this tick */
 
 	sqlite3_stmt *ins_tick, *ins_counters, *ins_exec, *ins_exit, *ins_oom;
 };
@@ -406,7 +407,8 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 	uint64_t events = 0, ring_drops = 0, exec_ring_drops = 0;
 	if (s->state == BPF_STATE_RUNNING) {
 		drain_ring(s); /* everything up to now belongs to this tick */
-		if (read_counters(s, s->cur)) {
+		s->cur_ok = read_counters(s, s->cur) == 0;
+		if (!s->cur_ok) {
 			t->errors->read++;
 		} else if (s->have_base) {
 			ring_drops =
@@ -438,8 +440,10 @@ static void bpf_commit(void *state)
 	struct bpf_state *s = state;
 	if (s->state != BPF_STATE_RUNNING)
 		return;
-	memcpy(s->base, s->cur, sizeof(s->base));
-	s->have_base = 1;
+	if (s->cur_ok) {
+		memcpy(s->base, s->cur, sizeof(s->base));
+		s->have_base = 1;
+	}
 	record_buf_clear(&s->recs);
 	s->buffer_drops = 0;
 	s->exec_buffer_drops = 0;
