@@ -211,11 +211,22 @@ static __always_inline void count_io(__u32 calls, __u32 bytes, __u32 errors, lon
 		count(errors, 1);
 }
 
-/* Every syscall passes here, so the common path is one switch. */
+#define USER64_CS 0x33 /* the code segment of 64-bit user mode */
+
+/* Every syscall passes here, so the common path is one read and a switch.
+ * orig_ax, ip and cs follow each other in x86_64's pt_regs (the hardware's
+ * frame), so one read gets the number and the mode; a 32-bit (ia32) caller
+ * numbers its syscalls differently and is not counted. */
 SEC("raw_tp/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct {
+		unsigned long orig_ax, ip, cs;
+	} r;
+	if (bpf_probe_read_kernel(&r, sizeof(r), __builtin_preserve_access_index(&regs->orig_ax)) ||
+	    r.cs != USER64_CS)
+		return 0;
+	long nr = (long)r.orig_ax;
 	switch (nr) {
 	case NR_read:
 	case NR_pread64:
