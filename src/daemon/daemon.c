@@ -25,6 +25,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_kmsg,
     &collector_inventory,
     &collector_bpf,
+    &collector_procs,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
@@ -353,6 +354,9 @@ static void apply_reload(struct daemon *d, const struct config *next)
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
 	if (memcmp(&next->bpf, &d->cfg.bpf, sizeof(next->bpf)))
 		log_warn("bpf changes take effect after a restart");
+	if (next->process_config[0] || next->process_names_inline || d->cfg.process_config[0] ||
+	    d->cfg.process_names_inline)
+		log_warn("process group rules and settings take effect after a restart");
 	log_set_level(next->log_level);
 	if (strcmp(next->views_dir, d->cfg.views_dir)) {
 		struct err e;
