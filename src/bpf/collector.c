@@ -20,9 +20,20 @@
 #include "collect/bpf_records.h"
 #include "collect/collect.h"
 #include "daemon/config.h"
+#include "proc/groups.h"
 #include "hindsight.skel.h"
 
-#define MAX_LINKS 8
+#define MAX_LINKS  8
+#define EXEC_SLOTS 4096 /* pids whose exec record is looked up per tick */
+
+/* The latest exec record of a pid in the held records, so an exit can be
+ * classified by its argv. */
+struct exec_slot {
+	int32_t pid;
+	uint32_t gen;
+	const struct hs_exec *x;
+	size_t size;
+};
 
 struct bpf_state {
 	struct bpf_config cfg;
@@ -43,6 +54,10 @@ struct bpf_state {
 	uint64_t cur[HS_C_COUNT];
 	int have_base;
 	int cur_ok; /* cur was read in this tick */
+
+	size_t reported_pos; /* records before this were reported to procs */
+	uint32_t exec_gen;
+	struct exec_slot execs[EXEC_SLOTS];
 
 	sqlite3_stmt *ins_tick, *ins_counters, *ins_exec, *ins_exit, *ins_oom;
 };
@@ -374,6 +389,63 @@ static int write_oom(struct bpf_state *s, const struct record *r, struct tick *t
 	return store_exec_stmt(t->store, st, e);
 }
 
+static struct exec_slot *exec_slot(struct bpf_state *s, int32_t pid, int insert)
+{
+	for (uint32_t i = 0, h = (uint32_t)pid * 2654435761u; i < 16; i++) {
+		struct exec_slot *e = &s->execs[(h + i) % EXEC_SLOTS];
+		if (e->gen == s->exec_gen && e->pid == pid)
+			return e;
+		if (e->gen != s->exec_gen)
+			return insert ? e : NULL;
+	}
+	return NULL; /* crowded: the exit is classified without argv */
+}
+
+/* Hands each exit not yet reported to the processes collector, which adds
+ * it to its group; a tick that is retried reports nothing twice. */
+static void report_exits(struct bpf_state *s)
+{
+	struct record r;
+	size_t pos = 0, at;
+	s->exec_gen++;
+	while (at = pos, record_buf_next(&s->recs, &pos, &r)) {
+		uint32_t type = record_type(&r);
+		if (type == HS_EV_EXEC) {
+			const struct hs_exec *x = (const void *)r.data;
+			struct exec_slot *e = exec_slot(s, (int32_t)x->h.pid, 1);
+			if (e)
+				*e = (struct exec_slot){(int32_t)x->h.pid, s->exec_gen, x, r.size};
+		}
+		if (type != HS_EV_EXIT || at < s->reported_pos)
+			continue;
+		struct hs_exit x;
+		memcpy(&x, r.data, sizeof(x));
+		struct proc_exit pe = {.pid = (int32_t)x.h.pid,
+				       .ppid = (int32_t)x.ppid,
+				       .uid = x.uid,
+				       .comm = x.comm,
+				       .read_bytes = x.read_bytes,
+				       .write_bytes = x.write_bytes,
+				       .minflt = x.min_flt,
+				       .majflt = x.maj_flt,
+				       .vcsw = x.nvcsw,
+				       .ivcsw = x.nivcsw};
+		struct exit_usage u;
+		exit_usage_from(&x, clock_ticks_per_s(), 4096, &u);
+		pe.start_ticks = (uint64_t)u.start_clock_ticks;
+		exit_cpu_split(&x, &pe.utime_ns, &pe.stime_ns);
+		x.comm[HS_COMM_LEN - 1] = '\0';
+		struct exec_slot *e = exec_slot(s, pe.pid, 0);
+		if (e) {
+			size_t have = e->size - offsetof(struct hs_exec, args);
+			pe.argv = e->x->args;
+			pe.argv_len = e->x->args_len < have ? e->x->args_len : have;
+		}
+		procs_exit(&pe);
+	}
+	s->reported_pos = s->recs.len;
+}
+
 static int write_records(struct bpf_state *s, struct tick *t, uint64_t *events, struct err *e)
 {
 	struct record r;
@@ -420,6 +492,9 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		}
 		if (write_records(s, t, &events, e))
 			return -1;
+		procs_exits_reported(s->cfg.exits);
+		if (s->cfg.exits)
+			report_exits(s);
 		t->errors->parse += s->recs.malformed;
 		s->recs.malformed = 0;
 	}
@@ -445,6 +520,7 @@ static void bpf_commit(void *state)
 		s->have_base = 1;
 	}
 	record_buf_clear(&s->recs);
+	s->reported_pos = 0;
 	s->buffer_drops = 0;
 	s->exec_buffer_drops = 0;
 }

@@ -134,3 +134,21 @@ void exit_usage_from(const struct hs_exit *x, long hz, long page_size, struct ex
 	u->exit_code = (x->exit_code >> 8) & 0xff;
 	u->peak_rss_kb = (int64_t)x->maxrss_pages * (page_size / 1024);
 }
+
+void exit_cpu_split(const struct hs_exit *x, uint64_t *user_ns, uint64_t *system_ns)
+{
+	uint64_t rt = x->cpu_ns, u = x->utime_ns, s = x->stime_ns;
+	if (s == 0) {
+		*user_ns = rt;
+		*system_ns = 0;
+		return;
+	}
+	if (u == 0) {
+		*user_ns = 0;
+		*system_ns = rt;
+		return;
+	}
+	/* rt * s / (u + s) without overflow: these are ns of one process. */
+	*system_ns = (uint64_t)((unsigned __int128)rt * s / (u + s));
+	*user_ns = rt - *system_ns;
+}

@@ -53,4 +53,9 @@ struct exit_usage {
 };
 void exit_usage_from(const struct hs_exit *x, long hz, long page_size, struct exit_usage *u);
 
+/* User and system time scaled so they add up to the scheduler's runtime,
+ * as /proc/PID/stat reports them (the kernel's tick-sampled split applied to
+ * the exact total). */
+void exit_cpu_split(const struct hs_exit *x, uint64_t *user_ns, uint64_t *system_ns);
+
 #endif

@@ -49,6 +49,7 @@ enum proc_flags {
 	PF_COMM_CHANGED = 64, /* comm differs from the previous reading (exec) */
 	PF_KTHREAD = 128,     /* a kernel thread */
 	PF_FD_DENIED = 256,   /* fd directory unreadable (permission) */
+	PF_EXITED = 512,      /* its exit was reported (eBPF): a zombie adds nothing */
 };
 
 struct proc_entry {
