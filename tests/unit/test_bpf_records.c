@@ -139,6 +139,29 @@ static void exit_status_and_units(void **state)
 	assert_int_equal(u.start_clock_ticks, 12500000000ll / 4000000);
 }
 
+static void cpu_split_like_proc(void **state)
+{
+	struct hs_exit y;
+	uint64_t u, s;
+	memset(&y, 0, sizeof(y));
+	y.cpu_ns = 3000000; /* 3 ms, no tick sampled it */
+	exit_cpu_split(&y, &u, &s);
+	assert_true(u == 3000000 && s == 0);
+	y.utime_ns = 4000000; /* one tick in user mode, one in system */
+	y.stime_ns = 4000000;
+	y.cpu_ns = 6000000;
+	exit_cpu_split(&y, &u, &s);
+	assert_true(u == 3000000 && s == 3000000);
+	y.utime_ns = 0;
+	exit_cpu_split(&y, &u, &s);
+	assert_true(u == 0 && s == 6000000);
+	y.utime_ns = 1ull << 62; /* no overflow in the scaling */
+	y.stime_ns = 1ull << 62;
+	y.cpu_ns = 1ull << 63;
+	exit_cpu_split(&y, &u, &s);
+	assert_true(u == 1ull << 62 && s == 1ull << 62);
+}
+
 static int load(struct config *c, const char *yaml, struct err *e)
 {
 	char *dir = temp_dir();
@@ -192,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(malformed_records_are_refused),
 	    cmocka_unit_test(argv_as_text),
 	    cmocka_unit_test(exit_status_and_units),
+	    cmocka_unit_test(cpu_split_like_proc),
 	    cmocka_unit_test(config_bpf_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
