@@ -550,6 +550,18 @@ static int procs_open(void **state, struct store *st, const struct sources *src,
 	return 0;
 }
 
+/* A process first seen as a zombie while eBPF reports exits ended before
+ * the scan: its exit record (already counted whole, or still to come) holds
+ * its usage, so /proc's reading of it must add nothing. */
+static void mark_new_zombies(struct procs *ps)
+{
+	for (uint32_t i = 0; i < ps->scan.nent; i++) {
+		struct proc_entry *p = &ps->scan.ent[i];
+		if (p->flags & PF_NEW && p->state == 'Z')
+			p->flags |= PF_EXITED | PF_UNCOUNTED;
+	}
+}
+
 /* After a rolled-back tick the process rows it inserted are gone. */
 static void forget_rolled_back(struct procs *ps)
 {
@@ -570,6 +582,8 @@ static int procs_sample(void *state, struct tick *t, struct err *e)
 		return 0;
 	}
 	forget_rolled_back(ps);
+	if (ps->exits_reported)
+		mark_new_zombies(ps);
 	classify_all(ps);
 	aggregate(ps);
 	for (size_t i = 0; i < ps->ngroups; i++)
@@ -709,6 +723,11 @@ int procs_exit(const struct proc_exit *x)
 	    x->utime_ns / tick_ns, x->stime_ns / tick_ns, x->minflt, x->majflt, x->vcsw, x->ivcsw,
 	    x->read_bytes,	   x->write_bytes};
 	struct proc_entry *p = last_reading(ps, x);
+	if (p && p->flags & PF_UNCOUNTED) {
+		/* /proc met it only as a zombie and counted nothing: all of it */
+		memset(&p->last, 0, sizeof(p->last));
+		p->flags &= ~(uint32_t)(PF_EXITED | PF_UNCOUNTED);
+	}
 	if (p) {
 		/* Seen by /proc: the growth since, in ms from the exact final
 		 * times less the last reading's whole ticks. */

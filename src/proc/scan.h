@@ -50,6 +50,8 @@ enum proc_flags {
 	PF_KTHREAD = 128,     /* a kernel thread */
 	PF_FD_DENIED = 256,   /* fd directory unreadable (permission) */
 	PF_EXITED = 512,      /* its exit was reported (eBPF): a zombie adds nothing */
+	PF_UNCOUNTED = 1024,  /* first seen as a zombie while exits are reported: its
+				 exit record, before or after, brings its usage */
 };
 
 struct proc_entry {

@@ -361,6 +361,38 @@ static void exits_reported_by_ebpf(void **state)
 	assert_int_equal(q(f, sql), 0);
 }
 
+/* A process that /proc first meets as a zombie while eBPF reports exits is
+ * counted once, whether its exit record came before the scan or after. */
+static void zombies_counted_once(void **state)
+{
+	struct fx *f = *state;
+	struct fake_proc make = {.pid = 800, .comm = "make", .start = OLD, .run_ns = 1};
+	fake_proc_write(f->root, &make);
+	start(f);
+	procs_exits_reported(1);
+	tick(f);
+	/* The record first, then the zombie. */
+	struct proc_exit x = {
+	    .pid = 801, .ppid = 800, .start_ticks = NEW, .comm = "cc", .utime_ns = 300000000};
+	assert_int_equal(procs_exit(&x), 0);
+	struct fake_proc cc = {
+	    .pid = 801, .ppid = 800, .comm = "cc", .state = 'Z', .utime = 30, .start = NEW};
+	fake_proc_write(f->root, &cc);
+	tick(f);
+	/* The zombie first, then the record. */
+	struct fake_proc ld = {
+	    .pid = 802, .ppid = 800, .comm = "ld", .state = 'Z', .utime = 10, .start = NEW};
+	fake_proc_write(f->root, &ld);
+	tick(f);
+	x = (struct proc_exit){
+	    .pid = 802, .ppid = 800, .start_ticks = NEW, .comm = "ld", .utime_ns = 100000000};
+	assert_int_equal(procs_exit(&x), 0);
+	tick(f);
+	tick(f);
+	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu WHERE group_name = 'cc'"), 300);
+	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu WHERE group_name = 'ld'"), 100);
+}
+
 /* A tick whose transaction is rolled back loses nothing: the next stored
  * row carries both intervals' counters, and process rows inserted by the
  * lost tick are written again (its top rows are not). */
@@ -412,6 +444,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(recheck_wrapper_that_execs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hook_for_other_collectors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(exits_reported_by_ebpf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(zombies_counted_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rolled_back_tick, setup, teardown),
 	    cmocka_unit_test(cmdline_redaction),
 	};
