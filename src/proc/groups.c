@@ -301,9 +301,13 @@ int group_rules_load(struct group_rules *r, const char *path, struct err *e)
 			     p < root->data.mapping.pairs.top; p++) {
 				yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 				if (k->type == YAML_SCALAR_NODE &&
-				    !strcmp((char *)k->data.scalar.value, "process_names"))
+				    !strcmp((char *)k->data.scalar.value, "process_names")) {
+					/* A repeated key: the last one wins, the
+					 * earlier rules are released. */
+					group_rules_free(r);
 					rc = group_rules_parse(
 					    r, &w, yaml_document_get_node(&doc, p->value), e);
+				}
 			}
 		yaml_document_delete(&doc);
 	}

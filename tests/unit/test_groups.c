@@ -139,6 +139,16 @@ static void first_match_wins(void **state)
 	group_rules_free(&r);
 }
 
+/* Found by fuzzing: a repeated process_names key leaked the first list. */
+static void repeated_key_last_wins(void **state)
+{
+	struct group_rules r;
+	struct err e;
+	assert_int_equal(group_rules_load(&r, fixture_path("groups/repeated-key.yml"), &e), 0);
+	assert_string_equal(NAME(&r, "sh", "sh\0"), "second");
+	group_rules_free(&r);
+}
+
 static void errors_name_file_and_line(void **state)
 {
 	struct group_rules r;
@@ -198,11 +208,9 @@ static void hindsight_config_section(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(readme_example),
-	    cmocka_unit_test(debian_default),
-	    cmocka_unit_test(every_field_and_matcher),
-	    cmocka_unit_test(first_match_wins),
-	    cmocka_unit_test(errors_name_file_and_line),
+	    cmocka_unit_test(readme_example),		cmocka_unit_test(debian_default),
+	    cmocka_unit_test(every_field_and_matcher),	cmocka_unit_test(first_match_wins),
+	    cmocka_unit_test(repeated_key_last_wins),	cmocka_unit_test(errors_name_file_and_line),
 	    cmocka_unit_test(hindsight_config_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
