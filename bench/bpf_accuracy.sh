@@ -7,7 +7,10 @@
 #  - the CPU the eBPF exit records hold for those processes;
 #  - busy CPU from /proc/stat over the window (the whole machine);
 #  - the sum of group CPU (view group_cpu) over the window, when the
-#    processes collector is in this build.
+#    processes collector is in this build;
+#  - when prometheus-process-exporter is installed, the same sum from it
+#    (every process grouped by comm, scraped every second) during the
+#    --no-bpf run.
 # Root only. Usage: bench/bpf_accuracy.sh [BUILD_DIR] [RATE] [SECONDS] [MS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +45,25 @@ print(n)
 PY
 }
 
+# Scrapes process-exporter every second; prints the growth of the sum of
+# namedprocess_namegroup_cpu_seconds_total when stdin closes.
+pe_scraper() {
+  # The script comes in -c: stdin is the pipe that says when to stop.
+  python3 -c '
+import select, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/metrics"
+def total():
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+               if l.startswith("namedprocess_namegroup_cpu_seconds_total"))
+first = total()
+while not select.select([sys.stdin], [], [], 1.0)[0]:
+    total()
+print("%.2f" % (total() - first))
+' "$1"
+}
+pe=$(command -v prometheus-process-exporter || true)
+
 printf "%-8s %9s %12s %12s %8s %12s %12s %8s\n" mode procs own_cpu_s exits_cpu_s exits% busy_cpu_s group_cpu_s group%
 for mode in ebpf no-bpf; do
   args=(); [ "$mode" = no-bpf ] && args=(--no-bpf)
@@ -51,10 +73,24 @@ for mode in ebpf no-bpf; do
   sleep 2.5
   t0=$(sqlite3 "$db" "select max(ts) from agent")
   out="$tmp/$mode.cpu"
+  if [ "$mode" = no-bpf ] && [ -n "$pe" ]; then
+    printf 'process_names:\n  - name: "{{.Comm}}"\n    cmdline: [".+"]\n' >"$tmp/pe.yml"
+    "$pe" -config.path "$tmp/pe.yml" -web.listen-address 127.0.0.1:19302 >"$tmp/pe.log" 2>&1 &
+    pepid=$!
+    sleep 1.5
+    exec 7> >(pe_scraper 19302 >"$tmp/pe.sum")
+  fi
   n=$(workload "$out")
   sleep 2.5
   t1=$(sqlite3 "$db" "select max(ts) from agent")
   kill "$dpid"; wait "$dpid" 2>/dev/null || true; dpid=
+  pe_sum=
+  if [ "$mode" = no-bpf ] && [ -n "$pe" ]; then
+    exec 7>&-
+    sleep 2
+    kill "$pepid"; wait "$pepid" 2>/dev/null || true
+    pe_sum=$(cat "$tmp/pe.sum")
+  fi
   own=$(awk '{ s += $1 } END { printf "%.2f", s / 1e6 }' "$out")
   exits=$(sqlite3 "$db" "select printf('%.2f', coalesce(sum(cpu_us), 0) / 1e6) from process_exit
                          where comm = 'bench_burn' and ts > $t0 and ts <= $t1" 2>/dev/null || echo 0)
@@ -66,6 +102,11 @@ for mode in ebpf no-bpf; do
   [ "$group" != "-" ] && gpct=$(awk -v g="$group" -v b="$busy" 'BEGIN { x = b > 0 ? 100 * g / b : 0; printf "%.1f%%", x }')
   epct=$(awk -v e="$exits" -v o="$own" 'BEGIN { x = o > 0 ? 100 * e / o : 0; printf "%.1f%%", x }')
   printf "%-8s %9d %12.2f %12.2f %8s %12.2f %12s %8s\n" "$mode" "$n" "$own" "$exits" "$epct" "$busy" "$group" "$gpct"
+  if [ -n "$pe_sum" ]; then
+    ppct=$(awk -v g="$pe_sum" -v b="$busy" 'BEGIN { x = b > 0 ? 100 * g / b : 0; printf "%.1f%%", x }')
+    printf "%-8s %9s %12s %12s %8s %12.2f %12s %8s\n" "p-e" "" "" "" "" "$busy" "$pe_sum" "$ppct"
+  fi
 done
 echo "(group columns: '-' when this build has no processes collector; busy includes everything"
-echo " the machine ran, the daemon and the workload's driver too)"
+echo " the machine ran, the daemon and the workload's driver too; p-e: prometheus-process-exporter"
+echo " during the no-bpf run, every process grouped by comm, scraped every second)"
