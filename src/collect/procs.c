@@ -75,6 +75,7 @@ struct procs {
 	sqlite3_stmt *ins_group, *ins_proc, *ins_top, *ins_scan;
 	char argv[GROUP_ARGV_MAX];
 	char text[8192];
+	int exits_reported; /* eBPF reports exits: reaped children are not added */
 };
 
 static struct procs *current; /* for procs_group_classify/add */
@@ -242,11 +243,16 @@ static int state_gauge(char state)
 
 static void add_process(struct procs *ps, struct group *g, const struct proc_entry *p)
 {
-	const struct proc_counters *d = &p->delta;
-	uint64_t add[G_NCOUNTERS] = {ticks_to_ms(d->utime + p->reaped_utime, ps->hz),
-				     ticks_to_ms(d->stime + p->reaped_stime, ps->hz),
-				     ticks_to_ms(p->reaped_utime, ps->hz),
-				     ticks_to_ms(p->reaped_stime, ps->hz),
+	static const struct proc_counters none;
+	/* An exit reported by eBPF already brought the final usage, and each
+	 * reaped child its own: neither a zombie's reading nor cutime adds. */
+	const struct proc_counters *d = p->flags & PF_EXITED ? &none : &p->delta;
+	uint64_t ru = ps->exits_reported ? 0 : p->reaped_utime;
+	uint64_t rs = ps->exits_reported ? 0 : p->reaped_stime;
+	uint64_t add[G_NCOUNTERS] = {ticks_to_ms(d->utime + ru, ps->hz),
+				     ticks_to_ms(d->stime + rs, ps->hz),
+				     ticks_to_ms(ru, ps->hz),
+				     ticks_to_ms(rs, ps->hz),
 				     d->read_bytes,
 				     d->write_bytes,
 				     d->minflt,
@@ -544,6 +550,18 @@ static int procs_open(void **state, struct store *st, const struct sources *src,
 	return 0;
 }
 
+/* A process first seen as a zombie while eBPF reports exits ended before
+ * the scan: its exit record (already counted whole, or still to come) holds
+ * its usage, so /proc's reading of it must add nothing. */
+static void mark_new_zombies(struct procs *ps)
+{
+	for (uint32_t i = 0; i < ps->scan.nent; i++) {
+		struct proc_entry *p = &ps->scan.ent[i];
+		if (p->flags & PF_NEW && p->state == 'Z')
+			p->flags |= PF_EXITED | PF_UNCOUNTED;
+	}
+}
+
 /* After a rolled-back tick the process rows it inserted are gone. */
 static void forget_rolled_back(struct procs *ps)
 {
@@ -564,6 +582,8 @@ static int procs_sample(void *state, struct tick *t, struct err *e)
 		return 0;
 	}
 	forget_rolled_back(ps);
+	if (ps->exits_reported)
+		mark_new_zombies(ps);
 	classify_all(ps);
 	aggregate(ps);
 	for (size_t i = 0; i < ps->ngroups; i++)
@@ -656,4 +676,104 @@ int procs_group_add(int64_t group_id, const struct group_usage *u)
 		return 0;
 	}
 	return -1;
+}
+
+/* ---- exits reported by eBPF (groups.h) ---- */
+
+void procs_exits_reported(int on)
+{
+	if (current)
+		current->exits_reported = on;
+}
+
+/* Rounded to the nearest ms: over many short processes the sum is unbiased,
+ * where truncating would lose half a ms per process. */
+static uint64_t ns_to_ms(uint64_t ns)
+{
+	return (ns + 500000) / 1000000;
+}
+
+static void add_usage(struct group *g, const uint64_t add[G_NCOUNTERS])
+{
+	for (int k = 0; k < G_NCOUNTERS; k++)
+		g->pending[k] += add[k];
+}
+
+/* The last reading of (pid, start): a tracked process, or one the last
+ * scan saw vanish (its exit reported a tick late). */
+static struct proc_entry *last_reading(struct procs *ps, const struct proc_exit *x)
+{
+	struct proc_entry *p = proc_scan_find(&ps->scan, x->pid);
+	if (p && p->start_ticks == x->start_ticks)
+		return p;
+	for (uint32_t i = 0; i < ps->scan.ngone; i++)
+		if (ps->scan.gone[i].pid == x->pid &&
+		    ps->scan.gone[i].start_ticks == x->start_ticks)
+			return &ps->scan.gone[i];
+	return NULL;
+}
+
+int procs_exit(const struct proc_exit *x)
+{
+	struct procs *ps = current;
+	if (!ps)
+		return -1;
+	uint64_t tick_ns = 1000000000u / (uint64_t)ps->hz;
+	struct proc_counters fin = {
+	    x->utime_ns / tick_ns, x->stime_ns / tick_ns, x->minflt, x->majflt, x->vcsw, x->ivcsw,
+	    x->read_bytes,	   x->write_bytes};
+	struct proc_entry *p = last_reading(ps, x);
+	if (p && p->flags & PF_UNCOUNTED) {
+		/* /proc met it only as a zombie and counted nothing: all of it */
+		memset(&p->last, 0, sizeof(p->last));
+		p->flags &= ~(uint32_t)(PF_EXITED | PF_UNCOUNTED);
+	}
+	if (p) {
+		/* Seen by /proc: the growth since, in ms from the exact final
+		 * times less the last reading's whole ticks. */
+		if (p->group >= 0 && !(p->flags & PF_EXITED)) {
+			uint64_t u = ns_to_ms(x->utime_ns), s = ns_to_ms(x->stime_ns);
+			uint64_t lu = ticks_to_ms(p->last.utime, ps->hz);
+			uint64_t ls = ticks_to_ms(p->last.stime, ps->hz);
+			uint64_t add[G_NCOUNTERS] = {
+			    u > lu ? u - lu : 0,
+			    s > ls ? s - ls : 0,
+			    0,
+			    0,
+			    counter_delta(p->last.read_bytes, fin.read_bytes),
+			    counter_delta(p->last.write_bytes, fin.write_bytes),
+			    counter_delta(p->last.minflt, fin.minflt),
+			    counter_delta(p->last.majflt, fin.majflt),
+			    counter_delta(p->last.vcsw, fin.vcsw),
+			    counter_delta(p->last.ivcsw, fin.ivcsw)};
+			add_usage(&ps->groups[p->group], add);
+		}
+		p->flags |= PF_EXITED;
+		p->last = fin;
+		return 0;
+	}
+	/* Never seen: classified like a scanned process, counted whole. */
+	struct proc_ident id = {.comm = x->comm,
+				.argv = x->argv ? x->argv : "",
+				.argv_len = x->argv ? x->argv_len : 0,
+				.uid = x->uid,
+				.pid = x->pid,
+				.start_ticks = x->start_ticks,
+				.boot_s = ps->boot_s,
+				.cgroups = ""};
+	int32_t gi = classify_ident(ps, &id, x->ppid, 0);
+	if (gi >= 0) {
+		uint64_t add[G_NCOUNTERS] = {ns_to_ms(x->utime_ns),
+					     ns_to_ms(x->stime_ns),
+					     0,
+					     0,
+					     x->read_bytes,
+					     x->write_bytes,
+					     x->minflt,
+					     x->majflt,
+					     x->vcsw,
+					     x->ivcsw};
+		add_usage(&ps->groups[gi], add);
+	}
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* The YAML configuration file and its defaults. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,17 @@ void config_defaults(struct config *c)
 	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
+	c->bpf = (struct bpf_config){.enabled = 1,
+				     .exec = 1,
+				     .failed_execs = 1,
+				     .exits = 1,
+				     .tasks = 1,
+				     .syscalls = 1,
+				     .oom = 1,
+				     .tcp = 1,
+				     .args_bytes = 256,
+				     .ring_kb = 4096,
+				     .buffer_kb = 16384};
 	c->children = 1;
 	c->top_processes = 10;
 	c->cmdline_max_bytes = 1024;
@@ -39,6 +51,10 @@ int config_validate(const struct config *c, struct err *e)
 		return err_set(
 		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
 		    (long long)c->interval_ms);
+	/* The kernel wants a ring buffer of a power-of-two number of pages. */
+	if (c->bpf.ring_kb < 4 || (c->bpf.ring_kb & (c->bpf.ring_kb - 1)))
+		return err_set(e, "bpf.ring_kb must be a power of two, at least 4 (got %lld)",
+			       (long long)c->bpf.ring_kb);
 	if (c->process_config[0] && c->process_names_inline)
 		return err_set(e, "%s: give either process_config or process_names, not both",
 			       c->file[0] ? c->file : "configuration");
@@ -160,6 +176,53 @@ static int key_log_level(struct config *c, const struct yaml_walk *w, yaml_node_
 	if (log_parse_level(s, &c->log_level))
 		return err_set(e, "%s: log_level: expected error, warn, info or debug, got '%s'",
 			       yaml_where(w, v, where, sizeof(where)), s);
+	return 0;
+}
+
+/* The `bpf:` section: a mapping of family switches and sizes. */
+static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		int64_t max; /* 0: a boolean */
+	} keys[] = {
+	    {"enabled", offsetof(struct bpf_config, enabled), 0},
+	    {"exec", offsetof(struct bpf_config, exec), 0},
+	    {"failed_execs", offsetof(struct bpf_config, failed_execs), 0},
+	    {"exits", offsetof(struct bpf_config, exits), 0},
+	    {"tasks", offsetof(struct bpf_config, tasks), 0},
+	    {"syscalls", offsetof(struct bpf_config, syscalls), 0},
+	    {"oom", offsetof(struct bpf_config, oom), 0},
+	    {"tcp", offsetof(struct bpf_config, tcp), 0},
+	    {"args_bytes", offsetof(struct bpf_config, args_bytes), 4096},
+	    {"ring_kb", offsetof(struct bpf_config, ring_kb), 1 << 20},
+	    {"buffer_kb", offsetof(struct bpf_config, buffer_kb), 1 << 20},
+	};
+	char where[PATH_MAX + 32];
+	if (!v || v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: bpf must be a mapping of keys to values",
+			       v ? yaml_where(w, v, where, sizeof(where)) : w->file);
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, kn, "a key", e);
+		size_t i = 0;
+		if (!name)
+			return -1;
+		while (i < ARRAY_LEN(keys) && strcmp(keys[i].name, name))
+			i++;
+		if (i == ARRAY_LEN(keys))
+			return err_set(e, "%s: unknown key 'bpf.%s'",
+				       yaml_where(w, kn, where, sizeof(where)), name);
+		char what[64];
+		snprintf(what, sizeof(what), "bpf.%s", name);
+		void *field = (char *)&c->bpf + keys[i].off;
+		if (keys[i].max ? yaml_int(w, vn, what, 0, keys[i].max, field, e)
+				: yaml_bool(w, vn, what, field, e))
+			return -1;
+	}
 	return 0;
 }
 
@@ -285,6 +348,7 @@ static const struct config_key {
     {"sys_root", key_sys_root},
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
+    {"bpf", key_bpf},
     {"disks", key_disks},
     {"process_names", key_process_names},
     {"process_config", key_process_config},

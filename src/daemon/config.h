@@ -9,6 +9,21 @@
 
 #define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
 
+/* The eBPF collectors: the `bpf:` section. Each family can be turned off. */
+struct bpf_config {
+	int enabled;	    /* `enabled`; --no-bpf clears it */
+	int exec;	    /* exec events (and their counter) */
+	int failed_execs;   /* failed exec events: needs the syscall-exit hook */
+	int exits;	    /* process exit events with their usage */
+	int tasks;	    /* fork, exec and exit counters */
+	int syscalls;	    /* open/close/read/write counters: the syscall-exit hook */
+	int oom;	    /* OOM kill counter and victim events */
+	int tcp;	    /* TCP retransmit counter */
+	int64_t args_bytes; /* argv bytes kept per exec, 0..4096 */
+	int64_t ring_kb;    /* kernel ring buffer size, a power of two, >= 4 */
+	int64_t buffer_kb;  /* events held between two ticks, at most */
+};
+
 /* The daemon's configuration. Precedence, lowest first: built-in defaults,
  * the YAML file, HOST_PROC/HOST_SYS, command-line flags. */
 struct config {
@@ -20,6 +35,7 @@ struct config {
 	char sys_root[PATH_MAX];
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
+	struct bpf_config bpf;
 	int disks_include_loop; /* disks: include_loop (default false) */
 	int disks_include_ram;	/* disks: include_ram (default false) */
 	/* Processes and groups (docs/processes.md). */

@@ -24,6 +24,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_vmstat,
     &collector_kmsg,
     &collector_inventory,
+    &collector_bpf,
     &collector_procs,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
@@ -326,6 +327,11 @@ static void schedule_next(struct daemon *d)
 	int64_t k = (now - d->start_us) / d->interval_us + 1;
 	int64_t delay = d->start_us + k * d->interval_us - now;
 	struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+	/* Inside a callback libevent adds the delay to the time it woke up at,
+	 * before the tick ran; without a fresh time the timer fires early by the
+	 * tick's length and the grid schedules a second tick right after. */
+	if (d->base)
+		event_base_update_cache_time(d->base);
 	evtimer_add(d->tick_ev, &tv);
 }
 
@@ -346,6 +352,8 @@ static void apply_reload(struct daemon *d, const struct config *next)
 	if (strcmp(next->db, d->cfg.db) || strcmp(next->proc_root, d->cfg.proc_root) ||
 	    strcmp(next->sys_root, d->cfg.sys_root))
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
+	if (memcmp(&next->bpf, &d->cfg.bpf, sizeof(next->bpf)))
+		log_warn("bpf changes take effect after a restart");
 	if (next->process_config[0] || next->process_names_inline || d->cfg.process_config[0] ||
 	    d->cfg.process_names_inline)
 		log_warn("process group rules and settings take effect after a restart");
@@ -390,7 +398,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int daemon_run(struct daemon *d)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
-	d->base = event_base_new();
+	/* libevent's default clock is CLOCK_MONOTONIC_COARSE, which lags the
+	 * precise clock the tick grid is computed with by up to a jiffy: timers
+	 * then fire a few ms early and the grid schedules a second tick right
+	 * after the first. The precise timer keeps both on one clock. */
+	struct event_config *ecfg = event_config_new();
+	if (ecfg)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	d->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+	if (ecfg)
+		event_config_free(ecfg);
 	if (!d->base) {
 		log_error("cannot create the event loop");
 		return 1;

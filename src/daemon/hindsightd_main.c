@@ -19,6 +19,7 @@ static const char usage_text[] =
     "  --proc-root DIR     where /proc is mounted (also $HOST_PROC)\n"
     "  --sys-root DIR      where /sys is mounted (also $HOST_SYS)\n"
     "  --log-level LEVEL   error, warn, info or debug (default info)\n"
+    "  --no-bpf            do not load the eBPF collectors (/proc sampling only)\n"
     "  -h, --help          this text\n"
     "  --version           print the version\n"
     "\n"
@@ -30,6 +31,7 @@ struct cli {
 	const char *config;
 	const char *db, *interval, *duration, *proc_root, *sys_root, *log_level;
 	int once;
+	int no_bpf;
 };
 
 static int apply_flags(struct config *c, const struct cli *cli, struct err *e)
@@ -40,6 +42,8 @@ static int apply_flags(struct config *c, const struct cli *cli, struct err *e)
 		snprintf(c->proc_root, sizeof(c->proc_root), "%s", cli->proc_root);
 	if (cli->sys_root)
 		snprintf(c->sys_root, sizeof(c->sys_root), "%s", cli->sys_root);
+	if (cli->no_bpf)
+		c->bpf.enabled = 0;
 	struct err inner;
 	if (cli->interval && parse_duration_ms(cli->interval, &c->interval_ms, &inner))
 		return err_set(e, "--interval: %s", inner.msg);
@@ -63,7 +67,18 @@ static int build_config(struct config *c, void *arg, struct err *e)
 
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
-	enum { O_DB = 256, O_INTERVAL, O_DURATION, O_ONCE, O_CONFIG, O_PROC, O_SYS, O_LOG, O_VER };
+	enum {
+		O_DB = 256,
+		O_INTERVAL,
+		O_DURATION,
+		O_ONCE,
+		O_CONFIG,
+		O_PROC,
+		O_SYS,
+		O_LOG,
+		O_VER,
+		O_NO_BPF
+	};
 	static const struct option opts[] = {
 	    {"db", required_argument, 0, O_DB},
 	    {"interval", required_argument, 0, O_INTERVAL},
@@ -73,6 +88,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	    {"proc-root", required_argument, 0, O_PROC},
 	    {"sys-root", required_argument, 0, O_SYS},
 	    {"log-level", required_argument, 0, O_LOG},
+	    {"no-bpf", no_argument, 0, O_NO_BPF},
 	    {"help", no_argument, 0, 'h'},
 	    {"version", no_argument, 0, O_VER},
 	    {0, 0, 0, 0},
@@ -105,6 +121,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case O_LOG:
 			cli->log_level = optarg;
+			break;
+		case O_NO_BPF:
+			cli->no_bpf = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

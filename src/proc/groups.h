@@ -100,4 +100,29 @@ int64_t procs_group_classify(const char *comm, const char *argv, size_t argv_len
 			     int32_t pid, int32_t ppid);
 int procs_group_add(int64_t group_id, const struct group_usage *u);
 
+/*
+ * A process's exit with its final totals (the eBPF collector). Matched by
+ * (pid, start_ticks): a process the scanner tracks adds its growth since its
+ * last reading to its group (and nothing more if /proc still shows it as a
+ * zombie); one it never saw is classified by the rules (else its parent's
+ * group) and adds its totals whole. Call procs_exits_reported(1) in every
+ * tick in which exits are reported: a parent's cutime growth (reaped
+ * children) is then not added again. Returns -1 when the processes
+ * collector is not running, 0 otherwise.
+ */
+struct proc_exit {
+	int32_t pid, ppid;
+	uint64_t start_ticks; /* since boot, as /proc/PID/stat */
+	uint32_t uid;
+	const char *comm;
+	const char *argv; /* NUL-separated, or NULL when unknown */
+	size_t argv_len;
+	uint64_t utime_ns, stime_ns; /* scaled to the scheduler's runtime, as /proc does */
+	uint64_t read_bytes, write_bytes;
+	uint64_t minflt, majflt;
+	uint64_t vcsw, ivcsw;
+};
+int procs_exit(const struct proc_exit *x);
+void procs_exits_reported(int on);
+
 #endif

@@ -16,7 +16,9 @@
 #include "proc/scan.h"
 
 /* Flags that describe the process rather than this scan's reading. */
-#define PF_KEEP (PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_KTHREAD | PF_FD_DENIED | PF_KFD_STAT)
+#define PF_KEEP                                                                                    \
+	(PF_IO_DENIED | PF_HAVE_IO | PF_HAVE_FDS | PF_KTHREAD | PF_FD_DENIED | PF_KFD_STAT |       \
+	 PF_EXITED | PF_UNCOUNTED)
 
 /* ---- the table ---- */
 
@@ -427,7 +429,7 @@ static void update_entry(struct proc_scan *s, struct proc_entry *p, const struct
 	}
 	if (is_new) {
 		p->start_ticks = st->starttime;
-		p->flags = PF_NEW | (p->flags & PF_KEEP);
+		p->flags = PF_NEW | (p->flags & PF_KEEP & ~(uint32_t)(PF_EXITED | PF_UNCOUNTED));
 		if (!whole)
 			p->last = now;
 	} else {

@@ -50,6 +50,9 @@ enum proc_flags {
 	PF_KTHREAD = 128,     /* a kernel thread */
 	PF_FD_DENIED = 256,   /* fd directory unreadable (permission) */
 	PF_KFD_STAT = 512,    /* the kept descriptor is stat's */
+	PF_EXITED = 1024,     /* its exit was reported (eBPF): a zombie adds nothing */
+	PF_UNCOUNTED = 2048,  /* first seen as a zombie while exits are reported: its
+				 exit record, before or after, brings its usage */
 };
 
 struct proc_entry {

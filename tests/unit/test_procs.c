@@ -287,6 +287,112 @@ static void hook_for_other_collectors(void **state)
 	assert_int_equal(q(f, sql), 120 * 1000 + 30);
 }
 
+/* Exits reported by eBPF: a tracked process adds its growth since its last
+ * reading (and nothing as a zombie), one never seen is classified and
+ * counted whole, and a parent's cutime growth is not added again. */
+static void exits_reported_by_ebpf(void **state)
+{
+	struct fx *f = *state;
+	struct fake_proc make = {
+	    .pid = 700, .comm = "make", .utime = 100, .start = OLD, .run_ns = 1};
+	struct fake_proc cc = {
+	    .pid = 701, .ppid = 700, .comm = "cc", .utime = 50, .start = OLD, .run_ns = 1};
+	struct fake_proc as = {
+	    .pid = 703, .ppid = 700, .comm = "as", .utime = 20, .start = OLD, .run_ns = 1};
+	fake_proc_write(f->root, &make);
+	fake_proc_write(f->root, &cc);
+	fake_proc_write(f->root, &as);
+	assert_int_equal(procs_exit(&(struct proc_exit){.pid = 1}), -1); /* not running */
+	start(f);
+	tick(f);
+	/* cc exits and is reaped; as exits and stays a zombie a while longer. */
+	fake_proc_remove(f->root, 701);
+	as.state = 'Z';
+	as.utime = 25;
+	as.run_ns = 2;
+	fake_proc_write(f->root, &as);
+	make.cutime = 65;
+	make.run_ns = 2;
+	fake_proc_write(f->root, &make);
+	procs_exits_reported(1);
+	struct proc_exit x = {.pid = 701,
+			      .ppid = 700,
+			      .start_ticks = OLD,
+			      .comm = "cc",
+			      .utime_ns = 650000000,
+			      .read_bytes = 4096};
+	assert_int_equal(procs_exit(&x), 0);
+	x = (struct proc_exit){
+	    .pid = 703, .ppid = 700, .start_ticks = OLD, .comm = "as", .utime_ns = 230000000};
+	assert_int_equal(procs_exit(&x), 0);
+	x = (struct proc_exit){.pid = 702,
+			       .ppid = 700,
+			       .start_ticks = 12345,
+			       .comm = "ld",
+			       .utime_ns = 12400000,
+			       .stime_ns = 3600000};
+	assert_int_equal(procs_exit(&x), 0);
+	tick(f);
+	char sql[200];
+	const struct {
+		const char *group;
+		int64_t user_ms, system_ms;
+	} want[] = {{"cc", 150, 0}, {"as", 30, 0}, {"ld", 12, 4}, {"make", 0, 0}};
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT coalesce(sum(user_ms * 1000 + system_ms), 0) FROM group_cpu "
+			 "WHERE ts = %lld AND group_name = '%s'",
+			 (long long)f->ts, want[i].group);
+		if (q(f, sql) != want[i].user_ms * 1000 + want[i].system_ms)
+			fail_msg("group %s: %lld, expected user %lld system %lld ms", want[i].group,
+				 (long long)q(f, sql), (long long)want[i].user_ms,
+				 (long long)want[i].system_ms);
+	}
+	assert_int_equal(q(f, "SELECT sum(reaped_cpu_ms) FROM group_cpu"), 0);
+	/* The zombie's later reading adds nothing either. */
+	as.utime = 26;
+	as.run_ns = 3;
+	fake_proc_write(f->root, &as);
+	tick(f);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM group_cpu WHERE ts = %lld AND group_name = 'as' AND "
+		 "user_ms > 0",
+		 (long long)f->ts);
+	assert_int_equal(q(f, sql), 0);
+}
+
+/* A process that /proc first meets as a zombie while eBPF reports exits is
+ * counted once, whether its exit record came before the scan or after. */
+static void zombies_counted_once(void **state)
+{
+	struct fx *f = *state;
+	struct fake_proc make = {.pid = 800, .comm = "make", .start = OLD, .run_ns = 1};
+	fake_proc_write(f->root, &make);
+	start(f);
+	procs_exits_reported(1);
+	tick(f);
+	/* The record first, then the zombie. */
+	struct proc_exit x = {
+	    .pid = 801, .ppid = 800, .start_ticks = NEW, .comm = "cc", .utime_ns = 300000000};
+	assert_int_equal(procs_exit(&x), 0);
+	struct fake_proc cc = {
+	    .pid = 801, .ppid = 800, .comm = "cc", .state = 'Z', .utime = 30, .start = NEW};
+	fake_proc_write(f->root, &cc);
+	tick(f);
+	/* The zombie first, then the record. */
+	struct fake_proc ld = {
+	    .pid = 802, .ppid = 800, .comm = "ld", .state = 'Z', .utime = 10, .start = NEW};
+	fake_proc_write(f->root, &ld);
+	tick(f);
+	x = (struct proc_exit){
+	    .pid = 802, .ppid = 800, .start_ticks = NEW, .comm = "ld", .utime_ns = 100000000};
+	assert_int_equal(procs_exit(&x), 0);
+	tick(f);
+	tick(f);
+	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu WHERE group_name = 'cc'"), 300);
+	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu WHERE group_name = 'ld'"), 100);
+}
+
 /* A tick whose transaction is rolled back loses nothing: the next stored
  * row carries both intervals' counters, and process rows inserted by the
  * lost tick are written again (its top rows are not). */
@@ -337,6 +443,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(process_rows_and_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(recheck_wrapper_that_execs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hook_for_other_collectors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(exits_reported_by_ebpf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(zombies_counted_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rolled_back_tick, setup, teardown),
 	    cmocka_unit_test(cmdline_redaction),
 	};

@@ -1,0 +1,30 @@
+-- title: Kernel events
+-- description: Processes, threads, execs, exits, file opens, reads, writes, OOM kills and TCP retransmits per tick (eBPF), with eBPF's state and lost records.
+CREATE VIEW kernel_events AS
+SELECT b.ts,
+       b.dur_ms,
+       s.name AS bpf_state,
+       k.processes_created_count,
+       k.threads_created_count,
+       k.execs_count,
+       k.execs_failed_count,
+       k.process_exits_count,
+       k.thread_exits_count,
+       k.file_opens_count,
+       k.file_opens_failed_count,
+       k.file_closes_count,
+       k.read_calls_count,
+       k.read_bytes,
+       k.read_errors_count,
+       k.write_calls_count,
+       k.write_bytes,
+       k.write_errors_count,
+       k.oom_kills_count,
+       k.tcp_retransmits_count,
+       b.events_count,
+       b.ring_drops_count,
+       b.buffer_drops_count,
+       b.exec_drops_count
+FROM bpf_tick AS b
+JOIN bpf_state AS s ON s.id = b.state_id
+LEFT JOIN kernel_counters AS k ON k.ts = b.ts;
