@@ -14,6 +14,7 @@ void config_defaults(struct config *c)
 	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
+	retention_limits_default(&c->retention);
 }
 
 void config_apply_env(struct config *c)
@@ -31,6 +32,17 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->interval_ms < 1000 || c->interval_ms % 1000)
 		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
 			       (long long)c->interval_ms);
+	/* Rows leave a tier only after the next coarser tier holds them, so a
+	 * finer tier kept longer than a coarser one would be a contradiction. */
+	const int64_t *age = c->retention.max_age_s;
+	for (int t = 0; t + 1 < NTIERS; t++)
+		if (age[t] && age[t + 1] && age[t] > age[t + 1])
+			return err_set(e, "retention: %s (%llds) must not be longer than %s (%llds)",
+				       tier_names[t], (long long)age[t], tier_names[t + 1],
+				       (long long)age[t + 1]);
+	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
+		return err_set(e, "retention: max_db_size must be at least 1MiB (got %lld bytes)",
+			       (long long)c->retention.max_db_bytes);
 	return 0;
 }
 
@@ -151,6 +163,80 @@ static int key_log_level(struct config *c, const struct yaml_walk *w, yaml_node_
 	return 0;
 }
 
+/* An age limit in whole seconds; 0 keeps forever. */
+static int retention_age(const struct yaml_walk *w, yaml_node_t *v, const char *what, int64_t *out,
+			 struct err *e)
+{
+	int64_t ms;
+	if (yaml_duration_ms(w, v, what, &ms, e))
+		return -1;
+	*out = ms / 1000;
+	return 0;
+}
+
+static int retention_events(struct retention_limits *l, const struct yaml_walk *w, yaml_node_t *v,
+			    struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: retention.events must map event tables to ages",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		const char *name = yaml_scalar(w, k, "an event table key", e);
+		if (!name)
+			return -1;
+		if (l->nevents == RETENTION_MAX_EVENTS || strlen(name) >= sizeof(l->events[0].key))
+			return err_set(e, "%s: retention.events: too many entries or name too long",
+				       yaml_where(w, k, where, sizeof(where)));
+		snprintf(l->events[l->nevents].key, sizeof(l->events[0].key), "%s", name);
+		if (retention_age(w, yaml_document_get_node(w->doc, p->value), name,
+				  &l->events[l->nevents].max_age_s, e))
+			return -1;
+		l->nevents++;
+	}
+	return 0;
+}
+
+static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	struct retention_limits *l = &c->retention;
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, events)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		int tier = -1;
+		if (!name)
+			return -1;
+		for (int t = 0; t < NTIERS; t++)
+			if (strcmp(name, tier_names[t]) == 0)
+				tier = t;
+		if (tier >= 0) {
+			if (retention_age(w, val, name, &l->max_age_s[tier], e))
+				return -1;
+		} else if (strcmp(name, "max_db_size") == 0) {
+			const char *s = yaml_scalar(w, val, "max_db_size", e);
+			struct err inner;
+			if (!s)
+				return -1;
+			if (parse_size_bytes(s, &l->max_db_bytes, &inner))
+				return err_set(e, "%s: max_db_size: %s",
+					       yaml_where(w, val, where, sizeof(where)), inner.msg);
+		} else if (strcmp(name, "events") == 0) {
+			if (retention_events(l, w, val, e))
+				return -1;
+		} else {
+			return err_set(e, "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, events)",
+				       yaml_where(w, k, where, sizeof(where)), name);
+		}
+	}
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
@@ -161,6 +247,7 @@ static const struct config_key {
     {"sys_root", key_sys_root},
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
+    {"retention", key_retention},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)

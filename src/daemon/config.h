@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
+#include "store/tiers.h"
 #include "util/util.h"
 
 #define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
@@ -20,6 +21,7 @@ struct config {
 	char sys_root[PATH_MAX];
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
+	struct retention_limits retention; /* the retention: section */
 };
 
 void config_defaults(struct config *c);
