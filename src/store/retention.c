@@ -202,7 +202,7 @@ static int age_boundaries(struct tiers *t, const struct retention_limits *l, int
 	for (int tier = 0; tier < NTIERS; tier++) {
 		if (!l->max_age_s[tier] || now_ts <= l->max_age_s[tier])
 			continue;
-		int64_t v = align_down(now_ts - l->max_age_s[tier], tier == TIER_RAW ? 60 : 3600);
+		int64_t v = align_up(now_ts - l->max_age_s[tier], tier == TIER_RAW ? 60 : 3600);
 		int64_t cap = tier + 1 < NTIERS ? min_rolled(t, tier + 1) : INT64_MAX;
 		if (v > cap)
 			v = cap;
@@ -221,7 +221,7 @@ static int64_t event_cutoff(const struct tiers *t, const struct retention_limits
 			    const struct event_tab *ev, int64_t now_ts)
 {
 	int64_t age = event_max_age(l, ev);
-	int64_t v = age && now_ts > age ? align_down(now_ts - age, 60) : INT64_MIN;
+	int64_t v = age && now_ts > age ? align_up(now_ts - age, 60) : INT64_MIN;
 	return t->pressure_ts > v ? t->pressure_ts : v;
 }
 
