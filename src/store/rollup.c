@@ -520,6 +520,7 @@ int tiers_open(struct tiers *t, struct store *s, struct err *e)
 		return err_set(e, "tiers: %s", inner.msg);
 	if (load_series(t, &inner) || load_events(t, &inner)) {
 		store_rollback(s);
+		tiers_close(t);
 		return err_set(e, "tiers: %s", inner.msg);
 	}
 	if (store_commit(s, &inner))
