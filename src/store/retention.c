@@ -74,16 +74,18 @@ static int64_t event_max_age(const struct retention_limits *l, const struct even
 int tiers_configure(struct tiers *t, const struct retention_limits *l, struct err *e)
 {
 	struct store *s = t->store;
-	/* The WAL is part of the file's footprint: bound it well below the cap. */
-	int64_t allow = 4 << 20;
+	/* The WAL is part of the file's footprint: bound it well below the cap.
+	 * SQLite's own checkpoint runs inside whichever commit crosses the
+	 * threshold, a tick's included, and takes tens of ms; so it is off and
+	 * the WAL is checkpointed here as a unit of its own, small and often. */
+	int64_t allow = 1 << 20;
 	if (l->max_db_bytes && l->max_db_bytes / 16 < allow)
 		allow = l->max_db_bytes / 16 < (256 << 10) ? (256 << 10) : l->max_db_bytes / 16;
 	t->wal_allow_bytes = allow;
-	t->incremental = store_query_int(s, "PRAGMA auto_vacuum", 0) == 2;
-	int64_t page = store_query_int(s, "PRAGMA page_size", 4096);
+	t->max_db_bytes = l->max_db_bytes;
 	char q[512];
-	snprintf(q, sizeof(q), "PRAGMA wal_autocheckpoint=%lld; PRAGMA journal_size_limit=%lld;",
-		 (long long)(allow / page), (long long)allow);
+	snprintf(q, sizeof(q), "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=%lld;",
+		 (long long)allow);
 	if (store_exec(s, q, e))
 		return -1;
 	if (!t->incremental && l->max_db_bytes)
@@ -141,7 +143,9 @@ static int64_t oldest_after(sqlite3_stmt *st, int64_t after)
 }
 
 /* Rows may leave a tier only once the next tier holds them: the smallest
- * watermark of that next tier over all tables. */
+ * watermark of that next tier over all tables, on an edge of the tier the
+ * rows leave for (the 1h tier folds minutes in as they come, so only whole
+ * hours below its watermark are complete). */
 static int64_t min_rolled(const struct tiers *t, int tier)
 {
 	int64_t m = INT64_MAX;
@@ -150,7 +154,7 @@ static int64_t min_rolled(const struct tiers *t, int tier)
 		if (r < m)
 			m = r < 0 ? 0 : r;
 	}
-	return m;
+	return m == INT64_MAX ? m : align_down(m, tier_bucket_s[tier]);
 }
 
 static int move_boundary(struct tiers *t, const char *scope, int64_t v, struct err *e)
@@ -189,6 +193,7 @@ static int delete_chunk(struct tiers *t, sqlite3_stmt *nth, sqlite3_stmt *del, c
 		return err_set(e, "pruning %s: %s", scope, inner.msg);
 	}
 	t->stats.removed_rows += n;
+	t->unit_kind = "delete";
 	tiers_adapt(&t->chunk_rows, clock_mono_us() - t0, t->unit_budget_us, 200000);
 	return 0;
 }
@@ -211,6 +216,7 @@ static int age_boundaries(struct tiers *t, const struct retention_limits *l, int
 		if (move_boundary(t, tier_names[tier], v, e))
 			return -1;
 		t->pruned[tier] = v;
+		t->unit_kind = "age boundary";
 		*did = 1;
 		return 0;
 	}
@@ -302,6 +308,7 @@ static int size_cap(struct tiers *t, const struct retention_limits *l, int64_t n
 		t->pruned[tier] = v;
 		if (tier == TIER_RAW)
 			t->pressure_ts = v;
+		t->unit_kind = "size boundary";
 		*did = 1;
 		return 0;
 	}
@@ -328,8 +335,10 @@ static int give_back(struct tiers *t, int *did, struct err *e)
 	if (store_exec(t->store, q, e))
 		return -1;
 	tiers_adapt(&t->vacuum_pages, clock_mono_us() - t0, t->unit_budget_us, 16384);
-	if (store_query_int(t->store, "PRAGMA freelist_count", 0) < before) {
-		t->need_checkpoint = 1;
+	int64_t after = store_query_int(t->store, "PRAGMA freelist_count", 0);
+	if (after < before) {
+		t->given_back += before - after;
+		t->unit_kind = "vacuum";
 		*did = 1;
 	}
 	return 0;
@@ -355,18 +364,26 @@ int64_t tiers_file_bytes(struct tiers *t)
 
 /* Copies the WAL into the file (which lets the file shrink after a vacuum)
  * and truncates it. Never waits for readers: busy means try again later. */
-static int trim_wal(struct tiers *t, int *did)
+static int trim_wal(struct tiers *t, int *did, int only_if_big)
 {
 	int64_t wal = wal_bytes(t);
-	if (!t->need_checkpoint && wal <= t->wal_allow_bytes)
+	int big = wal > t->wal_allow_bytes;
+	/* A checkpoint costs an fsync (several ms): shrink the file for a
+	 * megabyte given back, or whenever it is over the cap. */
+	int shrink = !only_if_big && wal > 0 &&
+		     (t->given_back >= 256 ||
+		      (t->given_back && t->max_db_bytes && tiers_file_bytes(t) > t->max_db_bytes));
+	if (!big && !shrink)
 		return 0;
-	t->need_checkpoint = 0;
+	t->given_back = 0;
 	sqlite3_busy_timeout(t->store->db, 0);
 	int rc =
 	    sqlite3_wal_checkpoint_v2(t->store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_busy_timeout(t->store->db, 5000);
-	if (rc == SQLITE_OK && wal > 0)
+	if (rc == SQLITE_OK && wal > 0) {
+		t->unit_kind = "checkpoint";
 		*did = 1;
+	}
 	else if (rc != SQLITE_OK)
 		log_debug("WAL checkpoint deferred: %s", sqlite3_errstr(rc));
 	return 0;
@@ -385,7 +402,7 @@ int retention_unit(struct tiers *t, const struct retention_limits *l, int64_t no
 		return rc;
 	if ((rc = give_back(t, did, e)) || *did)
 		return rc;
-	return trim_wal(t, did);
+	return trim_wal(t, did, 0);
 }
 
 int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts, int64_t budget_us,
@@ -396,11 +413,21 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 	*more = 0;
 	for (;;) {
 		int did = 0;
-		rc = rollup_unit(t, now_ts, &did, e);
+		int64_t u0 = clock_mono_us();
+		trim_wal(t, &did, 1); /* first: the WAL must not grow during long work */
+		if (!did)
+			rc = rollup_unit(t, now_ts, &did, e);
 		if (rc == 0 && !did)
 			rc = retention_unit(t, l, now_ts, &did, e);
 		if (rc || !did)
 			break;
+		int64_t took = clock_mono_us() - u0;
+		if (took > 4 * t->unit_budget_us)
+			log_debug("retention: slow unit (%s): %lld us", t->unit_kind, (long long)took);
+		if (took > t->slowest_us) {
+			t->slowest_us = took;
+			t->slowest_kind = t->unit_kind;
+		}
 		if (clock_mono_us() - t0 >= budget_us) {
 			*more = 1;
 			break;

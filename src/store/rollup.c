@@ -129,7 +129,10 @@ struct rcol {
 	char from_raw[96];
 	char from_1m[96];
 	int key;
+	int merge; /* how two partial rows combine: MERGE_* */
 };
+
+enum { MERGE_SUM, MERGE_KEY, MERGE_MIN, MERGE_MAX };
 
 static int rollup_columns(const struct series_table *st, struct rcol *out, int max)
 {
@@ -143,14 +146,15 @@ static int rollup_columns(const struct series_table *st, struct rcol *out, int m
 		r->type = ty;                                                                      \
 		snprintf(r->from_raw, sizeof(r->from_raw), "%s", fr);                              \
 		snprintf(r->from_1m, sizeof(r->from_1m), "%s", f1);                                \
-		r->key = k;                                                                        \
+		r->key = (k) == MERGE_KEY;                                                         \
+		r->merge = k;                                                                      \
 	} while (0)
 	char a[72], b[96], c[96];
 	for (int i = 0; i < st->ncols; i++) {
 		const struct series_col *col = &st->cols[i];
 		const char *nm = col->name;
 		if (col->kind == KIND_KEY)
-			RCOL(nm, col->type, nm, nm, 1);
+			RCOL(nm, col->type, nm, nm, MERGE_KEY);
 	}
 	RCOL("samples_count", "INTEGER", "count(*)", "sum(samples_count)", 0);
 	for (int i = 0; i < st->ncols; i++) {
@@ -178,11 +182,11 @@ static int rollup_columns(const struct series_table *st, struct rcol *out, int m
 			snprintf(a, sizeof(a), "min_%s", nm);
 			snprintf(b, sizeof(b), "min(%s)", nm);
 			snprintf(c, sizeof(c), "min(min_%s)", nm);
-			RCOL(a, col->type, b, c, 0);
+			RCOL(a, col->type, b, c, MERGE_MIN);
 			snprintf(a, sizeof(a), "max_%s", nm);
 			snprintf(b, sizeof(b), "max(%s)", nm);
 			snprintf(c, sizeof(c), "max(max_%s)", nm);
-			RCOL(a, col->type, b, c, 0);
+			RCOL(a, col->type, b, c, MERGE_MAX);
 			break;
 		}
 	}
@@ -343,6 +347,32 @@ static sqlite3_stmt *prep(struct store *s, struct sql *q, struct err *e)
 	return st;
 }
 
+/* The hour is folded in a minute at a time, so no single unit has to read
+ * a whole hour of 1-minute rows: a partial hour row merges with the next
+ * minutes' rows (NULL means "no value yet", as in the aggregates). */
+static void add_merge(struct sql *q, const struct rcol *rc, int n)
+{
+	static const char *const fn[] = {"", "", "min", "max"};
+	sql_add(q, " ON CONFLICT (ts");
+	for (int i = 0; i < n; i++)
+		if (rc[i].key)
+			sql_add(q, ", %s", rc[i].name);
+	sql_add(q, ") DO UPDATE SET ");
+	int first = 1;
+	for (int i = 0; i < n; i++) {
+		const char *c = rc[i].name;
+		if (rc[i].key)
+			continue;
+		sql_add(q, "%s%s = ", first ? "" : ", ", c);
+		first = 0;
+		if (rc[i].merge == MERGE_SUM)
+			sql_add(q, "coalesce(%s + excluded.%s, %s, excluded.%s)", c, c, c, c);
+		else
+			sql_add(q, "coalesce(%s(%s, excluded.%s), %s, excluded.%s)", fn[rc[i].merge], c, c,
+				c, c);
+	}
+}
+
 /* The statements that roll, find and delete rows of one table's tiers. */
 static int prepare_table(struct store *s, struct series_table *st, const struct rcol *rc, int n,
 			 struct err *e)
@@ -385,6 +415,8 @@ static int prepare_table(struct store *s, struct series_table *st, const struct 
 		for (int i = 0; i < n; i++)
 			if (rc[i].key)
 				sql_add(q, ", %s", rc[i].name);
+		if (tier == TIER_1H)
+			add_merge(q, rc, n);
 		ok = ok && (st->roll[tier] = prep(s, q, e));
 	}
 	free(q);
@@ -515,6 +547,7 @@ int tiers_open(struct tiers *t, struct store *s, struct err *e)
 	t->chunk_buckets[TIER_1H] = 1;
 	t->vacuum_pages = 256;
 	t->wal_allow_bytes = 4 << 20;
+	t->incremental = store_query_int(s, "PRAGMA auto_vacuum", 0) == 2;
 	struct err inner;
 	if (store_begin(s, &inner))
 		return err_set(e, "tiers: %s", inner.msg);
@@ -619,7 +652,9 @@ static int roll_range(struct tiers *t, struct series_table *st, int tier, int64_
 static int roll_table(struct tiers *t, struct series_table *st, int tier, int64_t now_ts, int *did,
 		      struct err *e)
 {
-	int64_t w = tier_bucket_s[tier];
+	/* Both tiers advance a minute at a time: 1m by complete minutes of raw
+	 * rows, 1h by folding in complete 1-minute rows. */
+	const int64_t w = 60;
 	int64_t src_mark = tier == TIER_1M ? now_ts : st->rolled[TIER_1M];
 	if (src_mark <= 0)
 		return 0;
@@ -636,6 +671,7 @@ static int roll_table(struct tiers *t, struct series_table *st, int tier, int64_
 		if (save_rolled(t, st, tier, target, e))
 			return -1;
 		st->rolled[tier] = target;
+		t->unit_kind = "watermark";
 		*did = 1;
 		return 0;
 	}
@@ -648,8 +684,8 @@ static int roll_table(struct tiers *t, struct series_table *st, int tier, int64_
 	int64_t t0 = clock_mono_us();
 	if (roll_range(t, st, tier, lo, hi, e))
 		return -1;
-	tiers_adapt(&t->chunk_buckets[tier], clock_mono_us() - t0, t->unit_budget_us,
-		    tier == TIER_1M ? 1440 : 168);
+	tiers_adapt(&t->chunk_buckets[tier], clock_mono_us() - t0, t->unit_budget_us, 10080);
+	t->unit_kind = "rollup";
 	*did = 1;
 	return 0;
 }

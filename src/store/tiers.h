@@ -93,8 +93,12 @@ struct tiers {
 	int64_t vacuum_pages;	 /* pages per incremental_vacuum */
 	int64_t wal_allow_bytes; /* the WAL may grow to this between checkpoints */
 	int incremental;	 /* the file has auto_vacuum=INCREMENTAL */
-	int need_checkpoint;	 /* pages were given back: the file shrinks at a checkpoint */
+	int64_t given_back;	 /* pages vacuumed since the last checkpoint */
+	int64_t max_db_bytes;	 /* the cap tiers_configure was given */
 	int warned_cap;
+	const char *unit_kind;  /* what the last unit did, for the slowest below */
+	const char *slowest_kind;
+	int64_t slowest_us;     /* the longest unit so far */
 	struct tiers_stats stats;
 };
 
