@@ -136,6 +136,7 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	if (ensure_parent_dir(cfg->db, e) || store_open(&d->store, cfg->db, 0, e) ||
 	    store_migrate(&d->store, e) || tiers_open(&d->tiers, &d->store, e) ||
 	    (d->tiers_open = 1, tiers_configure(&d->tiers, &cfg->retention, e)) ||
+	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
 		return -1;
 	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||

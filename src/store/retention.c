@@ -363,16 +363,34 @@ int64_t tiers_file_bytes(struct tiers *t)
 }
 
 /* Copies the WAL into the file (which lets the file shrink after a vacuum)
- * and truncates it. Never waits for readers: busy means try again later. */
-static int trim_wal(struct tiers *t, int *did, int only_if_big)
+ * and restarts it: when it outgrew its allowance, or when pages were given
+ * back (a megabyte, or any while the file is over the cap; a checkpoint
+ * costs an fsync). Inline it is a TRUNCATE checkpoint that never waits for
+ * readers. With the checkpoint thread, it is requested there, and *wait
+ * says the WAL is too big and its checkpoint still running: new frames
+ * would keep the checkpoint from ever catching up, so the caller pauses. */
+static int trim_wal(struct tiers *t, int *did, int only_if_big, int *wait)
 {
 	int64_t wal = wal_bytes(t);
 	int big = wal > t->wal_allow_bytes;
-	/* A checkpoint costs an fsync (several ms): shrink the file for a
-	 * megabyte given back, or whenever it is over the cap. */
 	int shrink = !only_if_big && wal > 0 &&
 		     (t->given_back >= 256 ||
 		      (t->given_back && t->max_db_bytes && tiers_file_bytes(t) > t->max_db_bytes));
+	if (t->ckpt) {
+		int64_t runs = checkpointer_runs(t->ckpt);
+		if (t->ckpt_asked >= 0 && runs <= t->ckpt_asked) {
+			*wait = big;
+			return 0;
+		}
+		t->ckpt_asked = -1;
+		if (big || shrink) {
+			t->given_back = 0;
+			t->ckpt_asked = runs;
+			checkpointer_request(t->ckpt);
+			*wait = big;
+		}
+		return 0;
+	}
 	if (!big && !shrink)
 		return 0;
 	t->given_back = 0;
@@ -383,9 +401,9 @@ static int trim_wal(struct tiers *t, int *did, int only_if_big)
 	if (rc == SQLITE_OK && wal > 0) {
 		t->unit_kind = "checkpoint";
 		*did = 1;
-	}
-	else if (rc != SQLITE_OK)
+	} else if (rc != SQLITE_OK) {
 		log_debug("WAL checkpoint deferred: %s", sqlite3_errstr(rc));
+	}
 	return 0;
 }
 
@@ -402,7 +420,8 @@ int retention_unit(struct tiers *t, const struct retention_limits *l, int64_t no
 		return rc;
 	if ((rc = give_back(t, did, e)) || *did)
 		return rc;
-	return trim_wal(t, did, 0);
+	int wait = 0;
+	return trim_wal(t, did, 0, &wait);
 }
 
 int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts, int64_t budget_us,
@@ -414,7 +433,12 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 	for (;;) {
 		int did = 0;
 		int64_t u0 = clock_mono_us();
-		trim_wal(t, &did, 1); /* first: the WAL must not grow during long work */
+		int wait = 0;
+		trim_wal(t, &did, 1, &wait); /* first: the WAL must not outgrow its allowance */
+		if (wait) {
+			*more = 1;
+			break;
+		}
 		if (!did)
 			rc = rollup_unit(t, now_ts, &did, e);
 		if (rc == 0 && !did)
@@ -423,7 +447,8 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 			break;
 		int64_t took = clock_mono_us() - u0;
 		if (took > 4 * t->unit_budget_us)
-			log_debug("retention: slow unit (%s): %lld us", t->unit_kind, (long long)took);
+			log_debug("retention: slow unit (%s): %lld us", t->unit_kind,
+				  (long long)took);
 		if (took > t->slowest_us) {
 			t->slowest_us = took;
 			t->slowest_kind = t->unit_kind;

@@ -368,8 +368,8 @@ static void add_merge(struct sql *q, const struct rcol *rc, int n)
 		if (rc[i].merge == MERGE_SUM)
 			sql_add(q, "coalesce(%s + excluded.%s, %s, excluded.%s)", c, c, c, c);
 		else
-			sql_add(q, "coalesce(%s(%s, excluded.%s), %s, excluded.%s)", fn[rc[i].merge], c, c,
-				c, c);
+			sql_add(q, "coalesce(%s(%s, excluded.%s), %s, excluded.%s)",
+				fn[rc[i].merge], c, c, c, c);
 	}
 }
 
@@ -545,8 +545,9 @@ int tiers_open(struct tiers *t, struct store *s, struct err *e)
 	t->chunk_rows = 2000;
 	t->chunk_buckets[TIER_1M] = 10;
 	t->chunk_buckets[TIER_1H] = 1;
-	t->vacuum_pages = 256;
+	t->vacuum_pages = 64;
 	t->wal_allow_bytes = 4 << 20;
+	t->ckpt_asked = -1;
 	t->incremental = store_query_int(s, "PRAGMA auto_vacuum", 0) == 2;
 	struct err inner;
 	if (store_begin(s, &inner))
@@ -587,6 +588,8 @@ static void finalize_all(sqlite3_stmt **v, size_t n)
 
 void tiers_close(struct tiers *t)
 {
+	checkpointer_stop(t->ckpt);
+	t->ckpt = NULL;
 	for (size_t i = 0; i < t->nseries; i++) {
 		struct series_table *st = &t->series[i];
 		finalize_all(st->roll, NTIERS);

@@ -78,8 +78,12 @@ struct tiers_stats {
 	int64_t rolled_rows; /* rollup rows written */
 };
 
+struct checkpointer;
+
 struct tiers {
 	struct store *store;
+	struct checkpointer *ckpt; /* NULL: checkpoints run inline (TRUNCATE) */
+	int64_t ckpt_asked;	   /* its run count when we asked; -1: not waiting */
 	struct series_table *series;
 	size_t nseries;
 	struct event_tab *events;
@@ -96,9 +100,9 @@ struct tiers {
 	int64_t given_back;	 /* pages vacuumed since the last checkpoint */
 	int64_t max_db_bytes;	 /* the cap tiers_configure was given */
 	int warned_cap;
-	const char *unit_kind;  /* what the last unit did, for the slowest below */
+	const char *unit_kind; /* what the last unit did, for the slowest below */
 	const char *slowest_kind;
-	int64_t slowest_us;     /* the longest unit so far */
+	int64_t slowest_us; /* the longest unit so far */
 	struct tiers_stats stats;
 };
 
@@ -126,6 +130,14 @@ int retention_unit(struct tiers *t, const struct retention_limits *l, int64_t no
 		   struct err *e);
 /* The database's size on disk: the main file plus its WAL (stat). */
 int64_t tiers_file_bytes(struct tiers *t);
+
+/* checkpoint.c: from now on WAL checkpoints run on a thread with its own
+ * connection (PASSIVE), so their fsync never delays the caller's loop. The
+ * daemon uses it; tiers_close stops it. */
+int tiers_background_checkpoints(struct tiers *t, struct err *e);
+void checkpointer_request(struct checkpointer *c);
+int64_t checkpointer_runs(struct checkpointer *c); /* completed so far */
+void checkpointer_stop(struct checkpointer *c);
 
 /* Runs units, rollups first, until nothing is left or budget_us is spent.
  * Returns -1 on a database error; *more says whether work remains. */

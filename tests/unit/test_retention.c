@@ -133,7 +133,8 @@ static void rollups_are_exact(void **state)
 	/* 1h rolled from 1m is exactly 1h rolled straight from raw. */
 	char a[2048], b[1024];
 	snprintf(a, sizeof(a), raw_as_1h, (long long)w1h);
-	snprintf(b, sizeof(b), "SELECT ts, group_id, samples_count, dur_ms, user_ms, system_ms, "
+	snprintf(b, sizeof(b),
+		 "SELECT ts, group_id, samples_count, dur_ms, user_ms, system_ms, "
 		 "read_bytes, write_bytes, sum_rss_kb, count_rss_kb, min_rss_kb, max_rss_kb, "
 		 "sum_procs_count, count_procs_count, sum_threads_count, count_threads_count, "
 		 "min_threads_count, max_threads_count FROM sim_group_1h WHERE ts <= %lld",
