@@ -374,6 +374,41 @@ static void size_cap_keeps_the_file_small(void **state)
 	fx_free(f);
 }
 
+/* The daemon's arrangement: checkpoints on their own thread. The file still
+ * ends under the cap once the checkpoint has run and the next write (a
+ * tick) has restarted the WAL. */
+static void background_checkpoints_keep_the_cap(void **state)
+{
+	struct fx *f = fx_new(1, 20);
+	int64_t now = START + DAY;
+	struct err e;
+	run_all(f, &f->keep_all, now);
+	struct retention_limits l = {0};
+	l.max_db_bytes = 3 << 20;
+	assert_true(disk_bytes(f->path) > l.max_db_bytes);
+	assert_int_equal(tiers_configure(&f->t, &l, &e), 0);
+	assert_int_equal(tiers_background_checkpoints(&f->t, &e), 0);
+	int64_t size = 0;
+	for (int i = 0; i < 400; i++) {
+		int more = 1;
+		f->t.unit_budget_us = 2000;
+		if (tiers_run(&f->t, &l, now, 5000, &more, &e))
+			fail_msg("%s", e.msg);
+		assert_int_equal(
+		    store_exec(&f->s, "INSERT OR REPLACE INTO meta VALUES ('tick', 1)", &e), 0);
+		size = disk_bytes(f->path);
+		if (!more && size <= l.max_db_bytes)
+			break;
+		usleep(5000);
+	}
+	print_message("background checkpoints: %lld bytes at cap %lld, %lld checkpoints\n",
+		      (long long)size, (long long)l.max_db_bytes,
+		      (long long)checkpointer_runs(f->t.ckpt));
+	assert_true(size <= l.max_db_bytes);
+	assert_true(checkpointer_runs(f->t.ckpt) > 0);
+	fx_free(f);
+}
+
 /* A later migration adds a column and declares it: the rollups grow the
  * column on the next start and roll it from then on. */
 static void declared_column_added_later(void **state)
@@ -547,6 +582,7 @@ int main(void)
 	    cmocka_unit_test(rollups_resume_after_restart),
 	    cmocka_unit_test(pruning_honours_ages),
 	    cmocka_unit_test(size_cap_keeps_the_file_small),
+	    cmocka_unit_test(background_checkpoints_keep_the_cap),
 	    cmocka_unit_test(declared_column_added_later),
 	    cmocka_unit_test(readers_force_a_resolution),
 	    cmocka_unit_test(config_retention_section),
