@@ -13,13 +13,13 @@ struct config;
 struct tick_errors {
 	uint64_t vanished;   /* file gone: a process exited mid-read */
 	uint64_t permission; /* EACCES/EPERM: partial read */
-	uint64_t read;       /* any other read error */
-	uint64_t parse;      /* malformed text */
+	uint64_t read;	     /* any other read error */
+	uint64_t parse;	     /* malformed text */
 };
 
 /* What a collector needs for one tick. */
 struct tick {
-	int64_t ts;     /* epoch seconds at the end of the sample */
+	int64_t ts;	/* epoch seconds at the end of the sample */
 	int64_t dur_ms; /* monotonic length of the interval the deltas cover */
 	struct store *store;
 	struct tick_errors *errors;
@@ -66,6 +66,14 @@ struct collector_ops {
 extern const struct collector_ops collector_cpu;
 extern const struct collector_ops collector_memory;
 extern const struct collector_ops collector_load;
+extern const struct collector_ops collector_net;
+extern const struct collector_ops collector_disk;
+extern const struct collector_ops collector_fs;
+extern const struct collector_ops collector_tcp;
+extern const struct collector_ops collector_psi;
+extern const struct collector_ops collector_vmstat;
+extern const struct collector_ops collector_kmsg;
+extern const struct collector_ops collector_inventory;
 
 /* Binds one int64 per column in order, for the fact-table inserts. */
 void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n);

@@ -9,7 +9,7 @@
 static const char *const meminfo_keys[] = {MEMINFO_FIELDS(MEMINFO_KEY)};
 #undef MEMINFO_KEY
 #define MEMINFO_COLUMN(key, column) ", " #column
-#define MEMINFO_PARAM(key, column) ",?"
+#define MEMINFO_PARAM(key, column)  ",?"
 static const char meminfo_insert_sql[] = "INSERT INTO memory(ts" MEMINFO_FIELDS(
     MEMINFO_COLUMN) ") VALUES (?" MEMINFO_FIELDS(MEMINFO_PARAM) ")";
 #undef MEMINFO_COLUMN

@@ -36,7 +36,7 @@ enum meminfo_field { MEMINFO_FIELDS(MEMINFO_ENUM) MEMINFO_NFIELDS };
 
 struct meminfo {
 	uint64_t value[MEMINFO_NFIELDS]; /* KiB, or a count for HugePages_* */
-	uint32_t present;                /* bit per field found in the text */
+	uint32_t present;		 /* bit per field found in the text */
 };
 
 /* Parses /proc/meminfo text. Unknown keys are skipped; a line that is not

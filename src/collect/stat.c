@@ -89,7 +89,8 @@ int proc_stat_parse(const char *text, struct proc_stat *s, struct err *e)
 			char *end;
 			long id = strtol(key + 3, &end, 10);
 			if (*end || id < 0 || id > 1 << 20)
-				return err_set(e, "/proc/stat line %d: bad cpu name '%s'", line, key);
+				return err_set(e, "/proc/stat line %d: bad cpu name '%s'", line,
+					       key);
 			c.id = (int)id;
 			if (parse_cpu_line(rest, &c, line, e))
 				return -1;
@@ -98,8 +99,8 @@ int proc_stat_parse(const char *text, struct proc_stat *s, struct err *e)
 		} else {
 			for (size_t i = 0; i < ARRAY_LEN(scalars); i++)
 				if (strcmp(key, scalars[i].key) == 0 &&
-				    parse_scalar(rest, (uint64_t *)((char *)s + scalars[i].off), key,
-						 line, e))
+				    parse_scalar(rest, (uint64_t *)((char *)s + scalars[i].off),
+						 key, line, e))
 					return -1;
 		}
 		if (!eol)
@@ -107,7 +108,8 @@ int proc_stat_parse(const char *text, struct proc_stat *s, struct err *e)
 		p = eol + 1;
 	}
 	if (!have_total)
-		return err_set(e, "/proc/stat: no 'cpu' summary line (truncated or not /proc/stat)");
+		return err_set(e,
+			       "/proc/stat: no 'cpu' summary line (truncated or not /proc/stat)");
 	return 0;
 }
 
@@ -133,9 +135,9 @@ struct stat_state {
 	int proc_fd;
 	struct buf buf;
 	struct proc_stat snap[2];
-	int cur;  /* index of the snapshot being filled this tick */
-	int have;   /* a baseline exists */
-	int filled; /* this tick's snapshot was read */
+	int cur;		 /* index of the snapshot being filled this tick */
+	int have;		 /* a baseline exists */
+	int filled;		 /* this tick's snapshot was read */
 	uint64_t boot_committed; /* btime of the last committed boot row */
 	sqlite3_stmt *ins_cpu, *ins_activity, *ins_boot;
 };
@@ -164,11 +166,12 @@ static int stat_open(void **state, struct store *st, const struct sources *src, 
 		return err_set(e, "out of memory");
 	*state = s;
 	s->proc_fd = src->proc_fd;
-	if (!(s->ins_cpu = store_prepare(st,
-					 "INSERT INTO cpu(ts, cpu_id, dur_ms, user_ms, nice_ms, "
-					 "system_ms, idle_ms, iowait_ms, irq_ms, softirq_ms, steal_ms, "
-					 "guest_ms, guest_nice_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-					 e)) ||
+	if (!(s->ins_cpu =
+		  store_prepare(st,
+				"INSERT INTO cpu(ts, cpu_id, dur_ms, user_ms, nice_ms, "
+				"system_ms, idle_ms, iowait_ms, irq_ms, softirq_ms, steal_ms, "
+				"guest_ms, guest_nice_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				e)) ||
 	    !(s->ins_activity = store_prepare(
 		  st,
 		  "INSERT INTO kernel_activity(ts, dur_ms, context_switches_count, "

@@ -30,8 +30,9 @@ int config_validate(const struct config *c, struct err *e)
 {
 	/* ts is whole seconds, so two ticks in one second would collide. */
 	if (c->interval_ms < 1000 || c->interval_ms % 1000)
-		return err_set(e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
-			       (long long)c->interval_ms);
+		return err_set(
+		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
+		    (long long)c->interval_ms);
 	/* Rows leave a tier only after the next coarser tier holds them, so a
 	 * finer tier kept longer than a coarser one would be a contradiction. */
 	const int64_t *age = c->retention.max_age_s;
@@ -56,8 +57,8 @@ const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *w
 {
 	char where[PATH_MAX + 32];
 	if (!n || n->type != YAML_SCALAR_NODE) {
-		err_set(e, "%s: %s must be a single value", n ? yaml_where(w, n, where, sizeof(where)) : w->file,
-			what);
+		err_set(e, "%s: %s must be a single value",
+			n ? yaml_where(w, n, where, sizeof(where)) : w->file, what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -72,7 +73,8 @@ int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what
 	if (!v)
 		return -1;
 	if (parse_duration_ms(v, out, &inner))
-		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what, inner.msg);
+		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what,
+			       inner.msg);
 	return 0;
 }
 
@@ -237,6 +239,36 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 	return 0;
 }
 
+/* disks: {include_loop: bool, include_ram: bool}. Loop and RAM disks are
+ * skipped unless asked for: they are rarely what a disk question is about. */
+static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: disks must be a mapping (include_loop, include_ram)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		if (!name)
+			return -1;
+		if (strcmp(name, "include_loop") == 0) {
+			if (yaml_bool(w, val, "disks.include_loop", &c->disks_include_loop, e))
+				return -1;
+		} else if (strcmp(name, "include_ram") == 0) {
+			if (yaml_bool(w, val, "disks.include_ram", &c->disks_include_ram, e))
+				return -1;
+		} else {
+			return err_set(
+			    e, "%s: unknown key 'disks.%s' (expected include_loop, include_ram)",
+			    yaml_where(w, k, where, sizeof(where)), name);
+		}
+	}
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
@@ -248,6 +280,7 @@ static const struct config_key {
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
     {"retention", key_retention},
+    {"disks", key_disks},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)
@@ -271,8 +304,8 @@ static int config_walk(struct config *c, const struct yaml_walk *w, struct err *
 			if (strcmp(config_keys[i].name, name) == 0)
 				ck = &config_keys[i];
 		if (!ck)
-			return err_set(e, "%s: unknown key '%s'", yaml_where(w, k, where, sizeof(where)),
-				       name);
+			return err_set(e, "%s: unknown key '%s'",
+				       yaml_where(w, k, where, sizeof(where)), name);
 		if (ck->parse(c, w, v, e))
 			return -1;
 	}
@@ -291,7 +324,8 @@ int config_load_file(struct config *c, const char *path, struct err *e)
 	int rc;
 	if (!yaml_parser_load(&parser, &doc)) {
 		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+			     parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "bad YAML",
 			     parser.context ? parser.context : "");
 	} else {
 		struct config next = *c;

@@ -22,6 +22,8 @@ struct config {
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
 	struct retention_limits retention; /* the retention: section */
+	int disks_include_loop; /* disks: include_loop (default false) */
+	int disks_include_ram;	/* disks: include_ram (default false) */
 };
 
 void config_defaults(struct config *c);

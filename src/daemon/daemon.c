@@ -16,14 +16,22 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_cpu,
     &collector_memory,
     &collector_load,
+    &collector_net,
+    &collector_disk,
+    &collector_fs,
+    &collector_tcp,
+    &collector_psi,
+    &collector_vmstat,
+    &collector_kmsg,
+    &collector_inventory,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
 struct collector_slot {
 	const struct collector_ops *ops;
 	void *state;
-	int64_t id;      /* row in the collector table */
-	int64_t cpu_us;  /* this tick */
+	int64_t id;	 /* row in the collector table */
+	int64_t cpu_us;	 /* this tick */
 	int64_t wall_us; /* this tick */
 	struct event *fd_ev;
 };
@@ -44,14 +52,14 @@ struct daemon {
 	sqlite3_stmt *ins_agent;
 	sqlite3_stmt *ins_agent_collector;
 
-	int64_t start_us;         /* monotonic start, for --duration and the tick grid */
-	int64_t baseline_us;      /* monotonic time of the last committed sample */
-	int64_t last_ts;          /* ts of the last committed tick */
-	int64_t last_commit_us;   /* how long the last commit took */
+	int64_t start_us;	/* monotonic start, for --duration and the tick grid */
+	int64_t baseline_us;	/* monotonic time of the last committed sample */
+	int64_t last_ts;	/* ts of the last committed tick */
+	int64_t last_commit_us; /* how long the last commit took */
 	int64_t interval_us;
 	uint64_t commit_failures; /* since the last committed tick */
-	int failing;              /* inside a run of failed commits: log once */
-	int clock_held;           /* ts is being held ahead of a wall clock that stepped back */
+	int failing;		  /* inside a run of failed commits: log once */
+	int clock_held;		  /* ts is being held ahead of a wall clock that stepped back */
 	int exit_code;
 };
 
@@ -76,6 +84,27 @@ int ensure_parent_dir(const char *path, struct err *e)
 	return 0;
 }
 
+/* The daemon runs with privileges: a database path that is a symbolic link,
+ * or that sits in a directory another user owns, could make it write where
+ * that user chooses. Both are refused. */
+int check_db_path(const char *path, struct err *e)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return err_set(e, "refusing database path %s: it is a symbolic link", path);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0)
+		return err_set(e, "refusing database path %s: directory %s belongs to user %u",
+			       path, dir, (unsigned)st.st_uid);
+	return 0;
+}
+
 static int open_root(const char *path, const char *what, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -96,7 +125,8 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	d->ins_agent_collector = store_prepare(
-	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)", e);
+	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
+	    e);
 	if (!d->ins_agent || !d->ins_agent_collector)
 		return -1;
 	struct dim names;
@@ -133,8 +163,9 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	d->opt = *opt;
 	d->src.cfg = &d->cfg;
 	d->src.proc_fd = d->src.sys_fd = -1;
-	if (ensure_parent_dir(cfg->db, e) || store_open(&d->store, cfg->db, 0, e) ||
-	    store_migrate(&d->store, e) || tiers_open(&d->tiers, &d->store, e) ||
+	if (ensure_parent_dir(cfg->db, e) || check_db_path(cfg->db, e) ||
+	    store_open(&d->store, cfg->db, 0, e) || store_migrate(&d->store, e) ||
+	    tiers_open(&d->tiers, &d->store, e) ||
 	    (d->tiers_open = 1, tiers_configure(&d->tiers, &cfg->retention, e)) ||
 	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
@@ -166,9 +197,10 @@ static int64_t tick_timestamp(struct daemon *d, int64_t wall)
 		return wall;
 	}
 	if (!d->clock_held && d->last_ts)
-		log_warn("wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
-			 "holding ts monotonic",
-			 (long long)wall, (long long)d->last_ts);
+		log_warn(
+		    "wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
+		    "holding ts monotonic",
+		    (long long)wall, (long long)d->last_ts);
 	d->clock_held = d->last_ts != 0;
 	return d->last_ts + 1;
 }
@@ -279,9 +311,8 @@ static void daemon_tick(struct daemon *d)
 		tick_failed(d, "begin", e.msg);
 		return;
 	}
-	if (run_collectors(d, &t, &e) ||
-	    write_agent_rows(d, &t, wall, clock_mono_us() - now_us, clock_process_cpu_us() - cpu0,
-			     &e)) {
+	if (run_collectors(d, &t, &e) || write_agent_rows(d, &t, wall, clock_mono_us() - now_us,
+							  clock_process_cpu_us() - cpu0, &e)) {
 		store_rollback(&d->store);
 		tick_failed(d, "write", e.msg);
 		return;

@@ -26,5 +26,7 @@ void daemon_close(struct daemon *d);
 
 /* Creates the directory that will hold path (0750) when it is missing. */
 int ensure_parent_dir(const char *path, struct err *e);
+/* Refuses a database path that is a symlink or lies in another user's directory. */
+int check_db_path(const char *path, struct err *e);
 
 #endif

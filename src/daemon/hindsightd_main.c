@@ -82,17 +82,39 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DB: cli->db = optarg; break;
-		case O_INTERVAL: cli->interval = optarg; break;
-		case O_DURATION: cli->duration = optarg; break;
-		case O_ONCE: cli->once = 1; break;
-		case O_CONFIG: cli->config = optarg; break;
-		case O_PROC: cli->proc_root = optarg; break;
-		case O_SYS: cli->sys_root = optarg; break;
-		case O_LOG: cli->log_level = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
-		case O_VER: puts("hindsightd " HINDSIGHT_VERSION); exit(0);
-		default: fputs(usage_text, stderr); return -1;
+		case O_DB:
+			cli->db = optarg;
+			break;
+		case O_INTERVAL:
+			cli->interval = optarg;
+			break;
+		case O_DURATION:
+			cli->duration = optarg;
+			break;
+		case O_ONCE:
+			cli->once = 1;
+			break;
+		case O_CONFIG:
+			cli->config = optarg;
+			break;
+		case O_PROC:
+			cli->proc_root = optarg;
+			break;
+		case O_SYS:
+			cli->sys_root = optarg;
+			break;
+		case O_LOG:
+			cli->log_level = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case O_VER:
+			puts("hindsightd " HINDSIGHT_VERSION);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			return -1;
 		}
 	}
 	if (optind < argc) {

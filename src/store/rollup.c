@@ -537,7 +537,9 @@ static int load_events(struct tiers *t, struct err *e)
 	return rc;
 }
 
-int tiers_open(struct tiers *t, struct store *s, struct err *e)
+/* Reads the declarations, brings the rollup tables and views in line and
+ * prepares each table's statements. */
+static int tiers_load(struct tiers *t, struct store *s, struct err *e)
 {
 	memset(t, 0, sizeof(*t));
 	t->store = s;
@@ -557,14 +559,32 @@ int tiers_open(struct tiers *t, struct store *s, struct err *e)
 		tiers_close(t);
 		return err_set(e, "tiers: %s", inner.msg);
 	}
-	if (store_commit(s, &inner))
+	if (store_commit(s, &inner)) {
+		tiers_close(t);
 		return err_set(e, "tiers: %s", inner.msg);
+	}
 	for (int tier = 0; tier < NTIERS; tier++) {
 		char q[120];
 		snprintf(q, sizeof(q), "SELECT pruned_ts FROM prune_state WHERE scope='%s'",
 			 tier_names[tier]);
 		t->pruned[tier] = store_query_int(s, q, 0);
 	}
+	return 0;
+}
+
+int tiers_sync_schema(struct store *s, struct err *e)
+{
+	struct tiers t;
+	if (tiers_load(&t, s, e))
+		return -1;
+	tiers_close(&t);
+	return 0;
+}
+
+int tiers_open(struct tiers *t, struct store *s, struct err *e)
+{
+	if (tiers_load(t, s, e))
+		return -1;
 	t->set_rolled = store_prepare(
 	    s,
 	    "INSERT INTO rollup_state(table_name, tier, rolled_ts) VALUES (?1, ?2, ?3) "
@@ -577,7 +597,10 @@ int tiers_open(struct tiers *t, struct store *s, struct err *e)
 					"last_removed_count=last_removed_count+?3, "
 					"removed_count=removed_count+?3 WHERE scope=?1",
 					e);
-	return t->set_rolled && t->set_pruned && t->note_removed ? 0 : -1;
+	if (t->set_rolled && t->set_pruned && t->note_removed)
+		return 0;
+	tiers_close(t);
+	return -1;
 }
 
 static void finalize_all(sqlite3_stmt **v, size_t n)

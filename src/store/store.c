@@ -57,7 +57,8 @@ int store_open(struct store *s, const char *path, int flags, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->readonly = (flags & STORE_READONLY) != 0;
-	int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int oflags =
+	    s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		err_set(e, "cannot open database %s: %s", path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -112,6 +112,9 @@ struct tiers {
  * views are installed (they select from <t>_auto). */
 int tiers_open(struct tiers *t, struct store *s, struct err *e);
 void tiers_close(struct tiers *t);
+/* Only the rollup tables and generated views, as tiers_open makes them;
+ * store_install_views calls it, since the saved views read <t>_auto. */
+int tiers_sync_schema(struct store *s, struct err *e);
 
 /* Applies limits that shape the database: the WAL size kept between
  * checkpoints, and records the limits in meta for readers (tiers_report). */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "store/store.h"
+#include "store/tiers.h"
 #include "util/embedded.h"
 
 static void copy_trimmed(char *dst, size_t n, const char *src, size_t len)
@@ -38,7 +39,8 @@ static int view_name(const char *create, struct view_header *h, int line, struct
 	while (isalnum((unsigned char)p[len]) || p[len] == '_')
 		len++;
 	if (len == 0 || len >= sizeof(h->name))
-		return err_set(e, "line %d: CREATE VIEW without a plain name (letters, digits, _)", line);
+		return err_set(e, "line %d: CREATE VIEW without a plain name (letters, digits, _)",
+			       line);
 	memcpy(h->name, p, len);
 	h->name[len] = '\0';
 	return 0;
@@ -67,13 +69,14 @@ int view_header_parse(const char *sql, struct view_header *h, struct err *e)
 					     kvlen - 12);
 		} else if (s < p + len) {
 			if (strncasecmp(s, "create view", 11) != 0)
-				return err_set(e, "line %d: expected header comments then CREATE VIEW",
-					       line);
+				return err_set(
+				    e, "line %d: expected header comments then CREATE VIEW", line);
 			if (view_name(s, h, line, e))
 				return -1;
 			if (!h->title[0] || !h->description[0])
-				return err_set(e, "line %d: view %s lacks a '-- title:' or "
-						  "'-- description:' header line",
+				return err_set(e,
+					       "line %d: view %s lacks a '-- title:' or "
+					       "'-- description:' header line",
 					       line, h->name);
 			return 0;
 		}
@@ -100,7 +103,8 @@ static int install_view(struct store *s, const char *origin, const char *sql, st
 	sqlite3_finalize(st);
 	if (same) {
 		char q[160];
-		snprintf(q, sizeof(q), "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='%s'",
+		snprintf(q, sizeof(q),
+			 "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='%s'",
 			 h.name);
 		if (store_query_int(s, q, 0) == 1)
 			return 0;
@@ -165,6 +169,9 @@ static int install_dir_views(struct store *s, const char *dir, struct err *e)
 int store_install_views(struct store *s, const char *extra_dir, struct err *e)
 {
 	struct err inner;
+	/* The saved views read the tiers' generated <t>_auto views. */
+	if (tiers_sync_schema(s, e))
+		return -1;
 	if (store_exec(s, "BEGIN IMMEDIATE", &inner))
 		return err_set(e, "installing views: %s", inner.msg);
 	for (const struct embedded_file *f = embedded_views; f->name; f++) {

@@ -45,15 +45,6 @@ static void stat_old_kernel_with_hotplug_gap(void **state)
 	free(text);
 }
 
-#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
-static void expect_error_at(int rc, const struct err *e, const char *needle, int line)
-{
-	if (rc != -1)
-		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
-	if (!strstr(e->msg, needle))
-		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
-}
-
 static void stat_bad_input(void **state)
 {
 	struct proc_stat s = {0};
@@ -72,7 +63,8 @@ static void stat_bad_input(void **state)
 	expect_error(proc_stat_parse("", &s, &e), &e, "empty");
 	expect_error(proc_stat_parse("cpu  1 2 3 4\ncpu1x 1 2 3 4\n", &s, &e), &e, "bad cpu name");
 	expect_error(proc_stat_parse("cpu  1 2 3 4\nctxt abc\n", &s, &e), &e, "line 2: bad value");
-	expect_error(proc_stat_parse("cpu  99999999999999999999 2 3 4\n", &s, &e), &e, "bad number");
+	expect_error(proc_stat_parse("cpu  99999999999999999999 2 3 4\n", &s, &e), &e,
+		     "bad number");
 	proc_stat_free(&s);
 }
 
@@ -168,7 +160,7 @@ static void durations(void **state)
 	struct {
 		const char *text;
 		int64_t ms;
-	} ok[] = {{"10", 10000}, {"10s", 10000}, {"500ms", 500},     {"5m", 300000},
+	} ok[] = {{"10", 10000},   {"10s", 10000},    {"500ms", 500},	  {"5m", 300000},
 		  {"2h", 7200000}, {"3d", 259200000}, {"1h30m", 5400000}, {"1m30s", 90000}};
 	for (size_t i = 0; i < ARRAY_LEN(ok); i++) {
 		assert_int_equal(parse_duration_ms(ok[i].text, &ms, &e), 0);

@@ -51,4 +51,14 @@ static inline void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* Asserts that a parser failed (-1) with a message mentioning needle. */
+#define expect_error(rc, e, needle) expect_error_at(rc, e, needle, __LINE__)
+static inline void expect_error_at(int rc, const struct err *e, const char *needle, int line)
+{
+	if (rc != -1)
+		fail_msg("line %d: expected an error mentioning '%s'", line, needle);
+	if (!strstr(e->msg, needle))
+		fail_msg("line %d: error '%s' does not mention '%s'", line, e->msg, needle);
+}
+
 #endif

@@ -1,0 +1,22 @@
+-- title: Disk I/O
+-- description: Per block device: bytes and operations per second, utilisation, average wait and queue depth (as iostat -x).
+CREATE VIEW disk_io AS
+SELECT d.ts,
+       v.name AS disk,
+       d.dur_ms,
+       round(d.read_bytes * 1000.0 / d.dur_ms, 1) AS read_bytes_per_s,
+       round(d.write_bytes * 1000.0 / d.dur_ms, 1) AS write_bytes_per_s,
+       round(min(100.0, d.io_ms * 100.0 / d.dur_ms), 2) AS util_pct,
+       round((d.read_ms + d.write_ms) * 1.0 / nullif(d.reads_count + d.writes_count, 0), 3)
+           AS avg_wait_ms,
+       round(d.reads_count * 1000.0 / d.dur_ms, 2) AS reads_per_s,
+       round(d.writes_count * 1000.0 / d.dur_ms, 2) AS writes_per_s,
+       round(d.read_ms * 1.0 / nullif(d.reads_count, 0), 3) AS avg_read_wait_ms,
+       round(d.write_ms * 1.0 / nullif(d.writes_count, 0), 3) AS avg_write_wait_ms,
+       round(d.weighted_io_ms * 1.0 / d.dur_ms, 2) AS avg_queue_depth,
+       d.in_flight_count,
+       v.whole_disk,
+       d.read_bytes,
+       d.write_bytes
+FROM disk d JOIN disk_device v ON v.id = d.disk_id
+WHERE d.dur_ms > 0;

@@ -1,0 +1,18 @@
+-- title: Network interface rates
+-- description: Bytes, packets, errors and drops per second per interface (idle interfaces have no row).
+CREATE VIEW net_rates AS
+SELECT n.ts,
+       i.name AS interface,
+       n.dur_ms,
+       round(n.rx_bytes * 1000.0 / n.dur_ms, 1) AS rx_bytes_per_s,
+       round(n.tx_bytes * 1000.0 / n.dur_ms, 1) AS tx_bytes_per_s,
+       round(n.rx_packets_count * 1000.0 / n.dur_ms, 1) AS rx_packets_per_s,
+       round(n.tx_packets_count * 1000.0 / n.dur_ms, 1) AS tx_packets_per_s,
+       n.rx_errors_count,
+       n.tx_errors_count,
+       n.rx_dropped_count,
+       n.tx_dropped_count,
+       n.rx_bytes,
+       n.tx_bytes
+FROM net n JOIN net_interface i ON i.id = n.interface_id
+WHERE n.dur_ms > 0;

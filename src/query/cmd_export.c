@@ -1,0 +1,34 @@
+/* hindsight export: a table or view over a range, streamed (CSV by default)
+ * in pages of time so a month of rows needs neither much memory nor a long
+ * read transaction. */
+#include "query/query.h"
+
+int cmd_export(struct qopts *o)
+{
+	struct qdb q;
+	struct out out;
+	struct range_query rq;
+	struct err e;
+	if (qdb_open(&q, o, &e))
+		return qfail(1, &e);
+	if (!qdb_relation_exists(&q, o->args[0]) && contract_view(o->args[0])) {
+		qdb_close(&q);
+		if (o->format == OUT_DEFAULT)
+			o->format = OUT_CSV;
+		return output_absent_view(o, o->args[0]);
+	}
+	if (range_from_opts(&q, o, o->args[0], NULL, &rq, &e)) {
+		qdb_close(&q);
+		return qfail(2, &e);
+	}
+	if (out_open(&out, o->format == OUT_DEFAULT ? OUT_CSV : o->format, o->time, o->out_path,
+		     &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
+	int rc = range_run(&q, &rq, &out, &e);
+	qdb_close(&q);
+	if (out_close(&out, rc ? NULL : &e) || rc)
+		return qfail(1, &e);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* hindsight sql: one read-only statement with named parameters. */
+#include <stdio.h>
+#include <string.h>
+
+#include "query/query.h"
+
+/* The -p value for a parameter name (without its :, @ or $), or NULL. */
+static const char *param_value(const struct qopts *o, const char *name, int *used)
+{
+	size_t len = strlen(name);
+	for (int i = 0; i < o->nparams; i++) {
+		if (strncmp(o->params[i], name, len) == 0 && o->params[i][len] == '=') {
+			used[i] = 1;
+			return o->params[i] + len + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Binds every parameter the statement has: -p values, then :since and
+ * :until from the range. Each -p must be used, each parameter bound. */
+static int bind_params(sqlite3_stmt *st, const struct qopts *o, struct err *e)
+{
+	int used[QOPTS_MAX_PARAMS] = {0};
+	int64_t since, until;
+	if (qopts_range(o, "1h", &since, &until, e))
+		return -1;
+	if (!o->until)
+		until = o->now;
+	for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
+		const char *full = sqlite3_bind_parameter_name(st, i);
+		if (!full || full[0] == '?')
+			return err_set(e, "SQL: use named parameters (:name) with -p name=value, "
+					  "not '?'");
+		const char *name = full + 1, *v = param_value(o, name, used);
+		if (v)
+			qdb_bind_guess(st, i, v);
+		else if (strcmp(name, "since") == 0)
+			sqlite3_bind_int64(st, i, since);
+		else if (strcmp(name, "until") == 0)
+			sqlite3_bind_int64(st, i, until);
+		else
+			return err_set(e, "SQL: no value for %s (give -p %s=VALUE)", full, name);
+	}
+	for (int i = 0; i < o->nparams; i++)
+		if (!used[i])
+			return err_set(e, "-p %s: the statement has no such parameter",
+				       o->params[i]);
+	return 0;
+}
+
+int cmd_sql(struct qopts *o)
+{
+	struct qdb q;
+	struct out out;
+	struct err e;
+	sqlite3_stmt *st;
+	if (qdb_open(&q, o, &e))
+		return qfail(1, &e);
+	if (qdb_prepare_user(&q, o->args[0], &st, &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
+	if (bind_params(st, o, &e)) {
+		sqlite3_finalize(st);
+		qdb_close(&q);
+		return qfail(2, &e);
+	}
+	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
+		sqlite3_finalize(st);
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
+	out_columns(&out, st);
+	int rc, status = 0;
+	qdb_arm(&q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		out_row(&out, st);
+	if (rc != SQLITE_DONE)
+		status = qdb_fail(&q, rc, "SQL", &e);
+	sqlite3_finalize(st);
+	qdb_close(&q);
+	if (out_close(&out, status ? NULL : &e) || status)
+		return qfail(1, &e);
+	return 0;
+}

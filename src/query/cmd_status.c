@@ -1,0 +1,234 @@
+/* hindsight status: what the database holds and whether the daemon is alive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "query/query.h"
+#include "query/timespec.h"
+
+static int64_t int_query(struct qdb *q, const char *sql, int64_t dflt)
+{
+	qdb_arm(q);
+	return store_query_int(&q->store, sql, dflt);
+}
+
+static void human_bytes(double b, char *buf, size_t n)
+{
+	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (b >= 1024 && u < 4)
+		b /= 1024, u++;
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+static void human_age(int64_t s, char *buf, size_t n)
+{
+	if (s < 0)
+		snprintf(buf, n, "%llds in the future (clock skew?)", (long long)-s);
+	else if (s < 120)
+		snprintf(buf, n, "%llds ago", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, n, "%lldm ago", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, n, "%lldh ago", (long long)(s / 3600));
+	else
+		snprintf(buf, n, "%lldd ago", (long long)(s / 86400));
+}
+
+static void print_file(struct qdb *q, const char *path)
+{
+	struct stat st;
+	char size[32], wal[64] = "", walpath[4200];
+	human_bytes(stat(path, &st) == 0 ? (double)st.st_size : 0, size, sizeof(size));
+	snprintf(walpath, sizeof(walpath), "%s-wal", path);
+	if (stat(walpath, &st) == 0) {
+		char w[32];
+		human_bytes((double)st.st_size, w, sizeof(w));
+		snprintf(wal, sizeof(wal), " + %s WAL", w);
+	}
+	printf("database      %s (%s%s, schema version %lld)\n", path, size, wal,
+	       (long long)int_query(q, "PRAGMA user_version", 0));
+}
+
+/* The first and last tick, and whether the daemon still writes: the last
+ * tick should be no older than two intervals (plus slack for a busy host). */
+static int64_t print_liveness(struct qdb *q, int64_t now)
+{
+	int64_t first = int_query(q, "SELECT min(ts) FROM agent", -1);
+	int64_t last = int_query(q, "SELECT max(ts) FROM agent", -1);
+	char t[32], age[64];
+	if (last < 0) {
+		printf("samples       none yet\n");
+		printf("daemon        has not stored a tick in this database\n");
+		return -1;
+	}
+	time_format_local(first, t, sizeof(t));
+	printf("first sample  %s\n", t);
+	time_format_local(last, t, sizeof(t));
+	human_age(now - last, age, sizeof(age));
+	printf("last sample   %s (%s)\n", t, age);
+	int64_t interval_s =
+	    (int_query(q, "SELECT dur_ms FROM agent ORDER BY ts DESC LIMIT 1", 10000) + 500) / 1000;
+	if (interval_s < 1)
+		interval_s = 1;
+	int alive = now - last <= 2 * interval_s + 15;
+	printf("daemon        %s: last tick %s, interval %llds\n",
+	       alive ? "alive" : "NOT WRITING (stopped or stuck?)", age, (long long)interval_s);
+	return last;
+}
+
+/* The daemon's own cost over the last hour it recorded. */
+static void print_overhead(struct qdb *q, int64_t last)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	struct err e;
+	snprintf(sql, sizeof(sql),
+		 "SELECT 100.0 * sum(tick_cpu_us) / 1000 / nullif(sum(dur_ms), 0), "
+		 "avg(tick_wall_us) / 1000.0, max(tick_wall_us) / 1000.0, max(rss_kb) / 1024.0, "
+		 "count(*) FROM agent WHERE ts > %lld",
+		 (long long)(last - 3600));
+	if (qdb_prepare(q, sql, &st, &e)) {
+		printf("overhead      unavailable: %s\n", e.msg);
+		return;
+	}
+	qdb_arm(q);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 4) > 0)
+		printf("overhead      last hour: %.3f%% of one core, tick %.2f ms avg / %.2f ms "
+		       "max, RSS %.1f MiB max (%lld ticks)\n",
+		       sqlite3_column_double(st, 0), sqlite3_column_double(st, 1),
+		       sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+		       sqlite3_column_int64(st, 4));
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql),
+		 "SELECT sum(commit_failures_count), sum(vanished_count), "
+		 "sum(permission_errors_count), sum(read_errors_count), sum(parse_errors_count) "
+		 "FROM agent WHERE ts > %lld",
+		 (long long)(last - 86400));
+	if (qdb_prepare(q, sql, &st, &e))
+		return;
+	qdb_arm(q);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		printf("problems      last day: %lld ticks not stored, %lld files vanished "
+		       "mid-read, %lld permission errors, %lld read errors, %lld parse errors\n",
+		       sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		       sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		       sqlite3_column_int64(st, 4));
+	sqlite3_finalize(st);
+}
+
+/* RETENTION: per-tier coverage (raw, 1 min, 1 h: the span each tier holds)
+ * is printed here once the retention branch adds the rollup tiers. */
+static void print_tiers(struct qdb *q)
+{
+	printf("tiers         raw only (per-tier coverage appears here once rollups exist)\n");
+}
+
+#define STATUS_MAX_TABLES 256
+
+struct table_info {
+	char name[64];
+	int64_t rows, bytes, first, last;
+};
+
+/* Bytes per table including its indexes, from the dbstat virtual table
+ * (one pass over the file, one row per b-tree). Returns -1 when SQLite was
+ * built without dbstat. */
+static int tables_bytes(struct qdb *q, struct table_info *t, int n)
+{
+	sqlite3_stmt *st;
+	struct err e;
+	if (qdb_prepare(q,
+			"SELECT m.tbl_name, sum(d.pgsize) FROM dbstat AS d JOIN sqlite_master AS m "
+			"ON m.name = d.name WHERE d.aggregate = TRUE GROUP BY m.tbl_name",
+			&st, &e))
+		return -1;
+	qdb_arm(q);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (int i = 0; i < n; i++)
+			if (strcmp(t[i].name, (const char *)sqlite3_column_text(st, 0)) == 0)
+				t[i].bytes = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Without dbstat: the file's pages shared out by row count, marked "~". */
+static void tables_estimate(struct table_info *t, int n, int64_t page_bytes)
+{
+	int64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += t[i].rows;
+	for (int i = 0; i < n; i++)
+		t[i].bytes =
+		    total ? (int64_t)((double)page_bytes * (double)t[i].rows / (double)total) : 0;
+}
+
+static void print_tables(struct qdb *q)
+{
+	static struct table_info t[STATUS_MAX_TABLES];
+	sqlite3_stmt *st;
+	struct err e;
+	int n = 0;
+	if (qdb_prepare(q,
+			"SELECT name FROM sqlite_master WHERE type = 'table' "
+			"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+			&st, &e)) {
+		printf("tables        unavailable: %s\n", e.msg);
+		return;
+	}
+	while (n < STATUS_MAX_TABLES && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(t[n++].name, sizeof(t[0].name), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%.63s\"", t[i].name);
+		t[i].rows = int_query(q, sql, 0);
+		snprintf(sql, sizeof(sql), "SELECT min(ts) FROM \"%.63s\"", t[i].name);
+		t[i].first = int_query(q, sql, -1);
+		snprintf(sql, sizeof(sql), "SELECT max(ts) FROM \"%.63s\"", t[i].name);
+		t[i].last = int_query(q, sql, -1);
+	}
+	int64_t page_bytes =
+	    int_query(q, "PRAGMA page_size", 4096) * int_query(q, "PRAGMA page_count", 0);
+	int exact = tables_bytes(q, t, n) == 0;
+	if (!exact)
+		tables_estimate(t, n, page_bytes);
+	printf("\n%-26s %12s %12s  %-19s  %-19s\n", "table", "rows", "bytes", "first", "last");
+	for (int i = 0; i < n; i++) {
+		char first[32] = "", last[32] = "", size[32], shown[40];
+		if (t[i].first >= 0)
+			time_format_local(t[i].first, first, sizeof(first));
+		if (t[i].last >= 0)
+			time_format_local(t[i].last, last, sizeof(last));
+		human_bytes((double)t[i].bytes, size, sizeof(size));
+		snprintf(shown, sizeof(shown), "%s%s", exact ? "" : "~", size);
+		printf("%-26s %12lld %12s  %-19s  %-19s\n", t[i].name, (long long)t[i].rows, shown,
+		       first, last);
+	}
+	char total[32];
+	human_bytes((double)page_bytes, total, sizeof(total));
+	printf("%-26s %12s %12s%s\n", "(all pages)", "", total,
+	       exact ? "" : "  (~: estimated by rows; this SQLite lacks dbstat)");
+}
+
+int cmd_status(struct qopts *o)
+{
+	struct qdb q;
+	struct err e;
+	if (qdb_open(&q, o, &e))
+		return qfail(1, &e);
+	print_file(&q, o->db);
+	int64_t last = print_liveness(&q, o->now);
+	if (last >= 0)
+		print_overhead(&q, last);
+	print_tiers(&q);
+	print_tables(&q);
+	qdb_close(&q);
+	if (fflush(stdout) != 0) {
+		err_set(&e, "writing the output failed");
+		return qfail(1, &e);
+	}
+	return 0;
+}

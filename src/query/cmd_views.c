@@ -1,0 +1,41 @@
+/* hindsight views: the saved views from the catalog the daemon installs. */
+#include "query/query.h"
+
+int cmd_views(struct qopts *o)
+{
+	struct qdb q;
+	struct out out;
+	struct err e;
+	sqlite3_stmt *st;
+	if (qdb_open(&q, o, &e))
+		return qfail(1, &e);
+	/* A view listed in the catalog but missing from the schema was dropped
+	 * by hand; say so rather than hide it. */
+	if (qdb_prepare(&q,
+			"SELECT c.name, c.title, c.description, "
+			"CASE WHEN m.name IS NULL THEN 'missing' ELSE 'yes' END AS installed "
+			"FROM view_catalog AS c LEFT JOIN sqlite_master AS m "
+			"ON m.type = 'view' AND m.name = c.name ORDER BY c.name",
+			&st, &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
+	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
+		sqlite3_finalize(st);
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
+	out_columns(&out, st);
+	int rc;
+	qdb_arm(&q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		out_row(&out, st);
+	int status = 0;
+	if (rc != SQLITE_DONE)
+		status = qdb_fail(&q, rc, "listing views", &e);
+	sqlite3_finalize(st);
+	qdb_close(&q);
+	if (out_close(&out, status ? NULL : &e) || status)
+		return qfail(1, &e);
+	return 0;
+}

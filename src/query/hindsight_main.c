@@ -1,0 +1,211 @@
+/* hindsight: the query tool. Wiring only: the command table, the help texts,
+ * and option parsing; each command lives in its own cmd_*.c file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/cli.h"
+#include "query/timespec.h"
+
+#define COMMON_HELP                                                                                \
+	"  --db PATH           the database (default $HINDSIGHT_DB, then " DEFAULT_DB_PATH ")\n"   \
+	"  --timeout DUR       stop a statement (or one page of it) that runs longer\n"            \
+	"                      (default 10s; 0: no limit)\n"                                       \
+	"  --memory-limit MB   stop a query that needs more memory (default 512)\n"                \
+	"  -h, --help          this text\n"
+
+#define FORMAT_HELP                                                                                \
+	"  --table             aligned columns (the default when stdout is a terminal)\n"          \
+	"  --csv               CSV, RFC 4180: header row, CRLF, UTF-8 (the default otherwise)\n"   \
+	"  --json              one JSON array of objects\n"                                        \
+	"  --ndjson            one JSON object per line\n"                                         \
+	"  -o, --output FILE   write to FILE instead of stdout\n"
+
+#define TIMEFMT_HELP                                                                               \
+	"  --iso               timestamps (ts, *_ts) as ISO 8601 UTC: 2026-11-20T03:12:00Z\n"      \
+	"  --epoch             timestamps as epoch seconds\n"                                      \
+	"                      Defaults: the table shows local time, CSV ISO 8601 UTC,\n"          \
+	"                      JSON and NDJSON epoch seconds.\n"
+
+#define RANGE_HELP(dflt)                                                                           \
+	"  --since TIME        start of the range, inclusive (default " dflt ")\n"                 \
+	"  --until TIME        end of the range, inclusive (default: no end)\n"
+
+#define WHERE_HELP                                                                                 \
+	"  --where COL=VALUE   keep rows where the column has that value; repeatable. Also\n"      \
+	"                      COL!=V, COL<V, COL<=V, COL>V, COL>=V, and COL~PATTERN (LIKE).\n"    \
+	"                      Values are bound, never pasted into the SQL.\n"
+
+static const char main_help[] =
+    "Usage: hindsight COMMAND [OPTIONS]\n"
+    "Reads what hindsightd recorded: saved views, ad-hoc SQL, exports, charts.\n"
+    "The database is opened read-only; the daemon can keep writing meanwhile.\n"
+    "\n"
+    "Commands:\n"
+    "  views               list the saved views\n"
+    "  show VIEW           a view over a time range, filtered and ordered\n"
+    "  sql \"SELECT ...\"    ad-hoc read-only SQL with named parameters\n"
+    "  export NAME         a table or view over a range, streamed as CSV\n"
+    "  top --at TIME       what the machine was doing at that time\n"
+    "  plot VIEW COLUMN    a chart of one column, in the terminal or as SVG\n"
+    "  status              what the database holds and whether the daemon is alive\n"
+    "\n"
+    "Options every command takes:\n" COMMON_HELP "  --version           print the version\n"
+    "\n"
+    "Times (--since, --until, --at):\n"
+    "%s"
+    "\n"
+    "Exit status: 0 done, 1 failed (database, query, refused statement), 2 bad usage\n"
+    "(unknown option or column, bad time).\n"
+    "\n"
+    "'hindsight COMMAND --help' describes each command.\n";
+
+static const char views_help[] = "Usage: hindsight views [OPTIONS]\n"
+				 "Lists the saved views: name, title, description, and whether\n"
+				 "the view is installed in this database.\n"
+				 "\n" FORMAT_HELP COMMON_HELP;
+
+static const char show_help[] =
+    "Usage: hindsight show VIEW [OPTIONS]\n"
+    "Runs a saved view (or any table) over a time range. Rows are read in pages\n"
+    "of time, so a long range streams without holding the database.\n"
+    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "  --limit N           at most N rows\n"
+    "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
+    "                      --order ts:desc shows the newest first). Another column\n"
+    "                      than ts sorts the whole range in one statement.\n" FORMAT_HELP
+	TIMEFMT_HELP COMMON_HELP "\n"
+    "Example: hindsight show cpu_usage --since 2h --where busy_pct'>'50\n";
+
+static const char sql_help[] =
+    "Usage: hindsight sql \"SELECT ...\" [OPTIONS]\n"
+    "Runs one read-only statement: SELECT, WITH, EXPLAIN or a read-only PRAGMA.\n"
+    "Writes, ATTACH/DETACH, transactions and pragmas that set a value are refused.\n"
+    "\n"
+    "  -p, --param NAME=VALUE  bind :NAME (also @NAME, $NAME); repeatable. A value\n"
+    "                      that reads as a number is bound as one.\n"
+    "  --since TIME, --until TIME  bound to :since and :until when the statement\n"
+    "                      uses them (as epoch seconds; defaults 1h ago and now)\n" FORMAT_HELP
+	TIMEFMT_HELP COMMON_HELP "\n"
+    "Example: hindsight sql \"SELECT max(busy_pct) FROM cpu_usage WHERE ts >= :since\" "
+    "--since 1d\n";
+
+static const char export_help[] =
+    "Usage: hindsight export NAME [OPTIONS]\n"
+    "Streams a table or view over a time range as CSV (RFC 4180: header row, CRLF,\n"
+    "UTF-8, quoted where needed, NULL as an empty field). Rows come oldest first in\n"
+    "pages of time, so a month of data needs neither much memory nor a long read\n"
+    "transaction. Tables without a ts column are exported whole.\n"
+    "\n" RANGE_HELP("everything") WHERE_HELP
+    "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
+    "  -o, --output FILE   write to FILE instead of stdout\n" TIMEFMT_HELP COMMON_HELP;
+
+static const char top_help[] =
+    "Usage: hindsight top --at TIME [OPTIONS]\n"
+    "What the machine was doing at TIME: CPU, memory and load, pressure, the\n"
+    "busiest groups and processes by CPU, memory and I/O, and the kernel log lines\n"
+    "nearby. A section whose collector is not in this database says so.\n"
+    "\n"
+    "  --at TIME           the moment to look at (required)\n"
+    "  --window DUR        the span around it, centred on TIME (default 5m)\n"
+    "  --rows N            rows per section (default 5)\n" COMMON_HELP;
+
+static const char plot_help[] =
+    "Usage: hindsight plot VIEW COLUMN [OPTIONS]\n"
+    "Charts one numeric column over the range: a braille line chart in the\n"
+    "terminal, a one-line sparkline, or a standalone SVG file.\n"
+    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "  --agg FN            how rows in one time bucket combine: avg (default), max,\n"
+    "                      min or sum (views with several rows per ts, e.g. one per\n"
+    "                      group, are best narrowed with --where first)\n"
+    "  --width N           chart width in characters (default 72)\n"
+    "  --height N          chart height in lines (default 12)\n"
+    "  --spark             a one-line sparkline instead of the chart\n"
+    "  --svg FILE          write an SVG line chart with axes and time labels\n" COMMON_HELP;
+
+static const char status_help[] =
+    "Usage: hindsight status [OPTIONS]\n"
+    "What the database holds: the first and last sample, whether the daemon looks\n"
+    "alive (the age of the last tick), its overhead, and rows and bytes per table.\n"
+    "\n" COMMON_HELP;
+
+struct command {
+	const char *name;
+	const char *help;
+	unsigned opts;
+	int min_args, max_args;
+	int (*run)(struct qopts *o);
+};
+
+static const struct command commands[] = {
+    {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT, 0, 0, cmd_views},
+    {"show", show_help,
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER, 1, 1,
+     cmd_show},
+    {"sql", sql_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM, 1,
+     1, cmd_sql},
+    {"export", export_help,
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE, 1, 1, cmd_export},
+    {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
+    {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT, 2, 2, cmd_plot},
+    {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
+};
+
+static int usage_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "hindsight: %s\n", msg);
+	fprintf(stderr, "Try 'hindsight %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct qopts o;
+	struct err e;
+	unsigned given = 0;
+	int help = 0, next = 0;
+	/* One thread: SQLite need not lock its mutexes on every column read. */
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	qopts_defaults(&o);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		puts("hindsight " HINDSIGHT_VERSION);
+		return 0;
+	}
+	/* Options before the command apply to it too: hindsight --db X status. */
+	if (qopts_parse(&o, argc, argv, 1, &next, &given, &help, &e))
+		return usage_error(NULL, e.msg);
+	if (next >= argc) {
+		printf(main_help, timespec_forms);
+		return help ? 0 : 2;
+	}
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(argv[next], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "unknown command '%.60s'", argv[next]);
+		return usage_error(NULL, msg);
+	}
+	if (qopts_parse(&o, argc - next, argv + next, 0, NULL, &given, &help, &e))
+		return usage_error(cmd->name, e.msg);
+	if (help) {
+		fputs(cmd->help, stdout);
+		if (cmd->opts & (OPT_RANGE | OPT_AT))
+			printf("\nTimes:\n%s", timespec_forms);
+		return 0;
+	}
+	if (given & ~cmd->opts) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "option '%.60s' does not apply to %s",
+			 qopts_group_name(given & ~cmd->opts), cmd->name);
+		return usage_error(cmd->name, msg);
+	}
+	if (o.nargs < cmd->min_args || o.nargs > cmd->max_args) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s takes %d argument%s, got %d", cmd->name,
+			 cmd->max_args, cmd->max_args == 1 ? "" : "s", o.nargs);
+		return usage_error(cmd->name, msg);
+	}
+	return cmd->run(&o);
+}

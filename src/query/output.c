@@ -1,0 +1,463 @@
+/* Output writers: an aligned table for people, CSV (RFC 4180), a JSON array
+ * and NDJSON for programs. Rows are written as they come; only the table
+ * holds rows back, a bounded number, to choose its column widths. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "query/query.h"
+#include "query/timespec.h"
+
+/* The table prints its first rows together so their widths line up; rows
+ * after that reuse the widths (a wider cell just pushes its row). */
+#define TABLE_BATCH 2000
+
+struct out_table {
+	char **cells; /* TABLE_BATCH * ncols strings; NULL for SQL NULL */
+	unsigned char *numeric;
+	size_t *width;
+	size_t nrows;
+	int header_done;
+};
+
+/* Decimal text of v into buf (at least 21 bytes), without printf. */
+static void format_int(int64_t v, char *buf)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*buf++ = '-';
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
+void format_real(double v, char *buf, size_t n)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, n, "%s", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	/* The views round to a few decimals; such a value prints exactly as
+	 * r / 10^k (a correctly rounded division of exact integers), without
+	 * the cost of printf and strtod on every cell. */
+	if (fabs(v) < 1e12) {
+		static const double scale[] = {1, 10, 100, 1000};
+		for (int k = 0; k < 4; k++) {
+			double r = round(v * scale[k]);
+			if (r / scale[k] == v) {
+				long long ir = (long long)fabs(r), p = (long long)scale[k];
+				int len =
+				    snprintf(buf, n, "%s%lld",
+					     v < 0 || (v == 0 && signbit(v)) ? "-" : "", ir / p);
+				snprintf(buf + len, n - (size_t)len, ".%0*lld", k ? k : 1,
+					 k ? ir % p : 0);
+				return;
+			}
+		}
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	/* Keep a real looking like a real: 5 prints as 5.0. */
+	if (!strpbrk(buf, ".eEn") && strlen(buf) + 2 < n)
+		strcat(buf, ".0");
+}
+
+static int is_time_name(const char *name)
+{
+	size_t l = strlen(name);
+	return strcmp(name, "ts") == 0 || (l > 3 && strcmp(name + l - 3, "_ts") == 0);
+}
+
+int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, struct err *e)
+{
+	memset(o, 0, sizeof(*o));
+	o->f = stdout;
+	if (path && strcmp(path, "-") != 0) {
+		o->f = fopen(path, "w");
+		if (!o->f)
+			return err_set(e, "cannot write %s: %s", path, strerror(errno));
+		o->close_f = 1;
+	}
+	/* One thread writes: skip stdio's per-call locking, and write in
+	 * large blocks; a month of rows is millions of small writes. */
+	__fsetlocking(o->f, FSETLOCKING_BYCALLER);
+	setvbuf(o->f, NULL, _IOFBF, 1 << 16);
+	if (fmt == OUT_DEFAULT)
+		fmt = !o->close_f && isatty(fileno(stdout)) ? OUT_TABLE : OUT_CSV;
+	o->fmt = fmt;
+	if (t == OUT_TIME_DEFAULT) {
+		t = fmt == OUT_CSV || fmt == OUT_TABLE ? OUT_TIME_ISO : OUT_TIME_EPOCH;
+		o->local_time = fmt == OUT_TABLE;
+	}
+	o->time = t;
+	return 0;
+}
+
+int out_columns(struct out *o, sqlite3_stmt *st)
+{
+	if (o->names)
+		return 0;
+	o->ncols = sqlite3_column_count(st);
+	o->names = calloc((size_t)o->ncols + 1, sizeof(char *));
+	o->is_time = calloc((size_t)o->ncols + 1, 1);
+	for (int i = 0; i < o->ncols; i++) {
+		const char *n = sqlite3_column_name(st, i);
+		o->names[i] = strdup(n ? n : "?");
+		o->is_time[i] = is_time_name(o->names[i]);
+	}
+	if (o->fmt == OUT_TABLE) {
+		o->table = calloc(1, sizeof(*o->table));
+		o->table->cells =
+		    calloc((size_t)TABLE_BATCH * (size_t)o->ncols + 1, sizeof(char *));
+		o->table->numeric = calloc((size_t)o->ncols + 1, 1);
+		o->table->width = calloc((size_t)o->ncols + 1, sizeof(size_t));
+	} else if (o->fmt == OUT_CSV) {
+		for (int i = 0; i < o->ncols; i++) {
+			fputs(i ? "," : "", o->f);
+			/* Column names are SQL identifiers, but an alias can be anything. */
+			if (strpbrk(o->names[i], ",\"\r\n")) {
+				fputc('"', o->f);
+				for (const char *p = o->names[i]; *p; p++)
+					fputs(*p == '"' ? "\"\"" : (char[2]){*p, 0}, o->f);
+				fputc('"', o->f);
+			} else {
+				fputs(o->names[i], o->f);
+			}
+		}
+		fputs("\r\n", o->f);
+	} else if (o->fmt == OUT_JSON) {
+		fputc('[', o->f);
+	}
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static int utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+	if (n == 0 || (p[0] >= 0xf8))
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+		return 0; /* overlong, or a UTF-16 surrogate */
+	if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* Writes text as valid UTF-8 (bytes that are not become U+FFFD), escaped for
+ * JSON or for a quoted CSV field. */
+static void put_text(FILE *f, const unsigned char *s, int json)
+{
+	while (*s) {
+		int n = utf8_len(s);
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+			continue;
+		}
+		if (json && (*s == '"' || *s == '\\')) {
+			fputc('\\', f);
+			fputc(*s, f);
+		} else if (json && *s < 0x20) {
+			fprintf(f, "\\u%04x", *s);
+		} else if (!json && *s == '"') {
+			fputs("\"\"", f);
+		} else {
+			fwrite(s, 1, (size_t)n, f);
+		}
+		s += n;
+	}
+}
+
+static void put_hex(FILE *f, const unsigned char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+/* A timestamp column's value as the chosen time format. Rows of one tick
+ * share their ts, so the last one formatted is kept. */
+static void format_time(struct out *o, int64_t ts, char *buf, size_t n)
+{
+	if (o->time == OUT_TIME_EPOCH) {
+		format_int(ts, buf);
+		return;
+	}
+	if (!o->ts_cached || o->ts_cache_value != ts) {
+		if (o->local_time)
+			time_format_local(ts, o->ts_cache, sizeof(o->ts_cache));
+		else
+			time_format_iso_utc(ts, o->ts_cache, sizeof(o->ts_cache));
+		o->ts_cache_value = ts;
+		o->ts_cached = 1;
+	}
+	memcpy(buf, o->ts_cache, n < sizeof(o->ts_cache) ? n : sizeof(o->ts_cache));
+	buf[n - 1] = '\0';
+}
+
+static void csv_row(struct out *o, sqlite3_stmt *st)
+{
+	char num[64];
+	for (int i = 0; i < o->ncols; i++) {
+		if (i)
+			fputc(',', o->f);
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL:
+			break;
+		case SQLITE_INTEGER:
+			if (o->is_time[i])
+				format_time(o, sqlite3_column_int64(st, i), num, sizeof(num));
+			else
+				format_int(sqlite3_column_int64(st, i), num);
+			fputs(num, o->f);
+			break;
+		case SQLITE_FLOAT:
+			format_real(sqlite3_column_double(st, i), num, sizeof(num));
+			fputs(num, o->f);
+			break;
+		case SQLITE_BLOB:
+			put_hex(o->f, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+			break;
+		default: {
+			const unsigned char *t = sqlite3_column_text(st, i);
+			/* Quote when needed (RFC 4180), and also an empty string so it
+			 * differs from NULL. */
+			if (*t && !strpbrk((const char *)t, ",\"\r\n")) {
+				put_text(o->f, t, 0);
+			} else {
+				fputc('"', o->f);
+				put_text(o->f, t, 0);
+				fputc('"', o->f);
+			}
+		}
+		}
+	}
+	fputs("\r\n", o->f);
+}
+
+static void json_value(struct out *o, sqlite3_stmt *st, int i)
+{
+	char num[64];
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		fputs("null", o->f);
+		break;
+	case SQLITE_INTEGER:
+		if (o->is_time[i] && o->time != OUT_TIME_EPOCH) {
+			format_time(o, sqlite3_column_int64(st, i), num, sizeof(num));
+			fprintf(o->f, "\"%s\"", num);
+		} else {
+			format_int(sqlite3_column_int64(st, i), num);
+			fputs(num, o->f);
+		}
+		break;
+	case SQLITE_FLOAT: {
+		double v = sqlite3_column_double(st, i);
+		if (!isfinite(v)) {
+			fputs("null", o->f); /* JSON has no NaN or infinity */
+		} else {
+			format_real(v, num, sizeof(num));
+			fputs(num, o->f);
+		}
+		break;
+	}
+	case SQLITE_BLOB:
+		fputc('"', o->f);
+		put_hex(o->f, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+		fputc('"', o->f);
+		break;
+	default:
+		fputc('"', o->f);
+		put_text(o->f, sqlite3_column_text(st, i), 1);
+		fputc('"', o->f);
+	}
+}
+
+static void json_row(struct out *o, sqlite3_stmt *st)
+{
+	if (o->fmt == OUT_JSON)
+		fputs(o->rows ? ",\n" : "\n", o->f);
+	fputc('{', o->f);
+	for (int i = 0; i < o->ncols; i++) {
+		fputs(i ? "," : "", o->f);
+		fputc('"', o->f);
+		put_text(o->f, (const unsigned char *)o->names[i], 1);
+		fputs("\":", o->f);
+		json_value(o, st, i);
+	}
+	fputc('}', o->f);
+	if (o->fmt == OUT_NDJSON)
+		fputc('\n', o->f);
+}
+
+/* Display width of UTF-8 text: one column per character (good enough for
+ * the names and messages the views hold). */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void table_pad(FILE *f, size_t n)
+{
+	while (n--)
+		fputc(' ', f);
+}
+
+static void table_line(struct out *o, char **cells)
+{
+	struct out_table *t = o->table;
+	for (int i = 0; i < o->ncols; i++) {
+		const char *c = cells[i] ? cells[i] : "";
+		size_t w = text_width(c);
+		size_t pad = t->width[i] > w ? t->width[i] - w : 0;
+		int last = i == o->ncols - 1;
+		if (i)
+			fputs("  ", o->f);
+		if (t->numeric[i]) {
+			table_pad(o->f, pad);
+			fputs(c, o->f);
+		} else {
+			fputs(c, o->f);
+			if (!last)
+				table_pad(o->f, pad);
+		}
+	}
+	fputc('\n', o->f);
+}
+
+static void table_flush(struct out *o)
+{
+	struct out_table *t = o->table;
+	if (!t)
+		return;
+	if (!t->header_done) {
+		for (int i = 0; i < o->ncols; i++) {
+			t->width[i] = text_width(o->names[i]);
+			for (size_t r = 0; r < t->nrows; r++) {
+				const char *c = t->cells[r * (size_t)o->ncols + (size_t)i];
+				size_t w = c ? text_width(c) : 0;
+				if (w > t->width[i])
+					t->width[i] = w;
+			}
+		}
+		table_line(o, o->names);
+		for (int i = 0; i < o->ncols; i++) {
+			fputs(i ? "  " : "", o->f);
+			for (size_t k = 0; k < t->width[i]; k++)
+				fputc('-', o->f);
+		}
+		fputc('\n', o->f);
+		t->header_done = 1;
+	}
+	for (size_t r = 0; r < t->nrows; r++) {
+		char **row = &t->cells[r * (size_t)o->ncols];
+		table_line(o, row);
+		for (int i = 0; i < o->ncols; i++) {
+			free(row[i]);
+			row[i] = NULL;
+		}
+	}
+	t->nrows = 0;
+}
+
+static void table_row(struct out *o, sqlite3_stmt *st)
+{
+	struct out_table *t = o->table;
+	char buf[64];
+	if (t->nrows == TABLE_BATCH)
+		table_flush(o);
+	char **row = &t->cells[t->nrows++ * (size_t)o->ncols];
+	for (int i = 0; i < o->ncols; i++) {
+		int type = sqlite3_column_type(st, i);
+		const char *text = buf;
+		if (type == SQLITE_NULL) {
+			row[i] = NULL;
+			continue;
+		} else if (type == SQLITE_INTEGER && o->is_time[i]) {
+			format_time(o, sqlite3_column_int64(st, i), buf, sizeof(buf));
+		} else if (type == SQLITE_INTEGER) {
+			snprintf(buf, sizeof(buf), "%lld", sqlite3_column_int64(st, i));
+			t->numeric[i] = 1;
+		} else if (type == SQLITE_FLOAT) {
+			format_real(sqlite3_column_double(st, i), buf, sizeof(buf));
+			t->numeric[i] = 1;
+		} else if (type == SQLITE_BLOB) {
+			snprintf(buf, sizeof(buf), "(%d bytes)", sqlite3_column_bytes(st, i));
+		} else {
+			text = (const char *)sqlite3_column_text(st, i);
+		}
+		/* A control character would break the table's lines. */
+		row[i] = strdup(text);
+		for (char *p = row[i]; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+	}
+}
+
+void out_row(struct out *o, sqlite3_stmt *st)
+{
+	if (!o->names)
+		out_columns(o, st);
+	switch (o->fmt) {
+	case OUT_TABLE:
+		table_row(o, st);
+		break;
+	case OUT_JSON:
+	case OUT_NDJSON:
+		json_row(o, st);
+		break;
+	default:
+		csv_row(o, st);
+		break;
+	}
+	o->rows++;
+}
+
+int out_close(struct out *o, struct err *e)
+{
+	int rc = 0;
+	if (o->fmt == OUT_TABLE && o->table && !(o->rows == 0 && o->silent_empty)) {
+		table_flush(o);
+		if (o->rows == 0)
+			fputs("(no rows)\n", o->f);
+	} else if (o->fmt == OUT_JSON) {
+		fputs(o->names ? (o->rows ? "\n]\n" : "]\n") : "[]\n", o->f);
+	}
+	if (fflush(o->f) != 0 || ferror(o->f))
+		rc = err_set(e, "writing the output failed: %s", strerror(errno));
+	if (o->close_f && fclose(o->f) != 0 && rc == 0)
+		rc = err_set(e, "writing the output failed: %s", strerror(errno));
+	if (o->table) {
+		free(o->table->cells);
+		free(o->table->numeric);
+		free(o->table->width);
+		free(o->table);
+	}
+	for (int i = 0; i < o->ncols; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->is_time);
+	memset(o, 0, sizeof(*o));
+	return rc;
+}

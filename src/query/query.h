@@ -1,0 +1,181 @@
+/* The query tool's vocabulary: options, the safe read-only connection, the
+ * output writers, the range runner and one function per command. */
+#ifndef HINDSIGHT_QUERY_H
+#define HINDSIGHT_QUERY_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+/* ---- options (cli.c) ---- */
+
+enum out_format { OUT_DEFAULT, OUT_TABLE, OUT_CSV, OUT_JSON, OUT_NDJSON };
+enum out_time { OUT_TIME_DEFAULT, OUT_TIME_EPOCH, OUT_TIME_ISO };
+
+#define QOPTS_MAX_WHERE	 32
+#define QOPTS_MAX_PARAMS 64
+
+/* Every option any command takes; each command accepts a subset (its mask). */
+struct qopts {
+	const char *db;
+	int64_t timeout_ms;
+	int64_t memory_limit_mb;
+	enum out_format format;
+	enum out_time time;
+	const char *out_path;
+	const char *since, *until; /* as typed; resolved by qopts_range */
+	const char *where[QOPTS_MAX_WHERE];
+	int nwhere;
+	const char *params[QOPTS_MAX_PARAMS];
+	int nparams;
+	int64_t limit; /* 0: none */
+	const char *order;
+	const char *at, *window;
+	const char *svg;
+	int width, height;
+	int spark;
+	const char *agg;
+	int64_t rows_per_section;
+	int64_t now; /* the wall clock when the command started */
+	char **args; /* positional arguments after the command name */
+	int nargs;
+};
+
+/* Far enough in the future for "no upper bound", with room for arithmetic. */
+#define TS_MAX (INT64_C(1) << 62)
+
+/* The time range [since, until] (inclusive) from --since/--until; a missing
+ * --since is dflt_since (NULL: from the start, 0), a missing --until TS_MAX. */
+int qopts_range(const struct qopts *o, const char *dflt_since, int64_t *since, int64_t *until,
+		struct err *e);
+
+/* ---- the read-only connection (qdb.c) ---- */
+
+struct qdb {
+	struct store store;
+	sqlite3 *db;
+	int64_t timeout_ms;
+	int64_t memory_limit_mb;
+	int64_t deadline_us;
+	int timed_out;
+	char denied[320]; /* why the authorizer refused the last statement */
+};
+
+/* Opens path read-only with the authorizer, time and memory limits set. */
+int qdb_open(struct qdb *q, const struct qopts *o, struct err *e);
+void qdb_close(struct qdb *q);
+/* Starts the time limit for the next statement (or page of one). */
+void qdb_arm(struct qdb *q);
+/* Prepares one statement typed by a user: refused unless it only reads. */
+int qdb_prepare_user(struct qdb *q, const char *sql, sqlite3_stmt **st, struct err *e);
+/* Prepares the tool's own SQL (still under the authorizer). */
+int qdb_prepare(struct qdb *q, const char *sql, sqlite3_stmt **st, struct err *e);
+/* The error for a failed prepare or step, naming a refusal, the time limit
+ * or the memory limit when that was the cause. */
+int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e);
+/* Whether a table or view of that name exists (names are validated first). */
+int qdb_relation_exists(struct qdb *q, const char *name);
+/* Binds text as an integer, a real or text, whichever it reads as. */
+int qdb_bind_guess(sqlite3_stmt *st, int idx, const char *text);
+/* A plain SQL identifier: letters, digits and '_', not starting with a digit. */
+int qdb_name_ok(const char *name);
+
+/* ---- output (output.c) ---- */
+
+struct out_table; /* buffered rows of the aligned table */
+
+struct out {
+	FILE *f;
+	int close_f;
+	enum out_format fmt;
+	enum out_time time; /* resolved: never DEFAULT after out_open */
+	int local_time;	    /* the table's default: local wall-clock time */
+	int ncols;
+	char **names;
+	unsigned char *is_time;
+	uint64_t rows;
+	int silent_empty; /* the table prints nothing at all for no rows */
+	int ts_cached;
+	int64_t ts_cache_value;
+	char ts_cache[32];
+	struct out_table *table;
+};
+
+/* Opens the writer on path (NULL or "-": stdout). OUT_DEFAULT becomes the
+ * table on a terminal and CSV otherwise. Time defaults: the table shows
+ * local time, CSV ISO 8601 UTC, JSON and NDJSON epoch seconds. */
+int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, struct err *e);
+/* Takes the column names from a prepared statement; later calls are no-ops. */
+int out_columns(struct out *o, sqlite3_stmt *st);
+/* Writes the statement's current row. */
+void out_row(struct out *o, sqlite3_stmt *st);
+/* Finishes (flushes the table, closes the JSON array) and reports write
+ * errors such as a full disk. */
+int out_close(struct out *o, struct err *e);
+
+/* Formats a REAL with the fewest digits that read back to the same value. */
+void format_real(double v, char *buf, size_t n);
+
+/* ---- running a relation over a time range (range.c) ---- */
+
+struct filter {
+	char col[64];
+	char op[4];
+	const char *value;
+};
+
+struct range_query {
+	const char *relation;
+	int64_t since, until; /* inclusive */
+	struct filter filters[QOPTS_MAX_WHERE];
+	int nfilters;
+	const char *order_col; /* NULL: ts */
+	int desc;
+	int64_t limit; /* 0: none */
+};
+
+/* The column names of a table or view, NULL-terminated (free with
+ * free_columns); NULL with an error when it does not exist. */
+char **relation_columns(struct qdb *q, const char *relation, struct err *e);
+void free_columns(char **cols);
+int columns_have(char *const *cols, const char *name);
+/* Parses "col=value" (also !=, <, <=, >, >=, ~ for LIKE), checking the
+ * column against cols. */
+int filter_parse(const char *text, char *const *cols, struct filter *f, struct err *e);
+/* Appends " AND col op ?N" for each filter, numbering from first_param. */
+void filters_sql(const struct filter *f, int n, int first_param, char *sql, size_t size);
+int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_param);
+/* Runs the query into out. Ordered by ts it is read in pages of a time
+ * window each, so no read transaction lasts longer than one page and memory
+ * does not grow with the range. */
+int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e);
+
+/* Fills rq from the options for a relation: the range (dflt_since when no
+ * --since), --where filters and --order/--limit, all checked against the
+ * relation's columns. */
+int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
+		    const char *dflt_since, struct range_query *rq, struct err *e);
+/* Whether name is a view the branches agreed on (CONTRACTS): one that is
+ * absent means its collector is not in this database yet, not a typo. */
+int contract_view(const char *name);
+/* What show and export write for such a view: no rows in the chosen format,
+ * and "no data (collector not present)" on stderr. Returns the exit code. */
+int output_absent_view(struct qopts *o, const char *view);
+
+/* ---- commands (cmd_*.c); each returns the process exit code ---- */
+
+int cmd_views(struct qopts *o);
+int cmd_show(struct qopts *o);
+int cmd_sql(struct qopts *o);
+int cmd_export(struct qopts *o);
+int cmd_top(struct qopts *o);
+int cmd_plot(struct qopts *o);
+int cmd_status(struct qopts *o);
+
+/* Prints "hindsight: msg" to stderr and returns the exit code. */
+int qfail(int code, const struct err *e);
+
+#endif

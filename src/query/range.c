@@ -1,0 +1,316 @@
+/* Running a table or view over a time range: filters, order, limit, and
+ * paging by ts so that a month of rows streams through in short read
+ * transactions with bounded memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/query.h"
+
+/* Pages start one hour wide and adapt so each holds roughly 2k-20k rows. */
+#define PAGE_START_S   3600
+#define PAGE_MIN_S     1
+#define PAGE_MAX_S     (7 * 86400)
+#define PAGE_FEW_ROWS  2000
+#define PAGE_MANY_ROWS 20000
+
+char **relation_columns(struct qdb *q, const char *relation, struct err *e)
+{
+	if (!qdb_relation_exists(q, relation)) {
+		err_set(e, "no table or view named '%s' (hindsight views lists the views)",
+			relation);
+		return NULL;
+	}
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" LIMIT 0", relation);
+	sqlite3_stmt *st;
+	if (qdb_prepare(q, sql, &st, e))
+		return NULL;
+	int n = sqlite3_column_count(st);
+	char **cols = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		cols[i] = strdup(sqlite3_column_name(st, i));
+	sqlite3_finalize(st);
+	return cols;
+}
+
+void free_columns(char **cols)
+{
+	for (char **c = cols; c && *c; c++)
+		free(*c);
+	free(cols);
+}
+
+int columns_have(char *const *cols, const char *name)
+{
+	for (; cols && *cols; cols++)
+		if (strcmp(*cols, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void columns_list(char *const *cols, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (; *cols && len + 2 < n; cols++)
+		len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "", *cols);
+}
+
+int filter_parse(const char *text, char *const *cols, struct filter *f, struct err *e)
+{
+	static const char *const ops[] = {"!=", "<=", ">=", "=", "<", ">", "~"};
+	size_t len = 0;
+	while (text[len] && !strchr("!=<>~", text[len]))
+		len++;
+	memset(f, 0, sizeof(*f));
+	if (len == 0 || len >= sizeof(f->col))
+		return err_set(e,
+			       "--where '%s': expected COLUMN=VALUE (also !=, <, <=, >, >=, "
+			       "~ for LIKE)",
+			       text);
+	memcpy(f->col, text, len);
+	for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
+		size_t l = strlen(ops[i]);
+		if (strncmp(text + len, ops[i], l) == 0) {
+			strcpy(f->op, ops[i]);
+			f->value = text + len + l;
+			break;
+		}
+	}
+	if (!f->value)
+		return err_set(e,
+			       "--where '%s': expected COLUMN=VALUE (also !=, <, <=, >, >=, "
+			       "~ for LIKE)",
+			       text);
+	if (!columns_have(cols, f->col)) {
+		char list[1024];
+		columns_list(cols, list, sizeof(list));
+		return err_set(e, "--where '%s': no column '%s'; the columns are: %s", text, f->col,
+			       list);
+	}
+	return 0;
+}
+
+void filters_sql(const struct filter *f, int n, int first_param, char *sql, size_t size)
+{
+	size_t len = strlen(sql);
+	for (int i = 0; i < n && len < size; i++)
+		len +=
+		    (size_t)snprintf(sql + len, size - len, " AND \"%s\" %s ?%d", f[i].col,
+				     strcmp(f[i].op, "~") == 0 ? "LIKE" : f[i].op, first_param + i);
+}
+
+int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_param)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = strcmp(f[i].op, "~") == 0
+			     ? sqlite3_bind_text(st, first_param + i, f[i].value, -1, SQLITE_STATIC)
+			     : qdb_bind_guess(st, first_param + i, f[i].value);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* Steps st to the end, writing rows; counts them into *rows and stops at
+ * *left rows when *left is not negative. */
+static int drain(struct qdb *q, sqlite3_stmt *st, struct out *o, int64_t *rows, int64_t *left,
+		 struct err *e)
+{
+	int rc = SQLITE_DONE;
+	qdb_arm(q);
+	while (*left != 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out_row(o, st);
+		(*rows)++;
+		if (*left > 0)
+			(*left)--;
+	}
+	if (*left != 0 && rc != SQLITE_DONE)
+		return qdb_fail(q, rc, "query", e);
+	/* Resetting ends the statement's read transaction. */
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* The next ts with a row at or after (asc) or at or before (desc) from,
+ * to skip an empty stretch in one step; returns 0 when there is none. */
+static int next_ts(struct qdb *q, sqlite3_stmt *seek, int64_t from, int64_t bound, int64_t *out)
+{
+	sqlite3_bind_int64(seek, 1, from);
+	sqlite3_bind_int64(seek, 2, bound);
+	qdb_arm(q);
+	int found = sqlite3_step(seek) == SQLITE_ROW && sqlite3_column_type(seek, 0) != SQLITE_NULL;
+	if (found)
+		*out = sqlite3_column_int64(seek, 0);
+	sqlite3_reset(seek);
+	return found;
+}
+
+/* Ordered by ts: one statement per page [lo, hi], pages walking through the
+ * range in the requested direction. */
+static int run_paged(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+{
+	char sql[4096], seek_sql[256];
+	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2",
+		 rq->relation);
+	filters_sql(rq->filters, rq->nfilters, 3, sql, sizeof(sql));
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), " ORDER BY ts%s",
+		 rq->desc ? " DESC" : "");
+	if (rq->desc)
+		snprintf(seek_sql, sizeof(seek_sql),
+			 "SELECT max(ts) FROM \"%s\" WHERE ts <= ?1 AND ts >= ?2", rq->relation);
+	else
+		snprintf(seek_sql, sizeof(seek_sql),
+			 "SELECT min(ts) FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2", rq->relation);
+	sqlite3_stmt *st = NULL, *seek = NULL;
+	if (qdb_prepare(q, sql, &st, e) || qdb_prepare(q, seek_sql, &seek, e)) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	out_columns(o, st);
+	filters_bind(st, rq->filters, rq->nfilters, 3);
+	int64_t left = rq->limit > 0 ? rq->limit : -1, width = PAGE_START_S, cur;
+	int rc = 0;
+	int more = next_ts(q, seek, rq->desc ? rq->until : rq->since,
+			   rq->desc ? rq->since : rq->until, &cur);
+	while (more && left != 0) {
+		int64_t lo, hi, rows = 0;
+		if (rq->desc) {
+			hi = cur;
+			lo = hi - rq->since < width ? rq->since : hi - width + 1;
+		} else {
+			lo = cur;
+			hi = rq->until - lo < width ? rq->until : lo + width - 1;
+		}
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		if ((rc = drain(q, st, o, &rows, &left, e)))
+			break;
+		if (rows > PAGE_MANY_ROWS && width > PAGE_MIN_S)
+			width /= 2;
+		else if (rows < PAGE_FEW_ROWS && width < PAGE_MAX_S)
+			width *= 2;
+		if (rq->desc)
+			more = lo > rq->since && next_ts(q, seek, lo - 1, rq->since, &cur);
+		else
+			more = hi < rq->until && next_ts(q, seek, hi + 1, rq->until, &cur);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(seek);
+	return rc;
+}
+
+/* Ordered by another column the rows cannot be paged by time: one
+ * statement, bounded by the range and the limit. */
+static int run_single(struct qdb *q, const struct range_query *rq, int has_ts, struct out *o,
+		      struct err *e)
+{
+	char sql[4096];
+	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE %s", rq->relation,
+		 has_ts ? "ts >= ?1 AND ts <= ?2" : "?1 IS NOT NULL AND ?2 IS NOT NULL");
+	filters_sql(rq->filters, rq->nfilters, 3, sql, sizeof(sql));
+	size_t len = strlen(sql);
+	if (rq->order_col)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY \"%s\"%s",
+					rq->order_col, rq->desc ? " DESC" : "");
+	if (rq->limit > 0)
+		snprintf(sql + len, sizeof(sql) - len, " LIMIT %lld", (long long)rq->limit);
+	sqlite3_stmt *st;
+	if (qdb_prepare(q, sql, &st, e))
+		return -1;
+	out_columns(o, st);
+	sqlite3_bind_int64(st, 1, rq->since);
+	sqlite3_bind_int64(st, 2, rq->until);
+	filters_bind(st, rq->filters, rq->nfilters, 3);
+	int64_t rows = 0, left = -1;
+	int rc = drain(q, st, o, &rows, &left, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+{
+	char **cols = relation_columns(q, rq->relation, e);
+	if (!cols)
+		return -1;
+	int has_ts = columns_have(cols, "ts");
+	free_columns(cols);
+	if (has_ts && (!rq->order_col || strcmp(rq->order_col, "ts") == 0))
+		return run_paged(q, rq, o, e);
+	return run_single(q, rq, has_ts, o, e);
+}
+
+int contract_view(const char *name)
+{
+	static const char *const views[] = {
+	    "cpu_usage", "cpu_per_core",  "memory_usage",     "load",	       "agent_health",
+	    "group_cpu", "group_memory",  "group_io",	      "top_processes", "pressure",
+	    "net_rates", "disk_io",	  "filesystem_usage", "tcp",	       "kernel_log",
+	    "exec_log",	 "process_exits", "oom_kills",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(views); i++)
+		if (strcmp(name, views[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "col", "col:asc" or "col:desc". */
+static int order_parse(const char *text, char *const *cols, struct range_query *rq, char *col,
+		       size_t n, struct err *e)
+{
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+	if (len == 0 || len >= n)
+		return err_set(e, "--order '%s': expected COLUMN, COLUMN:asc or COLUMN:desc", text);
+	memcpy(col, text, len);
+	col[len] = '\0';
+	if (colon && strcmp(colon, ":desc") != 0 && strcmp(colon, ":asc") != 0)
+		return err_set(e, "--order '%s': expected COLUMN, COLUMN:asc or COLUMN:desc", text);
+	if (!columns_have(cols, col)) {
+		char list[1024];
+		columns_list(cols, list, sizeof(list));
+		return err_set(e, "--order '%s': no column '%s'; the columns are: %s", text, col,
+			       list);
+	}
+	rq->order_col = col;
+	rq->desc = colon && strcmp(colon, ":desc") == 0;
+	return 0;
+}
+
+int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
+		    const char *dflt_since, struct range_query *rq, struct err *e)
+{
+	static char order_col[64];
+	memset(rq, 0, sizeof(*rq));
+	rq->relation = relation;
+	rq->limit = o->limit;
+	if (qopts_range(o, dflt_since, &rq->since, &rq->until, e))
+		return -1;
+	char **cols = relation_columns(q, relation, e);
+	if (!cols)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < o->nwhere && rc == 0; i++)
+		rc = filter_parse(o->where[i], cols, &rq->filters[i], e);
+	rq->nfilters = o->nwhere;
+	if (rc == 0 && o->order)
+		rc = order_parse(o->order, cols, rq, order_col, sizeof(order_col), e);
+	free_columns(cols);
+	return rc;
+}
+
+/* A view another branch provides that this database does not have yet is
+ * "no data", not an error: an empty result and a note on stderr. */
+int output_absent_view(struct qopts *o, const char *view)
+{
+	struct out out;
+	struct err e;
+	fprintf(stderr,
+		"hindsight: no data: view %s is not in this database (collector not "
+		"present)\n",
+		view);
+	if (out_open(&out, o->format, o->time, o->out_path, &e))
+		return qfail(1, &e);
+	return out_close(&out, &e) ? qfail(1, &e) : 0;
+}

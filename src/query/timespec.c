@@ -1,0 +1,278 @@
+/* The time syntax every hindsight command shares: relative, absolute, epoch
+ * and the named days. A pure parser: the current time is a parameter. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "query/timespec.h"
+
+const char timespec_forms[] =
+    "  now, today, yesterday           (today = midnight, local time)\n"
+    "  15m, 2h, 3d, 1h30m, 90s, 1w     (that long ago; \"2h ago\" also works)\n"
+    "  \"2 hours ago\", \"30 min ago\"\n"
+    "  2026-11-20, 2026-11-20 03:12, 2026-11-20 03:12:05   (local time)\n"
+    "  2026-11-20T03:12:00Z, 2026-11-20T03:12+01:00        (the zone given)\n"
+    "  03:12                           (today at that time, local)\n"
+    "  @1763600000                     (epoch seconds)\n";
+
+static int bad_time(struct err *e, const char *text, const char *why)
+{
+	return err_set(e, "bad time '%s'%s%s; accepted forms:\n%s", text, why ? ": " : "",
+		       why ? why : "", timespec_forms);
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Reads exactly `digits` decimal digits. */
+static int scan_fixed(const char **p, int digits, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < digits; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += digits;
+	*out = v;
+	return 0;
+}
+
+/* Seconds in one unit named by a word or a suffix, 0 when unknown. */
+static int64_t unit_seconds(const char *w, size_t len)
+{
+	static const struct {
+		const char *name;
+		int64_t s;
+	} units[] = {
+	    {"s", 1},	       {"sec", 1},     {"secs", 1},	{"second", 1},	{"seconds", 1},
+	    {"m", 60},	       {"min", 60},    {"mins", 60},	{"minute", 60}, {"minutes", 60},
+	    {"h", 3600},       {"hr", 3600},   {"hrs", 3600},	{"hour", 3600}, {"hours", 3600},
+	    {"d", 86400},      {"day", 86400}, {"days", 86400}, {"w", 604800},	{"week", 604800},
+	    {"weeks", 604800},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(units); i++)
+		if (strlen(units[i].name) == len && strncasecmp(w, units[i].name, len) == 0)
+			return units[i].s;
+	return 0;
+}
+
+/* "15m", "1h30m", "2 hours", each optionally followed by "ago". Returns 1 when
+ * the text is a relative time, 0 when it does not start with a number, -1 on
+ * a bad one. */
+static int parse_relative(const char *text, int64_t *ago_s)
+{
+	const char *p = skip_blanks(text);
+	int64_t total = 0;
+	int parts = 0;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p)) {
+		int64_t n = 0;
+		while (isdigit((unsigned char)*p)) {
+			n = n * 10 + (*p++ - '0');
+			if (n > 100000000)
+				return -1;
+		}
+		p = skip_blanks(p);
+		const char *w = p;
+		while (isalpha((unsigned char)*p))
+			p++;
+		int64_t unit = unit_seconds(w, (size_t)(p - w));
+		if (!unit)
+			return -1; /* a bare number is ambiguous: 90 what? */
+		total += n * unit;
+		parts++;
+		p = skip_blanks(p);
+	}
+	if (strncasecmp(p, "ago", 3) == 0)
+		p = skip_blanks(p + 3);
+	if (*p)
+		return -1;
+	*ago_s = total;
+	return 1;
+}
+
+/* Local midnight `days_back` days before the day holding now. */
+static int local_midnight(int64_t now, int days_back, int64_t *out)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	if (!localtime_r(&t, &tm))
+		return -1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= days_back;
+	tm.tm_isdst = -1;
+	time_t m = mktime(&tm);
+	if (m == (time_t)-1)
+		return -1;
+	*out = (int64_t)m;
+	return 0;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : d[month - 1];
+}
+
+/* "HH:MM[:SS]" into tm; the caller has checked the first digit. */
+static int parse_clock(const char **p, struct tm *tm)
+{
+	if (scan_fixed(p, 2, &tm->tm_hour) || **p != ':')
+		return -1;
+	(*p)++;
+	if (scan_fixed(p, 2, &tm->tm_min))
+		return -1;
+	tm->tm_sec = 0;
+	if (**p == ':') {
+		(*p)++;
+		if (scan_fixed(p, 2, &tm->tm_sec))
+			return -1;
+	}
+	if (tm->tm_hour > 23 || tm->tm_min > 59 || tm->tm_sec > 60)
+		return -1;
+	return 0;
+}
+
+/* A zone suffix: "Z", "+01:00", "+0100", "-05". Returns 1 and the offset east of
+ * UTC in seconds, 0 when there is none, -1 when malformed. */
+static int parse_zone(const char **p, int *offset_s)
+{
+	if (**p == 'Z' || **p == 'z') {
+		(*p)++;
+		*offset_s = 0;
+		return 1;
+	}
+	if (**p != '+' && **p != '-')
+		return 0;
+	int sign = **p == '-' ? -1 : 1, hh, mm = 0;
+	(*p)++;
+	if (scan_fixed(p, 2, &hh))
+		return -1;
+	if (**p == ':')
+		(*p)++;
+	if (isdigit((unsigned char)**p) && scan_fixed(p, 2, &mm))
+		return -1;
+	if (hh > 14 || mm > 59)
+		return -1;
+	*offset_s = sign * (hh * 3600 + mm * 60);
+	return 1;
+}
+
+/* "YYYY-MM-DD[( |T)HH:MM[:SS]][zone]". Returns 1 when parsed, 0 when the text
+ * is not a date, -1 with a reason when it is a bad one. */
+static int parse_absolute(const char *text, int64_t *out, const char **why)
+{
+	const char *p = text;
+	struct tm tm = {0};
+	int year, month, day;
+	if (scan_fixed(&p, 4, &year) || *p != '-')
+		return 0;
+	p++;
+	if (scan_fixed(&p, 2, &month) || *p++ != '-' || scan_fixed(&p, 2, &day))
+		return *why = "expected a date as YYYY-MM-DD", -1;
+	if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+		return *why = "no such date", -1;
+	if ((*p == ' ' || *p == 'T' || *p == 't') && isdigit((unsigned char)p[1])) {
+		p++;
+		if (parse_clock(&p, &tm))
+			return *why = "expected a time of day as HH:MM or HH:MM:SS", -1;
+	}
+	int offset = 0;
+	p = skip_blanks(p);
+	int zoned = parse_zone(&p, &offset);
+	if (zoned < 0)
+		return *why = "expected a zone as Z, +HH:MM or -HHMM", -1;
+	if (*p)
+		return *why = "unexpected text after the date", -1;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	if (zoned) {
+		*out = (int64_t)timegm(&tm) - offset;
+		return 1;
+	}
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1)
+		return *why = "not representable in local time", -1;
+	*out = (int64_t)t;
+	return 1;
+}
+
+/* "HH:MM[:SS]" alone: today at that local time. */
+static int parse_time_of_day(const char *text, int64_t now, int64_t *out)
+{
+	const char *p = text;
+	struct tm clock = {0}, tm;
+	if (parse_clock(&p, &clock) || *skip_blanks(p))
+		return -1;
+	time_t t = (time_t)now;
+	if (!localtime_r(&t, &tm))
+		return -1;
+	tm.tm_hour = clock.tm_hour;
+	tm.tm_min = clock.tm_min;
+	tm.tm_sec = clock.tm_sec;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e)
+{
+	const char *p = skip_blanks(text);
+	if (strcasecmp(p, "now") == 0)
+		return *out = now, 0;
+	if (strcasecmp(p, "today") == 0 || strcasecmp(p, "yesterday") == 0) {
+		if (local_midnight(now, p[0] == 'y' || p[0] == 'Y', out))
+			return bad_time(e, text, "local time unavailable");
+		return 0;
+	}
+	if (*p == '@') {
+		char *end;
+		long long v = strtoll(p + 1, &end, 10);
+		if (end == p + 1 || *skip_blanks(end) || !isdigit((unsigned char)p[1]))
+			return bad_time(e, text, "expected @ and epoch seconds");
+		return *out = v, 0;
+	}
+	const char *why = NULL;
+	int r = parse_absolute(p, out, &why);
+	if (r)
+		return r > 0 ? 0 : bad_time(e, text, why);
+	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == ':')
+		return parse_time_of_day(p, now, out) ? bad_time(e, text, "expected HH:MM[:SS]")
+						      : 0;
+	int64_t ago;
+	r = parse_relative(p, &ago);
+	if (r > 0)
+		return *out = now - ago, 0;
+	return bad_time(e, text, NULL);
+}
+
+void time_format_iso_utc(int64_t ts, char *buf, size_t n)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "@%lld", (long long)ts);
+}
+
+void time_format_local(int64_t ts, char *buf, size_t n)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+	if (!localtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, n, "@%lld", (long long)ts);
+}

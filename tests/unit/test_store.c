@@ -1,0 +1,209 @@
+/* The store on real SQLite files: migrations, refusal of newer databases,
+ * saved views, dimension ids, and the view header parser. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "store/store.h"
+#include "util/embedded.h"
+
+static char *dir;
+static char path[4200];
+
+static int setup(void **state)
+{
+	dir = temp_dir();
+	snprintf(path, sizeof(path), "%s/h.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rm_rf(dir);
+	free(dir);
+	return 0;
+}
+
+static void migrate_new_file(void **state)
+{
+	struct store s;
+	struct err e;
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	assert_int_equal(store_schema_version(&s), store_schema_latest());
+	assert_int_equal(store_query_int(&s, "PRAGMA auto_vacuum", -1), 2); /* incremental */
+	assert_int_equal(store_query_int(&s, "PRAGMA page_size", -1), 4096);
+	assert_int_equal(
+	    store_query_int(&s, "SELECT count(*) FROM sqlite_master WHERE name='cpu'", 0), 1);
+	/* Migrating again is a no-op. */
+	assert_int_equal(store_migrate(&s, &e), 0);
+	store_close(&s);
+}
+
+static char *file_bytes(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	char *b = malloc(*len + 1);
+	assert_int_equal(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+static void newer_database_refused_untouched(void **state)
+{
+	struct store s;
+	struct err e;
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	char bump[64];
+	snprintf(bump, sizeof(bump), "PRAGMA journal_mode=DELETE; PRAGMA user_version=%d",
+		 store_schema_latest() + 1);
+	assert_int_equal(store_exec(&s, bump, &e), 0);
+	store_close(&s);
+
+	size_t len1, len2;
+	char *before = file_bytes(path, &len1);
+	struct stat st1, st2;
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(store_open(&s, path, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "newer than this binary"));
+	char *after = file_bytes(path, &len2);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(before, after, len1);
+	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
+	char wal[4300];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(access(wal, F_OK), -1); /* no WAL was created either */
+	free(before);
+	free(after);
+}
+
+static void not_a_database(void **state)
+{
+	struct store s;
+	struct err e;
+	write_file(path, "this is not a database file, it is text long enough to matter......\n");
+	assert_int_equal(store_open(&s, path, 0, &e), -1);
+	assert_non_null(strstr(e.msg, path));
+}
+
+static void views_installed_and_refreshed(void **state)
+{
+	struct store s;
+	struct err e;
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	assert_int_equal(store_install_views(&s, NULL, &e), 0);
+	int64_t n = store_query_int(&s, "SELECT count(*) FROM view_catalog", 0);
+	int embedded = 0;
+	while (embedded_views[embedded].name)
+		embedded++;
+	assert_int_equal(n, embedded);
+	assert_int_equal(
+	    store_query_int(&s,
+			    "SELECT count(*) FROM sqlite_master WHERE type='view' AND name IN "
+			    "(SELECT name FROM view_catalog)", /* not the tiers' generated views */
+			    0),
+	    n);
+	/* Every view runs on an empty database. */
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(s.db, "SELECT name FROM view_catalog", -1, &st, NULL),
+			 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char q[200];
+		snprintf(q, sizeof(q), "SELECT * FROM \"%s\"", sqlite3_column_text(st, 0));
+		assert_int_equal(store_exec(&s, q, &e), 0);
+	}
+	sqlite3_finalize(st);
+
+	/* A changed view text is replaced; users' own views come from a directory. */
+	assert_int_equal(store_exec(&s, "UPDATE view_catalog SET sql='x' WHERE name='load'", &e),
+			 0);
+	char vdir[4300], vfile[4400];
+	snprintf(vdir, sizeof(vdir), "%s/views", dir);
+	mkdir(vdir, 0755);
+	snprintf(vfile, sizeof(vfile), "%s/mine.sql", vdir);
+	write_file(vfile, "-- title: Mine\n-- description: Busy CPU only.\n"
+			  "CREATE VIEW mine AS SELECT ts, busy_pct FROM cpu_usage;\n");
+	assert_int_equal(store_install_views(&s, vdir, &e), 0);
+	assert_int_equal(store_query_int(&s, "SELECT count(*) FROM view_catalog WHERE sql='x'", 1),
+			 0);
+	assert_int_equal(
+	    store_query_int(&s, "SELECT count(*) FROM view_catalog WHERE name='mine'", 0), 1);
+
+	/* A bad user view is reported with its file name and installs nothing. */
+	write_file(vfile, "CREATE VIEW broken AS SELECT 1;\n");
+	assert_int_equal(store_install_views(&s, vdir, &e), -1);
+	assert_non_null(strstr(e.msg, "mine.sql"));
+	store_close(&s);
+}
+
+static void view_headers(void **state)
+{
+	struct view_header h;
+	struct err e;
+	assert_int_equal(view_header_parse("-- title: CPU\n--description:  Busy.  \n\n"
+					   "CREATE VIEW IF NOT EXISTS cpu_x AS SELECT 1 AS ts;",
+					   &h, &e),
+			 0);
+	assert_string_equal(h.name, "cpu_x");
+	assert_string_equal(h.title, "CPU");
+	assert_string_equal(h.description, "Busy.");
+	assert_int_equal(view_header_parse("-- title: x\nSELECT 1;", &h, &e), -1);
+	assert_non_null(strstr(e.msg, "line 2"));
+	assert_int_equal(view_header_parse("-- title: x\nCREATE VIEW v AS SELECT 1;", &h, &e), -1);
+	assert_non_null(strstr(e.msg, "description"));
+	assert_int_equal(view_header_parse("-- title: x\n-- description: y\n", &h, &e), -1);
+	assert_int_equal(view_header_parse("-- title: x\n-- description: y\nCREATE VIEW (", &h, &e),
+			 -1);
+	assert_int_equal(view_header_parse("", &h, &e), -1);
+}
+
+static void dimension_ids(void **state)
+{
+	struct store s;
+	struct err e;
+	struct dim d;
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	assert_int_equal(dim_init(&d, &s, "collector", &e), 0);
+	int64_t ids[200];
+	for (int i = 0; i < 200; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "c%d", i);
+		ids[i] = dim_id(&d, name, &e);
+		assert_true(ids[i] > 0);
+	}
+	assert_int_equal(dim_id(&d, "c7", &e), ids[7]);
+	/* An id inserted by a rolled-back transaction is not reused from cache. */
+	assert_int_equal(store_begin(&s, &e), 0);
+	int64_t tmp = dim_id(&d, "ephemeral", &e);
+	assert_true(tmp > 0);
+	store_rollback(&s);
+	assert_int_equal(
+	    store_query_int(&s, "SELECT count(*) FROM collector WHERE name='ephemeral'", 1), 0);
+	assert_int_equal(dim_id(&d, "c150", &e), ids[150]);
+	int64_t again = dim_id(&d, "ephemeral", &e);
+	assert_int_equal(store_query_int(&s, "SELECT id FROM collector WHERE name='ephemeral'", -1),
+			 again);
+	dim_free(&d);
+	store_close(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(migrate_new_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(newer_database_refused_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(not_a_database, setup, teardown),
+	    cmocka_unit_test_setup_teardown(views_installed_and_refreshed, setup, teardown),
+	    cmocka_unit_test(view_headers),
+	    cmocka_unit_test_setup_teardown(dimension_ids, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/* The query tool's time syntax: every accepted form, and bad input. */
+#include "testutil.h"
+
+#include <time.h>
+
+#include "query/timespec.h"
+
+/* 2026-11-20T03:12:00Z, a Friday. */
+#define NOW 1795144320LL
+
+static int64_t parse_ok(const char *text)
+{
+	int64_t v = -1;
+	struct err e = {{0}};
+	if (timespec_parse(text, NOW, &v, &e))
+		fail_msg("'%s' did not parse: %s", text, e.msg);
+	return v;
+}
+
+static void parse_bad(const char *text, const char *reason)
+{
+	int64_t v = 12345;
+	struct err e = {{0}};
+	if (timespec_parse(text, NOW, &v, &e) == 0)
+		fail_msg("'%s' parsed as %lld but should be refused", text, (long long)v);
+	assert_int_equal(v, 12345);
+	if (!strstr(e.msg, "accepted forms") || !strstr(e.msg, "@1763600000") ||
+	    !strstr(e.msg, "2 hours ago"))
+		fail_msg("error for '%s' does not list the forms: %s", text, e.msg);
+	if (reason && !strstr(e.msg, reason))
+		fail_msg("error for '%s' does not say '%s': %s", text, reason, e.msg);
+}
+
+static void use_tz(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static void named(void **state)
+{
+	use_tz("UTC0");
+	assert_int_equal(parse_ok("now"), NOW);
+	assert_int_equal(parse_ok("NOW"), NOW);
+	assert_int_equal(parse_ok("today"), 1795132800LL); /* 2026-11-20 00:00Z */
+	assert_int_equal(parse_ok("yesterday"), 1795132800LL - 86400);
+	/* Central European time: local midnight is 23:00Z the day before. */
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	assert_int_equal(parse_ok("today"), 1795132800LL - 3600);
+	assert_int_equal(parse_ok("yesterday"), 1795132800LL - 3600 - 86400);
+}
+
+static void relative(void **state)
+{
+	assert_int_equal(parse_ok("15m"), NOW - 900);
+	assert_int_equal(parse_ok("2h"), NOW - 7200);
+	assert_int_equal(parse_ok("3d"), NOW - 3 * 86400);
+	assert_int_equal(parse_ok("1h30m"), NOW - 5400);
+	assert_int_equal(parse_ok("1h 30m"), NOW - 5400);
+	assert_int_equal(parse_ok("90s"), NOW - 90);
+	assert_int_equal(parse_ok("1w"), NOW - 7 * 86400);
+	assert_int_equal(parse_ok("2h ago"), NOW - 7200);
+	assert_int_equal(parse_ok("2 hours ago"), NOW - 7200);
+	assert_int_equal(parse_ok("1 hour ago"), NOW - 3600);
+	assert_int_equal(parse_ok("30 min ago"), NOW - 1800);
+	assert_int_equal(parse_ok("1 day 2 hours ago"), NOW - 86400 - 7200);
+	assert_int_equal(parse_ok("10 seconds"), NOW - 10);
+	assert_int_equal(parse_ok("  5m  "), NOW - 300);
+}
+
+static void absolute_utc_and_offsets(void **state)
+{
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3"); /* must not matter when a zone is given */
+	assert_int_equal(parse_ok("2026-11-20T03:12:00Z"), NOW);
+	assert_int_equal(parse_ok("2026-11-20T03:12Z"), NOW);
+	assert_int_equal(parse_ok("2026-11-20 03:12:00Z"), NOW);
+	assert_int_equal(parse_ok("2026-11-20T04:12:00+01:00"), NOW);
+	assert_int_equal(parse_ok("2026-11-20T04:12+0100"), NOW);
+	assert_int_equal(parse_ok("2026-11-19T22:12:00-05:00"), NOW);
+	assert_int_equal(parse_ok("2026-11-20T08:42:00+05:30"), NOW);
+	assert_int_equal(parse_ok("2026-11-20Z"), 1795132800LL);
+	assert_int_equal(parse_ok("2024-02-29T00:00:00Z"), 1709164800LL);
+}
+
+static void absolute_local(void **state)
+{
+	use_tz("UTC0");
+	assert_int_equal(parse_ok("2026-11-20 03:12"), NOW);
+	assert_int_equal(parse_ok("2026-11-20 03:12:00"), NOW);
+	assert_int_equal(parse_ok("2026-11-20T03:12:00"), NOW);
+	assert_int_equal(parse_ok("2026-11-20"), 1795132800LL);
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	assert_int_equal(parse_ok("2026-11-20 04:12"), NOW);	      /* winter: UTC+1 */
+	assert_int_equal(parse_ok("2026-07-01 02:00"), 1782864000LL); /* summer: UTC+2 */
+	assert_int_equal(parse_ok("04:12"), NOW);		      /* today, local */
+	assert_int_equal(parse_ok("04:12:30"), NOW + 30);
+}
+
+static void epoch(void **state)
+{
+	assert_int_equal(parse_ok("@1763600000"), 1763600000LL);
+	assert_int_equal(parse_ok("@0"), 0);
+}
+
+static void bad_forms(void **state)
+{
+	use_tz("UTC0");
+	parse_bad("", NULL);
+	parse_bad("tomorrow", NULL);
+	parse_bad("15x", NULL);
+	parse_bad("90", NULL); /* a bare number: 90 what? */
+	parse_bad("2 fortnights ago", NULL);
+	parse_bad("5m later", NULL);
+	parse_bad("@", "epoch");
+	parse_bad("@12abc", "epoch");
+	parse_bad("@-5", "epoch");
+	parse_bad("2026-13-01", "no such date");
+	parse_bad("2026-02-29", "no such date"); /* not a leap year */
+	parse_bad("2026-04-31", "no such date");
+	parse_bad("2026-11-20 25:00", "time of day");
+	parse_bad("2026-11-20 03:61", "time of day");
+	parse_bad("2026-11-20T03", "time of day");
+	parse_bad("2026-1-20", "YYYY-MM-DD");
+	parse_bad("2026-11-20 03:12 junk", "after the date");
+	parse_bad("2026-11-20T03:12+25:00", "zone");
+	parse_bad("24:00", "HH:MM");
+	parse_bad("99999999999999999999m", NULL);
+}
+
+static void formats(void **state)
+{
+	char b[32];
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	time_format_iso_utc(NOW, b, sizeof(b));
+	assert_string_equal(b, "2026-11-20T03:12:00Z");
+	time_format_local(NOW, b, sizeof(b));
+	assert_string_equal(b, "2026-11-20 04:12:00");
+	/* What is printed parses back to the same second. */
+	assert_int_equal(parse_ok("2026-11-20 04:12:00"), NOW);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(named),
+	    cmocka_unit_test(relative),
+	    cmocka_unit_test(absolute_utc_and_offsets),
+	    cmocka_unit_test(absolute_local),
+	    cmocka_unit_test(epoch),
+	    cmocka_unit_test(bad_forms),
+	    cmocka_unit_test(formats),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
