@@ -453,7 +453,8 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 			t->slowest_us = took;
 			t->slowest_kind = t->unit_kind;
 		}
-		if (clock_mono_us() - t0 >= budget_us) {
+		/* stop before a unit like the last would overrun the budget */
+		if (clock_mono_us() - t0 + took >= budget_us) {
 			*more = 1;
 			break;
 		}

@@ -48,6 +48,27 @@ wm=$(q "SELECT rolled_ts FROM rollup_state WHERE table_name='cpu' AND tier='1m'"
 [ -n "$wm" ] || fail "no 1m watermark for cpu"
 [ $((wm % 60)) = 0 ] || fail "1m watermark $wm is not on a minute edge"
 
+# The query tool: --resolution pins the saved views to one tier, status
+# prints the tiers.
+hs="$BUILD_DIR/hindsight"
+if [ -x "$hs" ]; then
+	raw=$("$hs" show cpu_usage --db "$db" --since 1h --resolution raw --csv | tail -n +2 | wc -l)
+	[ "$raw" = "$rows" ] || fail "--resolution raw shows $raw rows, the view has $rows"
+	m1=$("$hs" show cpu_usage --db "$db" --since 1h --resolution 1m --csv | tail -n +2 | wc -l)
+	[ "$m1" = "$(q "SELECT count(*) FROM cpu_1m WHERE cpu_id = -1")" ] ||
+		fail "--resolution 1m shows $m1 rows"
+	"$hs" sql "SELECT count(*) FROM cpu_auto" --db "$db" --resolution 1h --csv >"$tmp/h1"
+	[ "$(tail -1 "$tmp/h1" | tr -d '\r')" = "$(q "SELECT count(*) FROM cpu_1h")" ] ||
+		fail "--resolution 1h: cpu_auto is not the 1h tier"
+	if "$hs" show cpu_usage --db "$db" --resolution 5m >/dev/null 2>"$tmp/err"; then
+		fail "--resolution 5m accepted"
+	fi
+	grep -q "raw, 1m, 1h or auto" "$tmp/err" || fail "bad --resolution message: $(cat "$tmp/err")"
+	"$hs" status --db "$db" >"$tmp/status"
+	grep -Eq "^raw +[0-9]" "$tmp/status" || fail "status lacks the raw tier: $(cat "$tmp/status")"
+	grep -q "max_db_size 64.0 MiB" "$tmp/status" || fail "status lacks the cap"
+fi
+
 # A restart continues: rolled rows are not rolled again (that would be a
 # primary key conflict logged as an error), and the watermark never moves back.
 "$BUILD_DIR/hindsightd" --config "$tmp/config.yaml" --duration 3s --log-level warn 2>"$tmp/log2" ||
