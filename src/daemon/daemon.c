@@ -336,6 +336,10 @@ static void schedule_next(struct daemon *d)
 	int64_t k = (now - d->start_us) / d->interval_us + 1;
 	int64_t delay = d->start_us + k * d->interval_us - now;
 	struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+	/* libevent adds tv to the time it cached before this loop iteration's
+	 * callbacks ran; without a fresh cache the tick fires early by their
+	 * length, can land just before its grid point and then tick twice. */
+	event_base_update_cache_time(d->base);
 	evtimer_add(d->tick_ev, &tv);
 }
 
