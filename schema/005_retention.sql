@@ -125,3 +125,56 @@ INSERT INTO series_column(table_name, column_name, kind) VALUES
   ('agent_collector', 'collector_id', 'key'),
   ('agent_collector', 'cpu_us', 'counter'),
   ('agent_collector', 'wall_us', 'counter');
+
+-- The system collectors' tables (003). Counters unless named otherwise.
+-- net_link and inventory are change logs whose newest row per key is the
+-- current state: they are neither rolled up nor pruned.
+INSERT INTO series_column(table_name, column_name, kind)
+SELECT 'net', name, CASE name WHEN 'interface_id' THEN 'key' ELSE 'counter' END
+FROM pragma_table_info('net') WHERE name <> 'ts';
+
+INSERT INTO series_column(table_name, column_name, kind)
+SELECT 'disk', name, CASE name WHEN 'disk_id' THEN 'key'
+                               WHEN 'in_flight_count' THEN 'gauge_peak' ELSE 'counter' END
+FROM pragma_table_info('disk') WHERE name <> 'ts';
+
+INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('filesystem', 'mount_id', 'key'),
+  ('filesystem', 'size_kb', 'gauge'),
+  ('filesystem', 'free_kb', 'gauge'),
+  ('filesystem', 'avail_kb', 'gauge_peak'),
+  ('filesystem', 'inodes_count', 'gauge'),
+  ('filesystem', 'inodes_free_count', 'gauge_peak');
+
+-- tcp_stat: the snmp/netstat counts are deltas; curr_estab_count, the
+-- sockstat columns and the connections by state are gauges.
+INSERT INTO series_column(table_name, column_name, kind)
+SELECT 'tcp_stat', name,
+       CASE WHEN name IN ('curr_estab_count', 'established_count', 'tcp_orphan_count',
+                          'tcp_tw_count', 'tcp_mem_pages', 'udp_mem_pages', 'time_wait_count',
+                          'syn_recv_count', 'close_wait_count') THEN 'gauge_peak'
+            WHEN name IN ('sockets_used_count', 'tcp_inuse_count', 'tcp_alloc_count',
+                          'udp_inuse_count', 'syn_sent_count', 'fin_wait1_count',
+                          'fin_wait2_count', 'close_count', 'last_ack_count', 'listen_count',
+                          'closing_count') THEN 'gauge'
+            ELSE 'counter' END
+FROM pragma_table_info('tcp_stat') WHERE name <> 'ts';
+
+INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('psi', 'resource_id', 'key'),
+  ('psi', 'dur_ms', 'counter'),
+  ('psi', 'some_avg10_x100', 'gauge_peak'),
+  ('psi', 'full_avg10_x100', 'gauge_peak'),
+  ('psi', 'some_stall_us', 'counter'),
+  ('psi', 'full_stall_us', 'counter');
+
+INSERT INTO series_column(table_name, column_name, kind)
+SELECT 'vmstat', name, 'counter' FROM pragma_table_info('vmstat') WHERE name <> 'ts';
+
+INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('kmsg_loss', 'lost_count', 'counter'),
+  ('kmsg_loss', 'dropped_count', 'counter');
+
+-- The kernel log: kept 30 days unless retention.events.kernel_log says otherwise.
+INSERT INTO event_table(table_name, ts_column, config_key, default_max_age_s)
+VALUES ('kmsg', 'ts', 'kernel_log', 2592000);

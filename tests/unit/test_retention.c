@@ -319,15 +319,19 @@ static void pruning_honours_ages(void **state)
 			 2880 - qi(s, "SELECT count(*) FROM test_event"));
 	struct tiers_report rep;
 	assert_int_equal(tiers_report(s->db, f->path, &rep, &e), 0);
-	assert_int_equal(rep.ntiers, 4);
+	assert_int_equal(rep.ntiers, NTIERS + qi(s, "SELECT count(*) FROM event_table"));
 	assert_string_equal(rep.tiers[0].name, "raw");
 	assert_int_equal(rep.tiers[0].rows, qi(s, "SELECT count(*) FROM sim_group"));
 	assert_int_equal(rep.tiers[0].max_age_s, 6 * 3600);
 	assert_int_equal(rep.tiers[0].oldest_ts, qi(s, "SELECT min(ts) FROM sim_group"));
 	assert_true(rep.tiers[0].bytes > 0 && rep.tiers[1].bytes > 0 && rep.tiers[2].bytes > 0);
-	assert_string_equal(rep.tiers[3].name, "test_event");
-	assert_int_equal(rep.tiers[3].max_age_s, 12 * 3600);
-	assert_true(rep.tiers[3].last_prune_ts > 0);
+	const struct tier_report *ev = NULL;
+	for (size_t i = NTIERS; i < rep.ntiers; i++)
+		if (strcmp(rep.tiers[i].name, "test_event") == 0)
+			ev = &rep.tiers[i];
+	assert_non_null(ev);
+	assert_int_equal(ev->max_age_s, 12 * 3600);
+	assert_true(ev->last_prune_ts > 0);
 	fx_free(f);
 }
 
