@@ -423,7 +423,8 @@ static int prepare_table(struct store *s, struct series_table *st, const struct 
 	return ok ? 0 : -1;
 }
 
-int rollup_sync_table(struct tiers *t, struct series_table *st, struct err *e)
+/* The rollup tables, views and statements of one table. */
+static int rollup_sync_table(struct tiers *t, struct series_table *st, struct err *e)
 {
 	struct rcol *rc = calloc(SERIES_MAX_COLS * 4 + 1, sizeof(*rc));
 	if (!rc)

@@ -180,7 +180,8 @@ int tiers_force_resolution(sqlite3 *db, const char *resolution, struct err *e)
 		if (!grown)
 			break;
 		names = grown;
-		names[n++] = sqlite3_mprintf("DROP VIEW temp.\"%w\"", sqlite3_column_text(st, 0));
+		names[n++] = sqlite3_mprintf("DROP VIEW temp.\"%w\"",
+					     (const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
 	int rc = 0;

@@ -124,8 +124,6 @@ int tiers_configure(struct tiers *t, const struct retention_limits *l, struct er
  * now_ts, the newest committed tick) of one table into one tier. Sets *did
  * when it did something; 0 with *did = 0 means everything is rolled. */
 int rollup_unit(struct tiers *t, int64_t now_ts, int *did, struct err *e);
-/* The rollup table and view DDL for one table; exposed for tests. */
-int rollup_sync_table(struct tiers *t, struct series_table *st, struct err *e);
 
 /* retention.c: one unit of pruning, size capping, vacuuming or WAL
  * truncation. *did as for rollup_unit. */
