@@ -178,3 +178,32 @@ INSERT INTO series_column(table_name, column_name, kind) VALUES
 -- The kernel log: kept 30 days unless retention.events.kernel_log says otherwise.
 INSERT INTO event_table(table_name, ts_column, config_key, default_max_age_s)
 VALUES ('kmsg', 'ts', 'kernel_log', 2592000);
+
+-- The process collector's tables (002). group_sample rolls up like any
+-- series (peaks for the gauges people ask about: RSS, memory, fds, the fd
+-- ratio; oldest_start_ts keeps its minimum). process_top holds only each
+-- tick's top processes, so sums over a minute would be partial: it is kept
+-- by age as an event log (retention.events.top_processes, default 7 days).
+-- process (one row per process ever seen) is referenced by process_top and
+-- is not pruned here.
+INSERT INTO series_column(table_name, column_name, kind)
+SELECT 'group_sample', name,
+       CASE WHEN name = 'group_id' THEN 'key'
+            WHEN name IN ('procs_count', 'threads_count', 'rss_kb', 'vm_kb', 'swap_kb',
+                          'fds_count', 'worst_fd_pct_x100', 'oldest_start_ts',
+                          'disk_wait_count', 'zombie_count') THEN 'gauge_peak'
+            WHEN name IN ('pss_kb', 'running_count', 'sleeping_count', 'other_count')
+                 THEN 'gauge'
+            ELSE 'counter' END
+FROM pragma_table_info('group_sample') WHERE name <> 'ts';
+
+INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('procs_scan', 'procs_count', 'gauge_peak'),
+  ('procs_scan', 'full_count', 'counter'),
+  ('procs_scan', 'skipped_count', 'counter'),
+  ('procs_scan', 'vanished_count', 'counter'),
+  ('procs_scan', 'new_count', 'counter'),
+  ('procs_scan', 'kept_fds_count', 'gauge');
+
+INSERT INTO event_table(table_name, ts_column, config_key, default_max_age_s)
+VALUES ('process_top', 'ts', 'top_processes', 604800);

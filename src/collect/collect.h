@@ -74,6 +74,7 @@ extern const struct collector_ops collector_psi;
 extern const struct collector_ops collector_vmstat;
 extern const struct collector_ops collector_kmsg;
 extern const struct collector_ops collector_inventory;
+extern const struct collector_ops collector_procs;
 
 /* Binds one int64 per column in order, for the fact-table inserts. */
 void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "proc/groups.h"
 
 void config_defaults(struct config *c)
 {
@@ -15,6 +16,12 @@ void config_defaults(struct config *c)
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
 	retention_limits_default(&c->retention);
+	c->children = 1;
+	c->top_processes = 10;
+	c->cmdline_max_bytes = 1024;
+	snprintf(c->cmdline_redact, sizeof(c->cmdline_redact),
+		 "password=\npasswd=\nsecret=\ntoken=\napi_key=\napikey=\n--password\n--token");
+	c->procs_refresh_ms = 60000;
 }
 
 void config_apply_env(struct config *c)
@@ -44,6 +51,9 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
 		return err_set(e, "retention: max_db_size must be at least 1MiB (got %lld bytes)",
 			       (long long)c->retention.max_db_bytes);
+	if (c->process_config[0] && c->process_names_inline)
+		return err_set(e, "%s: give either process_config or process_names, not both",
+			       c->file[0] ? c->file : "configuration");
 	return 0;
 }
 
@@ -269,6 +279,88 @@ static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v
 	return 0;
 }
 
+/* A process-exporter `process_names` list: checked now (errors name
+ * file:line), compiled again from the file when the collector opens. */
+static int key_process_names(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			     struct err *e)
+{
+	struct group_rules r;
+	if (group_rules_parse(&r, w, v, e))
+		return -1;
+	group_rules_free(&r);
+	c->process_names_inline = 1;
+	return 0;
+}
+
+static int key_process_config(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			      struct err *e)
+{
+	struct group_rules r;
+	if (yaml_path(w, v, "process_config", c->process_config, sizeof(c->process_config), e) ||
+	    group_rules_load(&r, c->process_config, e))
+		return -1;
+	group_rules_free(&r);
+	return 0;
+}
+
+static int key_children(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_bool(w, v, "children", &c->children, e);
+}
+
+static int key_recheck(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_duration_ms(w, v, "recheck_with_time_limit", &c->recheck_ms, e);
+}
+
+static int key_top_processes(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			     struct err *e)
+{
+	return yaml_int(w, v, "top_processes", 0, 1000, &c->top_processes, e);
+}
+
+static int key_cmdline_max(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			   struct err *e)
+{
+	return yaml_int(w, v, "cmdline_max_bytes", 0, 65536, &c->cmdline_max_bytes, e);
+}
+
+static int key_procs_refresh(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			     struct err *e)
+{
+	return yaml_duration_ms(w, v, "procs_refresh", &c->procs_refresh_ms, e);
+}
+
+static int key_procs_pss(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	return yaml_bool(w, v, "procs_pss", &c->procs_pss, e);
+}
+
+/* A list of literal patterns; an empty list turns redaction off. */
+static int key_cmdline_redact(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			      struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_SEQUENCE_NODE)
+		return err_set(e, "%s: cmdline_redact must be a list of patterns",
+			       yaml_where(w, v, where, sizeof(where)));
+	size_t len = 0;
+	c->cmdline_redact[0] = '\0';
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		const char *p = yaml_scalar(w, yaml_document_get_node(w->doc, *it), "a pattern", e);
+		if (!p)
+			return -1;
+		if (!*p || strchr(p, '\n') || len + strlen(p) + 2 > sizeof(c->cmdline_redact))
+			return err_set(e,
+				       "%s: cmdline_redact: pattern empty, multi-line or too many",
+				       yaml_where(w, v, where, sizeof(where)));
+		len += (size_t)snprintf(c->cmdline_redact + len, sizeof(c->cmdline_redact) - len,
+					"%s%s", len ? "\n" : "", p);
+	}
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	int (*parse)(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e);
@@ -281,6 +373,15 @@ static const struct config_key {
     {"log_level", key_log_level},
     {"retention", key_retention},
     {"disks", key_disks},
+    {"process_names", key_process_names},
+    {"process_config", key_process_config},
+    {"children", key_children},
+    {"recheck_with_time_limit", key_recheck},
+    {"top_processes", key_top_processes},
+    {"cmdline_max_bytes", key_cmdline_max},
+    {"cmdline_redact", key_cmdline_redact},
+    {"procs_refresh", key_procs_refresh},
+    {"procs_pss", key_procs_pss},
 };
 
 static int config_walk(struct config *c, const struct yaml_walk *w, struct err *e)

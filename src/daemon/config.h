@@ -24,6 +24,16 @@ struct config {
 	struct retention_limits retention; /* the retention: section */
 	int disks_include_loop; /* disks: include_loop (default false) */
 	int disks_include_ram;	/* disks: include_ram (default false) */
+	/* Processes and groups (docs/processes.md). */
+	char process_config[PATH_MAX]; /* a process-exporter YAML file, "" for none */
+	int process_names_inline;      /* this file has a process_names section */
+	int children;		       /* children join their parent's group */
+	int64_t recheck_ms;	       /* re-classify young processes; 0: never */
+	int64_t top_processes;	       /* N of the per-tick top lists */
+	int64_t cmdline_max_bytes;     /* stored command lines are cut here */
+	char cmdline_redact[1024];     /* redaction patterns, '\n'-separated */
+	int64_t procs_refresh_ms;      /* full re-read of every process */
+	int procs_pss;                 /* read PSS from smaps_rollup (costly) */
 };
 
 void config_defaults(struct config *c);

@@ -24,6 +24,7 @@ static const struct collector_ops *const all_collectors[] = {
     &collector_vmstat,
     &collector_kmsg,
     &collector_inventory,
+    &collector_procs,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 
@@ -380,6 +381,9 @@ static void apply_reload(struct daemon *d, const struct config *next)
 	if (strcmp(next->db, d->cfg.db) || strcmp(next->proc_root, d->cfg.proc_root) ||
 	    strcmp(next->sys_root, d->cfg.sys_root))
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
+	if (next->process_config[0] || next->process_names_inline || d->cfg.process_config[0] ||
+	    d->cfg.process_names_inline)
+		log_warn("process group rules and settings take effect after a restart");
 	log_set_level(next->log_level);
 	if (strcmp(next->views_dir, d->cfg.views_dir)) {
 		struct err e;

@@ -143,6 +143,19 @@ static void views_installed_and_refreshed(void **state)
 	store_close(&s);
 }
 
+/* user_version counts applied migrations, so the files must be numbered
+ * 001, 002, ... without gaps or repeats, in the order they are embedded. */
+static void migrations_numbered_without_gaps(void **state)
+{
+	for (int i = 0; embedded_schema[i].name; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "%03d_", i + 1);
+		if (strncmp(embedded_schema[i].name, want, 4) != 0)
+			fail_msg("schema file %s should be numbered %.3s", embedded_schema[i].name,
+				 want);
+	}
+}
+
 static void view_headers(void **state)
 {
 	struct view_header h;
@@ -202,6 +215,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(newer_database_refused_untouched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(not_a_database, setup, teardown),
 	    cmocka_unit_test_setup_teardown(views_installed_and_refreshed, setup, teardown),
+	    cmocka_unit_test(migrations_numbered_without_gaps),
 	    cmocka_unit_test(view_headers),
 	    cmocka_unit_test_setup_teardown(dimension_ids, setup, teardown),
 	};
