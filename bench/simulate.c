@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		while (more)
 			if (tiers_run(&t, &keep, end, 10000000, &more, &e))
 				goto fail;
-		printf("%-28s %lld rollup rows in %.1f s\n", "rolled",
+		printf("%-28s %lld rollup rows inserted or merged in %.1f s\n", "rolled",
 		       (long long)t.stats.rolled_rows, (clock_mono_us() - t0) / 1e6);
 		tiers_close(&t);
 	}

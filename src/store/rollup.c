@@ -661,12 +661,12 @@ static int roll_range(struct tiers *t, struct series_table *st, int tier, int64_
 		return err_set(e, "rollup %s_%s: %s", st->name, tier_names[tier], inner.msg);
 	sqlite3_bind_int64(st->roll[tier], 1, lo);
 	sqlite3_bind_int64(st->roll[tier], 2, hi);
+	int64_t rows = 0;
 	if (store_exec_stmt(t->store, st->roll[tier], &inner) ||
-	    save_rolled(t, st, tier, hi, &inner)) {
+	    (rows = sqlite3_changes(t->store->db), save_rolled(t, st, tier, hi, &inner))) {
 		store_rollback(t->store);
 		return err_set(e, "rollup %s_%s: %s", st->name, tier_names[tier], inner.msg);
 	}
-	int64_t rows = sqlite3_changes(t->store->db);
 	if (store_commit(t->store, &inner))
 		return err_set(e, "rollup %s_%s: %s", st->name, tier_names[tier], inner.msg);
 	st->rolled[tier] = hi;

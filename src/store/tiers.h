@@ -75,7 +75,7 @@ struct event_tab {
 struct tiers_stats {
 	int64_t work_us;
 	int64_t removed_rows;
-	int64_t rolled_rows; /* rollup rows written */
+	int64_t rolled_rows; /* rollup rows inserted, or merged into an hour row */
 };
 
 struct checkpointer;
