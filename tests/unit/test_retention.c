@@ -332,6 +332,15 @@ static void pruning_honours_ages(void **state)
 	assert_non_null(ev);
 	assert_int_equal(ev->max_age_s, 12 * 3600);
 	assert_true(ev->last_prune_ts > 0);
+
+	/* The coarsest tier has its limit too. */
+	l.max_age_s[TIER_1H] = 36 * 3600;
+	run_all(f, &l, now);
+	assert_int_equal(
+	    qi(s, "SELECT count(*) FROM sim_group_1h WHERE ts < %lld", (long long)now - 36 * 3600),
+	    0);
+	/* rounding up to an hour edge takes at most one hour row too many */
+	assert_true(qi(s, "SELECT min(ts) FROM sim_group_1h") <= now - 36 * 3600 + 2 * 3600);
 	fx_free(f);
 }
 
