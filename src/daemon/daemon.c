@@ -179,8 +179,13 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	if (daemon_prepare(d, e) || daemon_open_collectors(d, e))
 		return -1;
 	/* A restart continues after the last stored tick even if the wall clock
-	 * now reads earlier, so no insert ever collides with an old row. */
-	d->last_ts = store_query_int(&d->store, "SELECT max(ts) FROM agent", 0);
+	 * now reads earlier, so no insert ever collides with an old row (nor
+	 * lands in a minute already rolled up, should the size cap have pruned
+	 * the raw agent rows). */
+	d->last_ts = store_query_int(&d->store,
+				     "SELECT max(coalesce((SELECT max(ts) FROM agent), 0), "
+				     "coalesce((SELECT max(rolled_ts) FROM rollup_state), 0))",
+				     0);
 	d->interval_us = cfg->interval_ms * 1000;
 	d->start_us = d->baseline_us = clock_mono_us();
 	return 0;
