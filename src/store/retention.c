@@ -394,10 +394,8 @@ static int trim_wal(struct tiers *t, int *did, int only_if_big, int *wait)
 	if (!big && !shrink)
 		return 0;
 	t->given_back = 0;
-	sqlite3_busy_timeout(t->store->db, 0);
 	int rc =
 	    sqlite3_wal_checkpoint_v2(t->store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	sqlite3_busy_timeout(t->store->db, 5000);
 	if (rc == SQLITE_OK && wal > 0) {
 		t->unit_kind = "checkpoint";
 		*did = 1;
@@ -430,6 +428,9 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 	int64_t t0 = clock_mono_us();
 	int rc = 0;
 	*more = 0;
+	/* Never wait for a lock another process holds: the loop would stall
+	 * for the whole busy timeout. Busy work is retried on the next pass. */
+	sqlite3_busy_timeout(t->store->db, 0);
 	for (;;) {
 		int did = 0;
 		int64_t u0 = clock_mono_us();
@@ -459,6 +460,13 @@ int tiers_run(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 			break;
 		}
 	}
+	/* (a rollback after the failure may have reset the error code) */
+	if (rc && ((sqlite3_errcode(t->store->db) & 0xff) == SQLITE_BUSY ||
+		   strstr(e->msg, "database is locked"))) {
+		log_debug("retention: %s; later", e->msg);
+		rc = 0;
+	}
+	sqlite3_busy_timeout(t->store->db, STORE_BUSY_TIMEOUT_MS);
 	t->stats.work_us += clock_mono_us() - t0;
 	return rc;
 }

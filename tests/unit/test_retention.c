@@ -423,6 +423,27 @@ static void background_checkpoints_keep_the_cap(void **state)
 	fx_free(f);
 }
 
+/* Another process holding the write lock must not stall the daemon's loop
+ * for the busy timeout: the work is put off, not waited for. */
+static void never_waits_for_a_lock(void **state)
+{
+	struct fx *f = fx_new(1, 3);
+	struct err e;
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	int more = 0;
+	int64_t t0 = clock_mono_us();
+	assert_int_equal(tiers_run(&f->t, &f->keep_all, START + DAY, 100000, &more, &e), 0);
+	assert_true(clock_mono_us() - t0 < 1000000);
+	assert_int_equal(qi(&f->s, "SELECT count(*) FROM sim_group_1m"), 0);
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	run_all(f, &f->keep_all, START + DAY);
+	assert_true(qi(&f->s, "SELECT count(*) FROM sim_group_1m") > 1000);
+	fx_free(f);
+}
+
 /* A later migration adds a column and declares it: the rollups grow the
  * column on the next start and roll it from then on. */
 static void declared_column_added_later(void **state)
@@ -597,6 +618,7 @@ int main(void)
 	    cmocka_unit_test(pruning_honours_ages),
 	    cmocka_unit_test(size_cap_keeps_the_file_small),
 	    cmocka_unit_test(background_checkpoints_keep_the_cap),
+	    cmocka_unit_test(never_waits_for_a_lock),
 	    cmocka_unit_test(declared_column_added_later),
 	    cmocka_unit_test(readers_force_a_resolution),
 	    cmocka_unit_test(config_retention_section),
