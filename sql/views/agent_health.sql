@@ -1,5 +1,5 @@
 -- title: Daemon health
--- description: hindsightd's own cost per tick (CPU, time, memory) and the problems it met.
+-- description: hindsightd's own cost per tick or rollup bucket (CPU, time, memory, pruning) and the problems it met.
 CREATE VIEW agent_health AS
 SELECT ts,
        dur_ms,
@@ -14,5 +14,10 @@ SELECT ts,
        read_errors_count,
        parse_errors_count,
        commit_failures_count,
-       clock_held_s
-FROM agent;
+       clock_held_s,
+       max_last_commit_us,
+       max_rss_kb,
+       retention_us,
+       pruned_rows_count,
+       samples_count
+FROM agent_auto;

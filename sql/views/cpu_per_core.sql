@@ -14,4 +14,4 @@ SELECT ts,
 FROM (SELECT *,
              nullif(user_ms + nice_ms + system_ms + idle_ms + iowait_ms + irq_ms + softirq_ms
                     + steal_ms, 0) AS total_ms
-      FROM cpu WHERE cpu_id >= 0);
+      FROM cpu_auto WHERE cpu_id >= 0);

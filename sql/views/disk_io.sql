@@ -18,5 +18,5 @@ SELECT d.ts,
        v.whole_disk,
        d.read_bytes,
        d.write_bytes
-FROM disk d JOIN disk_device v ON v.id = d.disk_id
+FROM disk_auto d JOIN disk_device v ON v.id = d.disk_id
 WHERE d.dur_ms > 0;

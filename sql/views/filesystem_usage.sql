@@ -12,4 +12,4 @@ SELECT f.ts,
        f.inodes_count - f.inodes_free_count AS inodes_used_count,
        f.inodes_free_count,
        m.source
-FROM filesystem f JOIN filesystem_mount m ON m.id = f.mount_id;
+FROM filesystem_auto f JOIN filesystem_mount m ON m.id = f.mount_id;

@@ -6,4 +6,4 @@ SELECT s.ts, g.name AS group_name, s.dur_ms,
        s.user_ms, s.system_ms, s.procs_count, s.threads_count,
        s.reaped_user_ms + s.reaped_system_ms AS reaped_cpu_ms,
        s.voluntary_switches_count, s.involuntary_switches_count
-FROM group_sample s JOIN proc_group g ON g.id = s.group_id;
+FROM group_sample_auto s JOIN proc_group g ON g.id = s.group_id;

@@ -1,6 +1,7 @@
 -- title: Kernel events
 -- description: Processes, threads, execs, exits, file opens, reads, writes, OOM kills and TCP retransmits per tick (eBPF), with eBPF's state and lost records.
 CREATE VIEW kernel_events AS
+-- bpf_state is known for raw ticks; in rolled-up ranges it is NULL.
 SELECT b.ts,
        b.dur_ms,
        s.name AS bpf_state,
@@ -25,6 +26,7 @@ SELECT b.ts,
        b.ring_drops_count,
        b.buffer_drops_count,
        b.exec_drops_count
-FROM bpf_tick AS b
-JOIN bpf_state AS s ON s.id = b.state_id
-LEFT JOIN kernel_counters AS k ON k.ts = b.ts;
+FROM bpf_tick_auto AS b
+LEFT JOIN bpf_tick AS r ON r.ts = b.ts
+LEFT JOIN bpf_state AS s ON s.id = r.state_id
+LEFT JOIN kernel_counters_auto AS k ON k.ts = b.ts;

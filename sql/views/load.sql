@@ -9,5 +9,7 @@ SELECT l.ts,
        l.threads_count,
        k.procs_blocked_count,
        k.forks_count,
-       k.context_switches_count
-FROM loadavg AS l LEFT JOIN kernel_activity AS k USING (ts);
+       k.context_switches_count,
+       l.max_load1_x100 / 100.0 AS max_load1,
+       l.samples_count
+FROM loadavg_auto AS l LEFT JOIN kernel_activity_auto AS k USING (ts);

@@ -14,5 +14,7 @@ SELECT ts,
        slab_reclaimable_kb + slab_unreclaimable_kb AS slab_kb,
        dirty_kb,
        swap_total_kb - swap_free_kb AS swap_used_kb,
-       swap_total_kb
-FROM memory;
+       swap_total_kb,
+       total_kb - min_available_kb AS max_used_kb,
+       samples_count
+FROM memory_auto;

@@ -14,5 +14,5 @@ SELECT n.ts,
        n.tx_dropped_count,
        n.rx_bytes,
        n.tx_bytes
-FROM net n JOIN net_interface i ON i.id = n.interface_id
+FROM net_auto n JOIN net_interface i ON i.id = n.interface_id
 WHERE n.dur_ms > 0;

@@ -10,4 +10,4 @@ SELECT p.ts,
        p.dur_ms,
        round(p.some_stall_us / 10.0 / nullif(p.dur_ms, 0), 2) AS some_stall_pct,
        round(p.full_stall_us / 10.0 / nullif(p.dur_ms, 0), 2) AS full_stall_pct
-FROM psi p JOIN pressure_resource r ON r.id = p.resource_id;
+FROM psi_auto p JOIN pressure_resource r ON r.id = p.resource_id;

@@ -36,5 +36,5 @@ SELECT ts,
        udp_in_errors_count,
        udp_rcvbuf_errors_count,
        udp_sndbuf_errors_count
-FROM tcp_stat
+FROM tcp_stat_auto
 WHERE dur_ms > 0;

@@ -19,5 +19,5 @@ SELECT ts,
        compact_stall_count,
        thp_fault_alloc_count,
        thp_fault_fallback_count
-FROM vmstat
+FROM vmstat_auto
 WHERE dur_ms > 0;

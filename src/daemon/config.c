@@ -27,6 +27,7 @@ void config_defaults(struct config *c)
 				     .args_bytes = 256,
 				     .ring_kb = 4096,
 				     .buffer_kb = 16384};
+	retention_limits_default(&c->retention);
 	c->children = 1;
 	c->top_processes = 10;
 	c->cmdline_max_bytes = 1024;
@@ -55,6 +56,17 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->bpf.ring_kb < 4 || (c->bpf.ring_kb & (c->bpf.ring_kb - 1)))
 		return err_set(e, "bpf.ring_kb must be a power of two, at least 4 (got %lld)",
 			       (long long)c->bpf.ring_kb);
+	/* Rows leave a tier only after the next coarser tier holds them, so a
+	 * finer tier kept longer than a coarser one would be a contradiction. */
+	const int64_t *age = c->retention.max_age_s;
+	for (int t = 0; t + 1 < NTIERS; t++)
+		if (age[t] && age[t + 1] && age[t] > age[t + 1])
+			return err_set(e, "retention: %s (%llds) must not be longer than %s (%llds)",
+				       tier_names[t], (long long)age[t], tier_names[t + 1],
+				       (long long)age[t + 1]);
+	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
+		return err_set(e, "retention: max_db_size must be at least 1MiB (got %lld bytes)",
+			       (long long)c->retention.max_db_bytes);
 	if (c->process_config[0] && c->process_names_inline)
 		return err_set(e, "%s: give either process_config or process_names, not both",
 			       c->file[0] ? c->file : "configuration");
@@ -226,6 +238,80 @@ static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, 
 	return 0;
 }
 
+/* An age limit in whole seconds; 0 keeps forever. */
+static int retention_age(const struct yaml_walk *w, yaml_node_t *v, const char *what, int64_t *out,
+			 struct err *e)
+{
+	int64_t ms;
+	if (yaml_duration_ms(w, v, what, &ms, e))
+		return -1;
+	*out = ms / 1000;
+	return 0;
+}
+
+static int retention_events(struct retention_limits *l, const struct yaml_walk *w, yaml_node_t *v,
+			    struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: retention.events must map event tables to ages",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		const char *name = yaml_scalar(w, k, "an event table key", e);
+		if (!name)
+			return -1;
+		if (l->nevents == RETENTION_MAX_EVENTS || strlen(name) >= sizeof(l->events[0].key))
+			return err_set(e, "%s: retention.events: too many entries or name too long",
+				       yaml_where(w, k, where, sizeof(where)));
+		snprintf(l->events[l->nevents].key, sizeof(l->events[0].key), "%s", name);
+		if (retention_age(w, yaml_document_get_node(w->doc, p->value), name,
+				  &l->events[l->nevents].max_age_s, e))
+			return -1;
+		l->nevents++;
+	}
+	return 0;
+}
+
+static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	struct retention_limits *l = &c->retention;
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, events)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		int tier = -1;
+		if (!name)
+			return -1;
+		for (int t = 0; t < NTIERS; t++)
+			if (strcmp(name, tier_names[t]) == 0)
+				tier = t;
+		if (tier >= 0) {
+			if (retention_age(w, val, name, &l->max_age_s[tier], e))
+				return -1;
+		} else if (strcmp(name, "max_db_size") == 0) {
+			const char *s = yaml_scalar(w, val, "max_db_size", e);
+			struct err inner;
+			if (!s)
+				return -1;
+			if (parse_size_bytes(s, &l->max_db_bytes, &inner))
+				return err_set(e, "%s: max_db_size: %s",
+					       yaml_where(w, val, where, sizeof(where)), inner.msg);
+		} else if (strcmp(name, "events") == 0) {
+			if (retention_events(l, w, val, e))
+				return -1;
+		} else {
+			return err_set(e, "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, events)",
+				       yaml_where(w, k, where, sizeof(where)), name);
+		}
+	}
+	return 0;
+}
+
 /* disks: {include_loop: bool, include_ram: bool}. Loop and RAM disks are
  * skipped unless asked for: they are rarely what a disk question is about. */
 static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
@@ -349,6 +435,7 @@ static const struct config_key {
     {"views_dir", key_views_dir},
     {"log_level", key_log_level},
     {"bpf", key_bpf},
+    {"retention", key_retention},
     {"disks", key_disks},
     {"process_names", key_process_names},
     {"process_config", key_process_config},

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
+#include "store/tiers.h"
 #include "util/util.h"
 
 #define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
@@ -36,6 +37,7 @@ struct config {
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
 	struct bpf_config bpf;
+	struct retention_limits retention; /* the retention: section */
 	int disks_include_loop; /* disks: include_loop (default false) */
 	int disks_include_ram;	/* disks: include_ram (default false) */
 	/* Processes and groups (docs/processes.md). */

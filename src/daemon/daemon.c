@@ -46,6 +46,10 @@ struct daemon {
 	struct collector_slot slots[NCOLLECTORS];
 	struct event_base *base;
 	struct event *tick_ev;
+	struct event *retention_ev;
+	struct tiers tiers;
+	int tiers_open;
+	int retention_failing;
 	struct event *sig_ev[3];
 	sqlite3_stmt *ins_agent;
 	sqlite3_stmt *ins_agent_collector;
@@ -118,8 +122,9 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    s,
 	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
 	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
-	    "parse_errors_count, commit_failures_count, clock_held_s) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "parse_errors_count, commit_failures_count, clock_held_s, retention_us, "
+	    "pruned_rows_count) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	d->ins_agent_collector = store_prepare(
 	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
@@ -162,6 +167,9 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	d->src.proc_fd = d->src.sys_fd = -1;
 	if (ensure_parent_dir(cfg->db, e) || check_db_path(cfg->db, e) ||
 	    store_open(&d->store, cfg->db, 0, e) || store_migrate(&d->store, e) ||
+	    tiers_open(&d->tiers, &d->store, e) ||
+	    (d->tiers_open = 1, tiers_configure(&d->tiers, &cfg->retention, e)) ||
+	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
 		return -1;
 	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
@@ -172,8 +180,13 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	if (daemon_prepare(d, e) || daemon_open_collectors(d, e))
 		return -1;
 	/* A restart continues after the last stored tick even if the wall clock
-	 * now reads earlier, so no insert ever collides with an old row. */
-	d->last_ts = store_query_int(&d->store, "SELECT max(ts) FROM agent", 0);
+	 * now reads earlier, so no insert ever collides with an old row (nor
+	 * lands in a minute already rolled up, should the size cap have pruned
+	 * the raw agent rows). */
+	d->last_ts = store_query_int(&d->store,
+				     "SELECT max(coalesce((SELECT max(ts) FROM agent), 0), "
+				     "coalesce((SELECT max(rolled_ts) FROM rollup_state), 0))",
+				     0);
 	d->interval_us = cfg->interval_ms * 1000;
 	d->start_us = d->baseline_us = clock_mono_us();
 	return 0;
@@ -223,7 +236,9 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t wall, int6
 		       (int64_t)t->errors->read,
 		       (int64_t)t->errors->parse,
 		       (int64_t)d->commit_failures,
-		       t->ts - wall};
+		       t->ts - wall,
+		       d->tiers.stats.work_us,
+		       d->tiers.stats.removed_rows};
 	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
 	return store_exec_stmt(&d->store, d->ins_agent, e);
 }
@@ -264,6 +279,7 @@ static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
 	d->commit_failures = 0;
 	d->last_ts = t->ts;
 	d->baseline_us = now_us;
+	memset(&d->tiers.stats, 0, sizeof(d->tiers.stats)); /* stored in this tick's agent row */
 }
 
 static void on_collector_fd(evutil_socket_t fd, short what, void *arg)
@@ -347,6 +363,24 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	schedule_next(d);
 }
 
+/* Rolling up and pruning, a few milliseconds at a time between ticks: soon
+ * again while work is left, else every 5 s (an idle pass costs about 1 ms). */
+static void on_retention(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct err e;
+	int more = 0;
+	if (tiers_run(&d->tiers, &d->cfg.retention, d->last_ts, 3000, &more, &e)) {
+		if (!d->retention_failing)
+			log_error("retention: %s; retrying", e.msg);
+		d->retention_failing = 1;
+	} else {
+		d->retention_failing = 0;
+	}
+	struct timeval tv = {more ? 0 : 5, more ? 20000 : 0};
+	evtimer_add(d->retention_ev, &tv);
+}
+
 static void apply_reload(struct daemon *d, const struct config *next)
 {
 	if (strcmp(next->db, d->cfg.db) || strcmp(next->proc_root, d->cfg.proc_root) ||
@@ -371,6 +405,10 @@ static void apply_reload(struct daemon *d, const struct config *next)
 		d->start_us = clock_mono_us();
 		schedule_next(d);
 	}
+	d->cfg.retention = next->retention;
+	struct err re;
+	if (tiers_configure(&d->tiers, &d->cfg.retention, &re))
+		log_error("reload: retention: %s", re.msg);
 	log_info("configuration reloaded");
 }
 
@@ -418,6 +456,9 @@ int daemon_run(struct daemon *d)
 		event_add(d->sig_ev[i], NULL);
 	}
 	watch_collector_fds(d);
+	d->retention_ev = evtimer_new(d->base, on_retention, d);
+	struct timeval first = {1, 0};
+	evtimer_add(d->retention_ev, &first);
 	log_info("sampling every %llds into %s", (long long)(d->cfg.interval_ms / 1000), d->cfg.db);
 	schedule_next(d);
 	event_base_dispatch(d->base);
@@ -439,6 +480,10 @@ void daemon_close(struct daemon *d)
 			event_free(d->sig_ev[i]);
 	if (d->tick_ev)
 		event_free(d->tick_ev);
+	if (d->retention_ev)
+		event_free(d->retention_ev);
+	if (d->tiers_open)
+		tiers_close(&d->tiers);
 	if (d->base)
 		event_base_free(d->base);
 	store_close(&d->store);

@@ -31,6 +31,7 @@ enum {
 	K_HEIGHT,
 	K_SPARK,
 	K_AGG,
+	K_RESOLUTION,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
     {"height", required_argument, 0, K_HEIGHT},
     {"spark", no_argument, 0, K_SPARK},
     {"agg", required_argument, 0, K_AGG},
+    {"resolution", required_argument, 0, K_RESOLUTION},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -95,6 +97,8 @@ static unsigned opt_group(int c)
 	case K_WINDOW:
 	case K_ROWS:
 		return OPT_AT;
+	case K_RESOLUTION:
+		return OPT_RES;
 	default:
 		return OPT_PLOT;
 	}
@@ -201,6 +205,13 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return 0;
 	case K_AGG:
 		o->agg = arg;
+		return 0;
+	case K_RESOLUTION:
+		if (strcmp(arg, "raw") && strcmp(arg, "1m") && strcmp(arg, "1h") &&
+		    strcmp(arg, "auto"))
+			return err_set(e, "--resolution: expected raw, 1m, 1h or auto, got '%s'",
+				       arg);
+		o->resolution = strcmp(arg, "auto") ? arg : NULL;
 		return 0;
 	default:
 		return err_set(e, "unknown option");

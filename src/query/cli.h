@@ -17,6 +17,7 @@ enum {
 	OPT_PARAM = 1 << 7,   /* -p NAME=VALUE */
 	OPT_AT = 1 << 8,      /* --at --window --rows */
 	OPT_PLOT = 1 << 9,    /* --svg --width --height --spark --agg */
+	OPT_RES = 1 << 10,    /* --resolution */
 };
 
 void qopts_defaults(struct qopts *o);

@@ -6,6 +6,7 @@
 
 #include "query/query.h"
 #include "query/timespec.h"
+#include "store/tiers.h"
 
 static int64_t int_query(struct qdb *q, const char *sql, int64_t dflt)
 {
@@ -118,11 +119,57 @@ static void print_overhead(struct qdb *q, int64_t last)
 	sqlite3_finalize(st);
 }
 
-/* RETENTION: per-tier coverage (raw, 1 min, 1 h: the span each tier holds)
- * is printed here once the retention branch adds the rollup tiers. */
+static void human_limit(int64_t s, char *buf, size_t n)
+{
+	if (s < 0)
+		snprintf(buf, n, "?");
+	else if (s == 0)
+		snprintf(buf, n, "forever");
+	else if (s % 86400 == 0)
+		snprintf(buf, n, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, n, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, n, "%llds", (long long)s);
+}
+
+/* Per retention tier (raw, 1 min, 1 h, each event log): the span it holds,
+ * rows and bytes, its age limit, and the last prune (tiers_report). */
 static void print_tiers(struct qdb *q)
 {
-	printf("tiers         raw only (per-tier coverage appears here once rollups exist)\n");
+	static struct tiers_report r;
+	struct err e;
+	qdb_arm(q);
+	if (tiers_report(q->db, sqlite3_db_filename(q->db, "main"), &r, &e)) {
+		printf("tiers         %s\n", e.msg);
+		return;
+	}
+	char cap[32], file[32];
+	human_bytes((double)r.file_bytes, file, sizeof(file));
+	if (r.max_db_bytes > 0)
+		human_bytes((double)r.max_db_bytes, cap, sizeof(cap));
+	else
+		snprintf(cap, sizeof(cap), r.max_db_bytes == 0 ? "none" : "?");
+	printf("tiers         max_db_size %s, file now %s\n", cap, file);
+	printf("\n%-14s %-19s  %-19s %12s %10s %8s  %-19s %s\n", "tier", "oldest", "newest", "rows",
+	       "bytes", "keep", "last prune", "removed (last, total)");
+	for (size_t i = 0; i < r.ntiers; i++) {
+		const struct tier_report *t = &r.tiers[i];
+		char oldest[32] = "-", newest[32] = "-", bytes[32] = "?", keep[32],
+		     pruned[32] = "never";
+		if (t->rows) {
+			time_format_local(t->oldest_ts, oldest, sizeof(oldest));
+			time_format_local(t->newest_ts, newest, sizeof(newest));
+		}
+		if (t->bytes >= 0)
+			human_bytes((double)t->bytes, bytes, sizeof(bytes));
+		human_limit(t->max_age_s, keep, sizeof(keep));
+		if (t->last_prune_ts > 0)
+			time_format_local(t->last_prune_ts, pruned, sizeof(pruned));
+		printf("%-14s %-19s  %-19s %12lld %10s %8s  %-19s %lld, %lld\n", t->name, oldest,
+		       newest, (long long)t->rows, bytes, keep, pruned,
+		       (long long)t->last_removed_count, (long long)t->removed_count);
+	}
 }
 
 #define STATUS_MAX_TABLES 256

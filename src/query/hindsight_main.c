@@ -27,6 +27,11 @@
 	"                      Defaults: the table shows local time, CSV ISO 8601 UTC,\n"          \
 	"                      JSON and NDJSON epoch seconds.\n"
 
+#define RES_HELP                                                                                   \
+	"  --resolution RES    raw, 1m, 1h or auto (default): auto reads the finest tier\n"      \
+	"                      that still holds each part of the range; the others read\n"      \
+	"                      one tier (rollup rows: counters summed, gauges averaged)\n"
+
 #define RANGE_HELP(dflt)                                                                           \
 	"  --since TIME        start of the range, inclusive (default " dflt ")\n"                 \
 	"  --until TIME        end of the range, inclusive (default: no end)\n"
@@ -73,7 +78,7 @@ static const char show_help[] =
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
-    "                      than ts sorts the whole range in one statement.\n" FORMAT_HELP
+    "                      than ts sorts the whole range in one statement.\n" RES_HELP FORMAT_HELP
 	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight show cpu_usage --since 2h --where busy_pct'>'50\n";
 
@@ -85,7 +90,8 @@ static const char sql_help[] =
     "  -p, --param NAME=VALUE  bind :NAME (also @NAME, $NAME); repeatable. A value\n"
     "                      that reads as a number is bound as one.\n"
     "  --since TIME, --until TIME  bound to :since and :until when the statement\n"
-    "                      uses them (as epoch seconds; defaults 1h ago and now)\n" FORMAT_HELP
+    "                      uses them (as epoch seconds; defaults 1h ago and now)\n" RES_HELP
+	FORMAT_HELP
 	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight sql \"SELECT max(busy_pct) FROM cpu_usage WHERE ts >= :since\" "
     "--since 1d\n";
@@ -98,7 +104,7 @@ static const char export_help[] =
     "transaction. Tables without a ts column are exported whole.\n"
     "\n" RANGE_HELP("everything") WHERE_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
-    "  -o, --output FILE   write to FILE instead of stdout\n" TIMEFMT_HELP COMMON_HELP;
+    "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP TIMEFMT_HELP COMMON_HELP;
 
 static const char top_help[] =
     "Usage: hindsight top --at TIME [OPTIONS]\n"
@@ -121,12 +127,14 @@ static const char plot_help[] =
     "  --width N           chart width in characters (default 72)\n"
     "  --height N          chart height in lines (default 12)\n"
     "  --spark             a one-line sparkline instead of the chart\n"
-    "  --svg FILE          write an SVG line chart with axes and time labels\n" COMMON_HELP;
+    "  --svg FILE          write an SVG line chart with axes and time labels\n" RES_HELP
+	COMMON_HELP;
 
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"
     "What the database holds: the first and last sample, whether the daemon looks\n"
-    "alive (the age of the last tick), its overhead, and rows and bytes per table.\n"
+    "alive (the age of the last tick), its overhead, what each retention tier holds\n"
+    "with its limits and last prune, and rows and bytes per table.\n"
     "\n" COMMON_HELP;
 
 struct command {
@@ -140,14 +148,17 @@ struct command {
 static const struct command commands[] = {
     {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT, 0, 0, cmd_views},
     {"show", show_help,
-     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER, 1, 1,
-     cmd_show},
-    {"sql", sql_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM, 1,
-     1, cmd_sql},
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER |
+	 OPT_RES,
+     1, 1, cmd_show},
+    {"sql", sql_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM |
+		    OPT_RES,
+     1, 1, cmd_sql},
     {"export", export_help,
-     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE, 1, 1, cmd_export},
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES, 1, 1,
+     cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
-    {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT, 2, 2, cmd_plot},
+    {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
 };
 

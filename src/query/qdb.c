@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "query/query.h"
+#include "store/tiers.h"
 
 static int deny(struct qdb *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int deny(struct qdb *q, const char *fmt, ...)
@@ -205,6 +206,12 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
 	sqlite3_limit(q->db, SQLITE_LIMIT_ATTACHED, 0);
+	/* --resolution: TEMP views on this connection pin every saved view to
+	 * one tier; made before query_only and the authorizer forbid it. */
+	if (o->resolution && tiers_force_resolution(q->db, o->resolution, &inner)) {
+		qdb_close(q);
+		return err_set(e, "--resolution: %s", inner.msg);
+	}
 	if (store_exec(&q->store, "PRAGMA query_only=1", &inner)) {
 		qdb_close(q);
 		return err_set(e, "%s", inner.msg);

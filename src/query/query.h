@@ -38,6 +38,7 @@ struct qopts {
 	int width, height;
 	int spark;
 	const char *agg;
+	const char *resolution; /* raw, 1m, 1h or auto; NULL: auto */
 	int64_t rows_per_section;
 	int64_t now; /* the wall clock when the command started */
 	char **args; /* positional arguments after the command name */

@@ -65,7 +65,7 @@ int store_open(struct store *s, const char *path, int flags, struct err *e)
 		store_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Reading user_version is the first access: it fails cleanly on a file
 	 * that is not a database, and a newer schema is refused before any pragma

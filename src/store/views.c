@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "store/store.h"
+#include "store/tiers.h"
 #include "util/embedded.h"
 
 static void copy_trimmed(char *dst, size_t n, const char *src, size_t len)
@@ -168,6 +169,9 @@ static int install_dir_views(struct store *s, const char *dir, struct err *e)
 int store_install_views(struct store *s, const char *extra_dir, struct err *e)
 {
 	struct err inner;
+	/* The saved views read the tiers' generated <t>_auto views. */
+	if (tiers_sync_schema(s, e))
+		return -1;
 	if (store_exec(s, "BEGIN IMMEDIATE", &inner))
 		return err_set(e, "installing views: %s", inner.msg);
 	for (const struct embedded_file *f = embedded_views; f->name; f++) {

@@ -110,7 +110,8 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 	static const struct {
 		const char *suffix;
 		int64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	} units[] = {{"ms", 1},	      {"s", 1000},	  {"m", 60000},	       {"h", 3600000},
+		     {"d", 86400000}, {"w", 604800000LL}, {"y", 31536000000LL}};
 	const char *p = text;
 	int64_t total = 0;
 	int parts = 0;
@@ -118,7 +119,7 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 		uint64_t n;
 		if (scan_u64(&p, &n) || n > 1000000000ULL)
 			return err_set(
-			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 1h30m",
+			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 2w, 1y, 1h30m",
 			    text);
 		int64_t scale = 0;
 		for (size_t i = 0; i < ARRAY_LEN(units); i++) {
@@ -133,8 +134,10 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 			scale = 1000; /* a plain number is seconds */
 		if (!scale)
 			return err_set(
-			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 1h30m",
+			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 2w, 1y, 1h30m",
 			    text);
+		if ((int64_t)n > (INT64_MAX / 4) / scale)
+			return err_set(e, "bad duration '%s': too long", text);
 		total += (int64_t)n * scale;
 		parts++;
 	}

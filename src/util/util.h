@@ -56,7 +56,8 @@ const char *token_preview(const char *p, char *out, size_t n);
  * so the delta is the new value (what accumulated since the reset). */
 uint64_t counter_delta(uint64_t prev, uint64_t cur);
 
-/* Durations: "10" (seconds), "10s", "500ms", "5m", "2h", "3d", "1h30m". */
+/* Durations: "10" (seconds), "10s", "500ms", "5m", "2h", "3d", "2w", "1y" (365d),
+ * "1h30m". */
 int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e);
 
 /* Clocks. The wall clock can be offset for tests through HINDSIGHT_CLOCK_OFFSET_S. */

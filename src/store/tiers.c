@@ -1,0 +1,218 @@
+/* What the tiers hold (for `hindsight status`) and forcing one resolution on
+ * a reader's connection (for `hindsight show --resolution`). Both work on a
+ * read-only connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "store/tiers.h"
+
+static int64_t q_int(sqlite3 *db, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+	char *q = sqlite3_mprintf(
+	    "SELECT count(*) FROM main.sqlite_master WHERE type='table' AND name=%Q", name);
+	int n = (int)q_int(db, q, 0);
+	sqlite3_free(q);
+	return n > 0;
+}
+
+/* Adds one table's oldest, newest, rows and bytes to a tier's line. */
+static void add_table(sqlite3 *db, struct tier_report *r, const char *table, const char *ts_col)
+{
+	if (!table_exists(db, table))
+		return;
+	sqlite3_stmt *st;
+	char *q = sqlite3_mprintf("SELECT min(%s), max(%s), count(*) FROM main.%s", ts_col, ts_col,
+				  table);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+		if (!r->oldest_ts || lo < r->oldest_ts)
+			r->oldest_ts = lo;
+		if (hi > r->newest_ts)
+			r->newest_ts = hi;
+		r->rows += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	if (r->bytes < 0)
+		return;
+	q = sqlite3_mprintf("SELECT sum(pgsize) FROM dbstat('main') WHERE name=%Q", table);
+	int64_t b = q_int(db, q, -1);
+	sqlite3_free(q);
+	r->bytes = b < 0 ? -1 : r->bytes + b;
+}
+
+static void fill_state(sqlite3 *db, struct tier_report *r, const char *scope)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT pruned_ts, last_prune_ts, last_removed_count, removed_count "
+			       "FROM main.prune_state WHERE scope=?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->pruned_ts = sqlite3_column_int64(st, 0);
+		r->last_prune_ts = sqlite3_column_int64(st, 1);
+		r->last_removed_count = sqlite3_column_int64(st, 2);
+		r->removed_count = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	char *q = sqlite3_mprintf("SELECT value FROM main.meta WHERE key='retention.max_age_s.%q'",
+				  scope);
+	r->max_age_s = q_int(db, q, -1);
+	sqlite3_free(q);
+}
+
+int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (!table_exists(db, "series_column"))
+		return err_set(e, "this database has no retention tiers (schema too old)");
+	/* dbstat is optional in SQLite builds; without it bytes are unknown. */
+	sqlite3_stmt *probe;
+	int have_dbstat =
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM dbstat LIMIT 0", -1, &probe, NULL) == SQLITE_OK;
+	sqlite3_finalize(probe);
+	for (int tier = 0; tier < NTIERS; tier++) {
+		struct tier_report *t = &r->tiers[r->ntiers++];
+		t->name = tier_names[tier];
+		t->bytes = have_dbstat ? 0 : -1;
+		fill_state(db, t, tier_names[tier]);
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(db, "SELECT DISTINCT table_name FROM main.series_column", -1,
+				   &st, NULL);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			char name[80];
+			const char *base = (const char *)sqlite3_column_text(st, 0);
+			if (tier == TIER_RAW)
+				snprintf(name, sizeof(name), "%s", base);
+			else
+				snprintf(name, sizeof(name), "%s_%s", base, tier_names[tier]);
+			add_table(db, t, name, "ts");
+		}
+		sqlite3_finalize(st);
+	}
+	static char names[RETENTION_MAX_EVENTS][64];
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT table_name, ts_column FROM main.event_table ORDER BY 1", -1,
+			   &st, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW && r->ntiers < ARRAY_LEN(r->tiers)) {
+		size_t i = r->ntiers - NTIERS;
+		struct tier_report *t = &r->tiers[r->ntiers++];
+		snprintf(names[i], sizeof(names[i]), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		t->name = names[i];
+		t->bytes = have_dbstat ? 0 : -1;
+		fill_state(db, t, t->name);
+		add_table(db, t, t->name, (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	r->max_db_bytes =
+	    q_int(db, "SELECT value FROM main.meta WHERE key='retention.max_db_bytes'", -1);
+	struct stat sb;
+	char wal[4200];
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	r->file_bytes = (stat(db_path, &sb) == 0 ? (int64_t)sb.st_size : 0) +
+			(stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0);
+	return 0;
+}
+
+static int exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	err_set(e, "%s (in: %.100s)", msg ? msg : sqlite3_errmsg(db), sql);
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* A saved view's text made into a TEMP view of the same name: the body reads
+ * <t>_auto unqualified, which then resolves to the TEMP <t>_auto first. */
+static int shadow_saved_view(sqlite3 *db, const char *sql, struct err *e)
+{
+	const char *p = strcasestr(sql, "create view");
+	if (!p)
+		return 0;
+	char *q = sqlite3_mprintf("CREATE TEMP VIEW%s", p + strlen("create view"));
+	int rc = exec(db, q, e);
+	sqlite3_free(q);
+	return rc;
+}
+
+int tiers_force_resolution(sqlite3 *db, const char *resolution, struct err *e)
+{
+	int tier = -1;
+	for (int i = 0; i < NTIERS; i++)
+		if (strcmp(resolution, tier_names[i]) == 0)
+			tier = i;
+	if (tier < 0 && strcmp(resolution, "auto") != 0)
+		return err_set(e, "unknown resolution '%s': expected raw, 1m, 1h or auto",
+			       resolution);
+	if (!table_exists(db, "series_column"))
+		return tier < 0
+			   ? 0
+			   : err_set(e, "this database has no retention tiers (schema too old)");
+	/* Undo an earlier choice: drop every TEMP view. */
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT name FROM temp.sqlite_master WHERE type='view'", -1, &st,
+			   NULL);
+	char **names = NULL;
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char **grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown)
+			break;
+		names = grown;
+		names[n++] = sqlite3_mprintf("DROP VIEW temp.\"%w\"",
+					     (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = exec(db, names[i], e);
+		sqlite3_free(names[i]);
+	}
+	free(names);
+	if (rc || tier < 0)
+		return rc;
+	sqlite3_prepare_v2(
+	    db,
+	    "SELECT DISTINCT c.table_name FROM main.series_column c "
+	    "JOIN main.sqlite_master m ON m.type='view' AND m.name = c.table_name || '_auto'",
+	    -1, &st, NULL);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		char *q = sqlite3_mprintf(
+		    "CREATE TEMP VIEW \"%w_auto\" AS SELECT * FROM main.\"%w_at_%w\"", t, t,
+		    tier_names[tier]);
+		rc = exec(db, q, e);
+		sqlite3_free(q);
+	}
+	sqlite3_finalize(st);
+	sqlite3_prepare_v2(db,
+			   "SELECT v.sql FROM main.view_catalog v JOIN main.sqlite_master m "
+			   "ON m.type='view' AND m.name = v.name",
+			   -1, &st, NULL);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = shadow_saved_view(db, (const char *)sqlite3_column_text(st, 0), e);
+	sqlite3_finalize(st);
+	return rc;
+}
