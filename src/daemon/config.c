@@ -61,7 +61,8 @@ int config_validate(const struct config *c, struct err *e)
 	const int64_t *age = c->retention.max_age_s;
 	for (int t = 0; t + 1 < NTIERS; t++)
 		if (age[t] && age[t + 1] && age[t] > age[t + 1])
-			return err_set(e, "retention: %s (%llds) must not be longer than %s (%llds)",
+			return err_set(e,
+				       "retention: %s (%llds) must not be longer than %s (%llds)",
 				       tier_names[t], (long long)age[t], tier_names[t + 1],
 				       (long long)age[t + 1]);
 	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
@@ -256,7 +257,8 @@ static int retention_events(struct retention_limits *l, const struct yaml_walk *
 	if (v->type != YAML_MAPPING_NODE)
 		return err_set(e, "%s: retention.events must map event tables to ages",
 			       yaml_where(w, v, where, sizeof(where)));
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 		const char *name = yaml_scalar(w, k, "an event table key", e);
 		if (!name)
@@ -278,9 +280,11 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 	char where[PATH_MAX + 32];
 	struct retention_limits *l = &c->retention;
 	if (v->type != YAML_MAPPING_NODE)
-		return err_set(e, "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, events)",
+		return err_set(e,
+			       "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, events)",
 			       yaml_where(w, v, where, sizeof(where)));
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
 		const char *name = yaml_scalar(w, k, "a key", e);
@@ -305,8 +309,9 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 			if (retention_events(l, w, val, e))
 				return -1;
 		} else {
-			return err_set(e, "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, events)",
-				       yaml_where(w, k, where, sizeof(where)), name);
+			return err_set(
+			    e, "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, events)",
+			    yaml_where(w, k, where, sizeof(where)), name);
 		}
 	}
 	return 0;

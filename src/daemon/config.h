@@ -38,8 +38,8 @@ struct config {
 	enum log_level log_level;
 	struct bpf_config bpf;
 	struct retention_limits retention; /* the retention: section */
-	int disks_include_loop; /* disks: include_loop (default false) */
-	int disks_include_ram;	/* disks: include_ram (default false) */
+	int disks_include_loop;		   /* disks: include_loop (default false) */
+	int disks_include_ram;		   /* disks: include_ram (default false) */
 	/* Processes and groups (docs/processes.md). */
 	char process_config[PATH_MAX]; /* a process-exporter YAML file, "" for none */
 	int process_names_inline;      /* this file has a process_names section */
@@ -49,7 +49,7 @@ struct config {
 	int64_t cmdline_max_bytes;     /* stored command lines are cut here */
 	char cmdline_redact[1024];     /* redaction patterns, '\n'-separated */
 	int64_t procs_refresh_ms;      /* full re-read of every process */
-	int procs_pss;                 /* read PSS from smaps_rollup (costly) */
+	int procs_pss;		       /* read PSS from smaps_rollup (costly) */
 };
 
 void config_defaults(struct config *c);

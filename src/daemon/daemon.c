@@ -13,19 +13,9 @@
 #include "daemon/daemon.h"
 
 static const struct collector_ops *const all_collectors[] = {
-    &collector_cpu,
-    &collector_memory,
-    &collector_load,
-    &collector_net,
-    &collector_disk,
-    &collector_fs,
-    &collector_tcp,
-    &collector_psi,
-    &collector_vmstat,
-    &collector_kmsg,
-    &collector_inventory,
-    &collector_bpf,
-    &collector_procs,
+    &collector_cpu,	  &collector_memory, &collector_load,  &collector_net,	  &collector_disk,
+    &collector_fs,	  &collector_tcp,    &collector_psi,   &collector_vmstat, &collector_kmsg,
+    &collector_inventory, &collector_bpf,    &collector_procs,
 };
 #define NCOLLECTORS ARRAY_LEN(all_collectors)
 

@@ -28,8 +28,8 @@
 	"                      JSON and NDJSON epoch seconds.\n"
 
 #define RES_HELP                                                                                   \
-	"  --resolution RES    raw, 1m, 1h or auto (default): auto reads the finest tier\n"      \
-	"                      that still holds each part of the range; the others read\n"      \
+	"  --resolution RES    raw, 1m, 1h or auto (default): auto reads the finest tier\n"        \
+	"                      that still holds each part of the range; the others read\n"         \
 	"                      one tier (rollup rows: counters summed, gauges averaged)\n"
 
 #define RANGE_HELP(dflt)                                                                           \
@@ -91,8 +91,7 @@ static const char sql_help[] =
     "                      that reads as a number is bound as one.\n"
     "  --since TIME, --until TIME  bound to :since and :until when the statement\n"
     "                      uses them (as epoch seconds; defaults 1h ago and now)\n" RES_HELP
-	FORMAT_HELP
-	TIMEFMT_HELP COMMON_HELP "\n"
+	FORMAT_HELP TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight sql \"SELECT max(busy_pct) FROM cpu_usage WHERE ts >= :since\" "
     "--since 1d\n";
 
@@ -151,9 +150,9 @@ static const struct command commands[] = {
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER |
 	 OPT_RES,
      1, 1, cmd_show},
-    {"sql", sql_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM |
-		    OPT_RES,
-     1, 1, cmd_sql},
+    {"sql", sql_help,
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM | OPT_RES, 1, 1,
+     cmd_sql},
     {"export", export_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES, 1, 1,
      cmd_export},

@@ -6,7 +6,7 @@
 
 #include "util/util.h"
 
-#define STORE_MAX_STMTS 256
+#define STORE_MAX_STMTS	      256
 #define STORE_BUSY_TIMEOUT_MS 5000 /* how long a write waits for another writer */
 
 /* One SQLite database: the daemon's read-write handle or the query tool's

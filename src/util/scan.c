@@ -118,9 +118,10 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 	while (*p) {
 		uint64_t n;
 		if (scan_u64(&p, &n) || n > 1000000000ULL)
-			return err_set(
-			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 2w, 1y, 1h30m",
-			    text);
+			return err_set(e,
+				       "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, "
+				       "3d, 2w, 1y, 1h30m",
+				       text);
 		int64_t scale = 0;
 		for (size_t i = 0; i < ARRAY_LEN(units); i++) {
 			size_t l = strlen(units[i].suffix);
@@ -133,9 +134,10 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 		if (!scale && *p == '\0' && parts == 0)
 			scale = 1000; /* a plain number is seconds */
 		if (!scale)
-			return err_set(
-			    e, "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 2w, 1y, 1h30m",
-			    text);
+			return err_set(e,
+				       "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, "
+				       "3d, 2w, 1y, 1h30m",
+				       text);
 		if ((int64_t)n > (INT64_MAX / 4) / scale)
 			return err_set(e, "bad duration '%s': too long", text);
 		total += (int64_t)n * scale;
