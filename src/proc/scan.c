@@ -557,8 +557,25 @@ static void scan_one(struct proc_scan *s, int32_t pid, struct tick_errors *te)
 	}
 }
 
+/* The process that vanished in this scan with the given pid and started no
+ * later than a child that started at start (an older pid's reuse is a new
+ * process), or NULL. */
+static const struct proc_entry *find_gone(const struct proc_scan *s, int32_t pid, uint64_t start)
+{
+	for (uint32_t i = 0; i < s->ngone; i++)
+		if (s->gone[i].pid == pid && s->gone[i].start_ticks <= start)
+			return &s->gone[i];
+	return NULL;
+}
+
 /* Processes not seen in this scan exited: each leaves its totals as a credit
- * with its parent, whose cutime/cstime grow by them when it reaps it. */
+ * with its parent, whose cutime/cstime grow by them when it reaps it. A
+ * parent that vanished too (make running cc running cc1, both gone between
+ * two scans) reaped the child after its own last reading, so its cutime
+ * growth reaches the first live ancestor inside its own totals, never in
+ * its last reading: the credit goes up to that ancestor, else the
+ * grandchild's seen CPU would be counted again there. The same holds for a
+ * vanished process's carry: its cutime never showed those children. */
 static int sweep_gone(struct proc_scan *s)
 {
 	for (uint32_t i = 0; i < s->nent;) {
@@ -573,11 +590,18 @@ static int sweep_gone(struct proc_scan *s)
 		s->st.vanished++;
 	}
 	for (uint32_t i = 0; i < s->ngone; i++) {
-		const struct proc_entry *g = &s->gone[i];
-		struct proc_entry *parent = proc_scan_find(s, g->ppid);
+		const struct proc_entry *g = &s->gone[i], *up = g;
+		/* bounded: a chain of vanished ancestors is at most ngone long */
+		for (uint32_t n = 0; n < s->ngone; n++) {
+			const struct proc_entry *a = find_gone(s, up->ppid, up->start_ticks);
+			if (!a || a == up)
+				break;
+			up = a;
+		}
+		struct proc_entry *parent = proc_scan_find(s, up->ppid);
 		if (parent) {
-			parent->credit_utime += g->last.utime + g->cutime;
-			parent->credit_stime += g->last.stime + g->cstime;
+			parent->credit_utime += g->last.utime + g->cutime + g->carry_utime;
+			parent->credit_stime += g->last.stime + g->cstime + g->carry_stime;
 		}
 	}
 	return 0;

@@ -243,6 +243,40 @@ static void reaped_child_seen_late(void **state)
 	assert_int_equal(proc_scan_find(&f->s, 50)->reaped_utime, 20);
 }
 
+/* A child and its own child both exit between two scans (a make running cc
+ * running cc1): the grandchild's seen CPU is in the grandparent's cutime
+ * growth, through the child's cutime, but not in the child's last reading,
+ * so the child's credit alone would count it twice. */
+static void reaped_grandchild(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_proc mk = {.pid = 60, .comm = "make", .start = 1, .run_ns = 1};
+	struct fake_proc cc = {
+	    .pid = 61, .ppid = 60, .comm = "cc", .start = 1, .run_ns = 1, .utime = 3};
+	struct fake_proc cc1 = {
+	    .pid = 62, .ppid = 61, .comm = "cc1", .start = 1, .run_ns = 1, .utime = 10};
+	fake_proc_write(f->root, &mk);
+	fake_proc_write(f->root, &cc);
+	fake_proc_write(f->root, &cc1);
+	init(f, 0);
+	scan(f);
+	/* cc1 is seen using 30 more ticks */
+	cc1.run_ns = 2, cc1.utime = 40, cc1.stime = 4;
+	fake_proc_write(f->root, &cc1);
+	scan(f);
+	assert_int_equal(proc_scan_find(&f->s, 62)->delta.utime, 30);
+	/* cc1 runs 5 more and is reaped by cc, which runs 2 more and is reaped
+	 * by make: make's cutime grows by cc's whole totals */
+	fake_proc_remove(f->root, 62);
+	fake_proc_remove(f->root, 61);
+	mk.run_ns = 2, mk.cutime = (3 + 2) + (40 + 5), mk.cstime = 4;
+	fake_proc_write(f->root, &mk);
+	scan(f);
+	struct proc_entry *p = proc_scan_find(&f->s, 60);
+	assert_int_equal(p->reaped_utime, 5 + 2);
+	assert_int_equal(p->reaped_stime, 0);
+}
+
 static void refresh_rereads_everything(void **state)
 {
 	struct fixture *f = *state;
@@ -465,6 +499,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(pid_reuse_and_vanishing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reaped_children, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reaped_child_seen_late, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reaped_grandchild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refresh_rereads_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(garbage_is_counted_not_fatal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
