@@ -20,11 +20,8 @@ import time
 
 BUILD = os.environ.get("BUILD_DIR", "build")
 DAEMON = os.path.join(BUILD, "hindsightd")
-# Grouping is by comm across the whole machine, so the name is unique to
-# this run: another copy of this test elsewhere must not join the group.
-NAME = f"hsburn{os.getpid() % 100000}"
 
-WORKLOAD = r"""
+BURN = r"""
 import json, os, sys, time
 
 def burn(seconds):
@@ -33,6 +30,9 @@ def burn(seconds):
     while time.process_time() < end:
         x += 1
 
+"""
+
+WORKLOAD = BURN + r"""
 burn(2.0)                      # in the process itself
 for i in range(12):            # children living well under one tick
     pid = os.fork()
@@ -71,7 +71,12 @@ def agent_ticks(db):
         return 0
 
 
-def main():
+def main(prefix="hsburn", workload=WORKLOAD, daemon_args=(), check_process=True):
+    """Runs workload as a process named prefix+pid under hindsightd (with
+    daemon_args) and compares the group's stored CPU with its os.times()."""
+    # Grouping is by comm across the whole machine, so the name is unique to
+    # this run: another copy of this test elsewhere must not join the group.
+    name = f"{prefix}{os.getpid() % 100000}"
     if not os.access(DAEMON, os.X_OK):
         print(f"no {DAEMON}", file=sys.stderr)
         return 77
@@ -81,13 +86,14 @@ def main():
         cfg = os.path.join(tmp, "hindsight.yml")
         with open(cfg, "w") as f:
             f.write("top_processes: 200\n")
-        burner = os.path.join(tmp, NAME)
+        burner = os.path.join(tmp, name)
         os.symlink(sys.executable, burner)
         script = os.path.join(tmp, "work.py")
         with open(script, "w") as f:
-            f.write(WORKLOAD)
+            f.write(workload)
 
-        daemon = subprocess.Popen([DAEMON, "--db", db, "--interval", "1", "--config", cfg],
+        daemon = subprocess.Popen([DAEMON, "--db", db, "--interval", "1", "--config", cfg,
+                                   *daemon_args],
                                   stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: agent_ticks(db) >= 1, 30, "the first tick")
@@ -114,18 +120,20 @@ def main():
         want_ms = (measured["self"] + measured["children"]) * 1000
         (stored_ms, reaped_ms), = rows(
             db, "SELECT sum(user_ms + system_ms), sum(reaped_cpu_ms) FROM group_cpu "
-                "WHERE group_name = ?", NAME)
+                "WHERE group_name = ?", name)
         stored_ms = stored_ms or 0
         print(f"workload measured {want_ms:.0f} ms (self {measured['self']*1000:.0f}, "
               f"children {measured['children']*1000:.0f}); stored {stored_ms} ms "
               f"(of it reaped {reaped_ms} ms)")
         ok = abs(stored_ms - want_ms) <= 0.02 * want_ms
+        if not check_process:
+            return 0 if ok else 1
 
         # one process against /proc: its row and its own CPU in the top list
         (pid, comm, ppid, cmdline, pid_ms), = rows(
             db, "SELECT p.pid, p.comm, p.ppid, p.cmdline, "
                 "(SELECT sum(user_ms + system_ms) FROM process_top t WHERE t.process_id = p.id) "
-                "FROM process p WHERE p.pid = ? AND p.comm = ?", work.pid, NAME)
+                "FROM process p WHERE p.pid = ? AND p.comm = ?", work.pid, name)
         print(f"pid {pid}: /proc says {proc_ms} ms, top rows say {pid_ms} ms")
         if ppid != os.getpid() or script not in cmdline:
             print(f"process row wrong: ppid {ppid}, cmdline {cmdline!r}")
