@@ -52,7 +52,6 @@ static int bind_params(sqlite3_stmt *st, const struct qopts *o, struct err *e)
 int cmd_sql(struct qopts *o)
 {
 	struct qdb q;
-	struct out out;
 	struct err e;
 	sqlite3_stmt *st;
 	if (qdb_open(&q, o, &e))
@@ -66,21 +65,5 @@ int cmd_sql(struct qopts *o)
 		qdb_close(&q);
 		return qfail(2, &e);
 	}
-	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
-		sqlite3_finalize(st);
-		qdb_close(&q);
-		return qfail(1, &e);
-	}
-	out_columns(&out, st);
-	int rc, status = 0;
-	qdb_arm(&q);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		out_row(&out, st);
-	if (rc != SQLITE_DONE)
-		status = qdb_fail(&q, rc, "SQL", &e);
-	sqlite3_finalize(st);
-	qdb_close(&q);
-	if (out_close(&out, status ? NULL : &e) || status)
-		return qfail(1, &e);
-	return 0;
+	return qdb_emit(&q, st, o, "SQL");
 }

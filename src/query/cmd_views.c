@@ -4,7 +4,6 @@
 int cmd_views(struct qopts *o)
 {
 	struct qdb q;
-	struct out out;
 	struct err e;
 	sqlite3_stmt *st;
 	if (qdb_open(&q, o, &e))
@@ -20,22 +19,5 @@ int cmd_views(struct qopts *o)
 		qdb_close(&q);
 		return qfail(1, &e);
 	}
-	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
-		sqlite3_finalize(st);
-		qdb_close(&q);
-		return qfail(1, &e);
-	}
-	out_columns(&out, st);
-	int rc;
-	qdb_arm(&q);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		out_row(&out, st);
-	int status = 0;
-	if (rc != SQLITE_DONE)
-		status = qdb_fail(&q, rc, "listing views", &e);
-	sqlite3_finalize(st);
-	qdb_close(&q);
-	if (out_close(&out, status ? NULL : &e) || status)
-		return qfail(1, &e);
-	return 0;
+	return qdb_emit(&q, st, o, "listing views");
 }

@@ -326,3 +326,26 @@ int qdb_bind_guess(sqlite3_stmt *st, int idx, const char *text)
 		return sqlite3_bind_double(st, idx, d);
 	return sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
 }
+
+int qdb_emit(struct qdb *q, sqlite3_stmt *st, const struct qopts *o, const char *what)
+{
+	struct out out;
+	struct err e;
+	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
+		sqlite3_finalize(st);
+		qdb_close(q);
+		return qfail(1, &e);
+	}
+	out_columns(&out, st);
+	int rc, status = 0;
+	qdb_arm(q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		out_row(&out, st);
+	if (rc != SQLITE_DONE)
+		status = qdb_fail(q, rc, what, &e);
+	sqlite3_finalize(st);
+	qdb_close(q);
+	if (out_close(&out, status ? NULL : &e) || status)
+		return qfail(1, &e);
+	return 0;
+}

@@ -77,6 +77,10 @@ int qdb_prepare(struct qdb *q, const char *sql, sqlite3_stmt **st, struct err *e
 /* The error for a failed prepare or step, naming a refusal, the time limit
  * or the memory limit when that was the cause. */
 int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e);
+/* Writes every row of st in the format o asks for, then finalizes st and
+ * closes q. Returns the command's exit status (0, or 1 with the message
+ * printed); what names the work in an error. */
+int qdb_emit(struct qdb *q, sqlite3_stmt *st, const struct qopts *o, const char *what);
 /* Whether a table or view of that name exists (names are validated first). */
 int qdb_relation_exists(struct qdb *q, const char *name);
 /* Binds text as an integer, a real or text, whichever it reads as. */
