@@ -21,6 +21,10 @@ int cmd_export(struct qopts *o)
 		qdb_close(&q);
 		return qfail(2, &e);
 	}
+	if (qdb_plan(&q, o, rq.since, rq.until, 0, &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
 	if (out_open(&out, o->format == OUT_DEFAULT ? OUT_CSV : o->format, o->time, o->out_path,
 		     &e)) {
 		qdb_close(&q);

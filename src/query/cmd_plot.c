@@ -308,7 +308,9 @@ int cmd_plot(struct qopts *o)
 		return qfail(2, &e);
 	}
 	int n = o->svg ? SVG_POINTS : o->spark ? width : 2 * width;
-	int rc = load_series(&q, &rq, col, agg, n, &s, &e);
+	int rc = qdb_plan(&q, o, rq.since, rq.until, n, &e)
+		     ? -1
+		     : load_series(&q, &rq, col, agg, n, &s, &e);
 	qdb_close(&q);
 	if (rc < 0)
 		return qfail(1, &e);

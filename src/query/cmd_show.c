@@ -3,14 +3,9 @@
 
 #include "query/query.h"
 
-/* The relation that answers for a view over [since, until]: the view itself
- * for now. The retention branch's --resolution raw|1m|1h|auto picks a
- * rollup tier's view here; nothing else in show needs to change. */
-static const char *show_relation(const struct qopts *o, const char *view, int64_t since,
-				 int64_t until)
-{
-	return view;
-}
+/* About this many rows per series at most, unless --resolution says
+ * otherwise: a day of 10 s samples shows as minutes, a quarter as hours. */
+#define SHOW_POINTS 1000
 
 int cmd_show(struct qopts *o)
 {
@@ -29,7 +24,10 @@ int cmd_show(struct qopts *o)
 		qdb_close(&q);
 		return qfail(2, &e);
 	}
-	rq.relation = show_relation(o, view, rq.since, rq.until);
+	if (qdb_plan(&q, o, rq.since, rq.until, SHOW_POINTS, &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
 	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
 		qdb_close(&q);
 		return qfail(1, &e);

@@ -49,14 +49,38 @@ static int bind_params(sqlite3_stmt *st, const struct qopts *o, struct err *e)
 	return 0;
 }
 
+/* The range the statement asks for through :since and :until decides the
+ * tiers its views read, like show's (SQL_POINTS rows per series); one that
+ * names no range reads the finest tier holding each part of the history.
+ * The views change, so the statement is prepared again. */
+#define SQL_POINTS 1000
+static int plan(struct qdb *q, const struct qopts *o, sqlite3_stmt **st, struct err *e)
+{
+	int64_t since = 0, until = TS_MAX;
+	int ranged = sqlite3_bind_parameter_index(*st, ":since") ||
+		     sqlite3_bind_parameter_index(*st, ":until");
+	sqlite3_finalize(*st);
+	*st = NULL;
+	if (ranged && qopts_range(o, "1h", &since, &until, e))
+		return -1;
+	if (ranged && !o->until)
+		until = o->now;
+	if (qdb_plan(q, o, since, until, ranged ? SQL_POINTS : 0, e))
+		return -1;
+	return qdb_prepare_user(q, o->args[0], st, e);
+}
+
 int cmd_sql(struct qopts *o)
 {
 	struct qdb q;
 	struct err e;
 	sqlite3_stmt *st;
+	int64_t since, until;
+	if (qopts_range(o, "1h", &since, &until, &e))
+		return qfail(2, &e);
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (qdb_prepare_user(&q, o->args[0], &st, &e)) {
+	if (qdb_prepare_user(&q, o->args[0], &st, &e) || plan(&q, o, &st, &e)) {
 		qdb_close(&q);
 		return qfail(1, &e);
 	}

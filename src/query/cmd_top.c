@@ -204,6 +204,10 @@ int cmd_top(struct qopts *o)
 	p.n = o->rows_per_section ? o->rows_per_section : 5;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
+	if (qdb_plan(&q, o, p.near_lo, p.near_hi, 0, &e)) {
+		qdb_close(&q);
+		return qfail(1, &e);
+	}
 	int any = window_cover(&q, &p);
 	char a[32], lo[32], hi[32];
 	time_format_local(p.at, a, sizeof(a));

@@ -28,9 +28,10 @@
 	"                      JSON and NDJSON epoch seconds.\n"
 
 #define RES_HELP                                                                                   \
-	"  --resolution RES    raw, 1m, 1h or auto (default): auto reads the finest tier\n"        \
-	"                      that still holds each part of the range; the others read\n"         \
-	"                      one tier (rollup rows: counters summed, gauges averaged)\n"
+	"  --resolution RES    raw, 1m, 1h or auto (default). raw, 1m and 1h read that tier\n"     \
+	"                      (rollup rows: counters summed, gauges averaged), finer ones\n"      \
+	"                      for the recent minutes not rolled up yet and coarser ones\n"        \
+	"                      where it was pruned. auto: see the command's help.\n"
 
 #define RANGE_HELP(dflt)                                                                           \
 	"  --since TIME        start of the range, inclusive (default " dflt ")\n"                 \
@@ -78,7 +79,9 @@ static const char show_help[] =
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
-    "                      than ts sorts the whole range in one statement.\n" RES_HELP FORMAT_HELP
+    "                      than ts sorts the whole range in one statement.\n" RES_HELP
+    "                      auto here: the coarsest tier still giving about 1000 rows\n"
+    "                      per series (raw up to 16 h, 1-minute rows up to 41 days).\n" FORMAT_HELP
 	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight show cpu_usage --since 2h --where busy_pct'>'50\n";
 
@@ -91,7 +94,9 @@ static const char sql_help[] =
     "                      that reads as a number is bound as one.\n"
     "  --since TIME, --until TIME  bound to :since and :until when the statement\n"
     "                      uses them (as epoch seconds; defaults 1h ago and now)\n" RES_HELP
-	FORMAT_HELP TIMEFMT_HELP COMMON_HELP "\n"
+    "                      auto here: as show's for the range of :since and :until\n"
+    "                      when the statement uses them, else the finest tier.\n" FORMAT_HELP
+	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight sql \"SELECT max(busy_pct) FROM cpu_usage WHERE ts >= :since\" "
     "--since 1d\n";
 
@@ -103,7 +108,9 @@ static const char export_help[] =
     "transaction. Tables without a ts column are exported whole.\n"
     "\n" RANGE_HELP("everything") WHERE_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
-    "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP TIMEFMT_HELP COMMON_HELP;
+    "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP
+    "                      auto here: the finest tier holding each part of the "
+    "range.\n" TIMEFMT_HELP COMMON_HELP;
 
 static const char top_help[] =
     "Usage: hindsight top --at TIME [OPTIONS]\n"
@@ -127,7 +134,8 @@ static const char plot_help[] =
     "  --height N          chart height in lines (default 12)\n"
     "  --spark             a one-line sparkline instead of the chart\n"
     "  --svg FILE          write an SVG line chart with axes and time labels\n" RES_HELP
-	COMMON_HELP;
+    "                      auto here: the coarsest tier as fine as the chart's "
+    "points.\n" COMMON_HELP;
 
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"

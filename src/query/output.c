@@ -25,9 +25,10 @@ struct out_table {
 };
 
 /* Decimal text of v into buf (at least 21 bytes), without printf. */
-static void format_int(int64_t v, char *buf)
+static size_t format_int(int64_t v, char *buf)
 {
 	char tmp[24];
+	char *start = buf;
 	int n = 0;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 	do {
@@ -39,6 +40,7 @@ static void format_int(int64_t v, char *buf)
 	while (n)
 		*buf++ = tmp[--n];
 	*buf = '\0';
+	return (size_t)(buf - start);
 }
 
 void format_real(double v, char *buf, size_t n)
@@ -55,12 +57,17 @@ void format_real(double v, char *buf, size_t n)
 		for (int k = 0; k < 4; k++) {
 			double r = round(v * scale[k]);
 			if (r / scale[k] == v) {
-				long long ir = (long long)fabs(r), p = (long long)scale[k];
-				int len =
-				    snprintf(buf, n, "%s%lld",
-					     v < 0 || (v == 0 && signbit(v)) ? "-" : "", ir / p);
-				snprintf(buf + len, n - (size_t)len, ".%0*lld", k ? k : 1,
-					 k ? ir % p : 0);
+				int64_t ir = (int64_t)fabs(r), p = (int64_t)scale[k];
+				if (v < 0 || (v == 0 && signbit(v)))
+					*buf++ = '-';
+				buf += format_int(ir / p, buf);
+				*buf++ = '.';
+				int64_t frac = ir % p;
+				if (k == 0)
+					*buf++ = '0';
+				for (int d = k - 1; d >= 0; d--, frac /= 10)
+					buf[d] = (char)('0' + frac % 10);
+				buf[k] = '\0';
 				return;
 			}
 		}
@@ -167,6 +174,14 @@ static int utf8_len(const unsigned char *p)
 static void put_text(FILE *f, const unsigned char *s, int json)
 {
 	while (*s) {
+		/* a run of plain ASCII goes out in one write */
+		const unsigned char *run = s;
+		while (*s >= 0x20 && *s < 0x80 && *s != '"' && !(json && *s == '\\'))
+			s++;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		if (!*s)
+			break;
 		int n = utf8_len(s);
 		if (n == 0) {
 			fputs("\xef\xbf\xbd", f);
@@ -223,11 +238,12 @@ static void csv_row(struct out *o, sqlite3_stmt *st)
 		case SQLITE_NULL:
 			break;
 		case SQLITE_INTEGER:
-			if (o->is_time[i])
+			if (o->is_time[i]) {
 				format_time(o, sqlite3_column_int64(st, i), num, sizeof(num));
-			else
-				format_int(sqlite3_column_int64(st, i), num);
-			fputs(num, o->f);
+				fputs(num, o->f);
+			} else {
+				fwrite(num, 1, format_int(sqlite3_column_int64(st, i), num), o->f);
+			}
 			break;
 		case SQLITE_FLOAT:
 			format_real(sqlite3_column_double(st, i), num, sizeof(num));

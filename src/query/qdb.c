@@ -80,6 +80,8 @@ static int authorize(void *arg, int action, const char *a1, const char *a2, cons
 		     const char *trigger)
 {
 	struct qdb *q = arg;
+	if (q->pinning)
+		return SQLITE_OK; /* the tool's own TEMP views (qdb_pin) */
 	switch (action) {
 	case SQLITE_SELECT:
 	case SQLITE_READ:
@@ -206,12 +208,6 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
 	sqlite3_limit(q->db, SQLITE_LIMIT_ATTACHED, 0);
-	/* --resolution: TEMP views on this connection pin every saved view to
-	 * one tier; made before query_only and the authorizer forbid it. */
-	if (o->resolution && tiers_force_resolution(q->db, o->resolution, &inner)) {
-		qdb_close(q);
-		return err_set(e, "--resolution: %s", inner.msg);
-	}
 	if (store_exec(&q->store, "PRAGMA query_only=1", &inner)) {
 		qdb_close(q);
 		return err_set(e, "%s", inner.msg);
@@ -219,6 +215,43 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	sqlite3_set_authorizer(q->db, authorize, q);
 	sqlite3_progress_handler(q->db, 4000, progress, q);
 	return 0;
+}
+
+int qdb_pin(struct qdb *q, unsigned tiers, struct err *e)
+{
+	struct err inner, after;
+	q->pinning = 1;
+	int rc = store_exec(&q->store, "PRAGMA query_only=0", &inner) ||
+		 read_plan_pin(q->db, &q->plan, tiers, &inner);
+	if (store_exec(&q->store, "PRAGMA query_only=1", &after) && rc == 0) {
+		inner = after;
+		rc = -1;
+	}
+	q->pinning = 0;
+	return rc ? err_set(e, "choosing the tiers to read: %s", inner.msg) : 0;
+}
+
+int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until, int points,
+	     struct err *e)
+{
+	int64_t end = until < o->now ? until : o->now;
+	int tier = o->resolution	       ? tier_by_name(o->resolution)
+		   : points > 0 && end > since ? read_plan_auto_tier(since, end, points)
+					       : TIER_RAW;
+	if (tier < 0)
+		return err_set(e, "--resolution: expected raw, 1m, 1h or auto, got '%s'",
+			       o->resolution);
+	read_plan_get(q->db, tier, &q->plan);
+	q->tiers = read_plan_tiers(&q->plan, since, until);
+	if (!o->resolution && tier != TIER_RAW && isatty(STDERR_FILENO))
+		fprintf(stderr,
+			"hindsight: reading %s rollups for this range (--resolution raw for every "
+			"sample)\n",
+			tier == TIER_1M ? "1-minute" : "1-hour");
+	/* Over several tiers at the finest, the database's own views already
+	 * read what the plan would. */
+	int own = tier == TIER_RAW && (q->tiers & (q->tiers - 1));
+	return qdb_pin(q, own ? 0 : q->tiers, e);
 }
 
 void qdb_close(struct qdb *q)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "store/store.h"
+#include "store/tiers.h"
 #include "util/util.h"
 
 /* ---- options (cli.c) ---- */
@@ -63,10 +64,21 @@ struct qdb {
 	int64_t deadline_us;
 	int timed_out;
 	char denied[320]; /* why the authorizer refused the last statement */
+	int pinning;	  /* creating the tool's own TEMP views: allowed */
+	struct read_plan plan;
+	unsigned tiers; /* a bit per tier the planned range reads */
 };
 
 /* Opens path read-only with the authorizer, time and memory limits set. */
 int qdb_open(struct qdb *q, const struct qopts *o, struct err *e);
+/* Chooses the tiers the views read for [since, until] (docs/retention.md):
+ * --resolution when given; else with points > 0 the coarsest tier whose
+ * step is at most the range / points (a note on a terminal says so); else
+ * the finest tier holding each part. Call before preparing statements. */
+int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until, int points,
+	     struct err *e);
+/* Pins the views to these tiers (bits) of q->plan; 0: the database's own. */
+int qdb_pin(struct qdb *q, unsigned tiers, struct err *e);
 void qdb_close(struct qdb *q);
 /* Starts the time limit for the next statement (or page of one). */
 void qdb_arm(struct qdb *q);

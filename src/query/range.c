@@ -147,9 +147,11 @@ static int next_ts(struct qdb *q, sqlite3_stmt *seek, int64_t from, int64_t boun
 	return found;
 }
 
-/* Ordered by ts: one statement per page [lo, hi], pages walking through the
- * range in the requested direction. */
-static int run_paged(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+/* Ordered by ts over [since, until]: one statement per page [lo, hi], pages
+ * walking through the span in the requested direction; *left counts down
+ * the rows still wanted (-1: no limit). */
+static int run_paged(struct qdb *q, const struct range_query *rq, int64_t since, int64_t until,
+		     struct out *o, int64_t *left, struct err *e)
 {
 	char sql[4096], seek_sql[256];
 	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2",
@@ -170,35 +172,62 @@ static int run_paged(struct qdb *q, const struct range_query *rq, struct out *o,
 	}
 	out_columns(o, st);
 	filters_bind(st, rq->filters, rq->nfilters, 3);
-	int64_t left = rq->limit > 0 ? rq->limit : -1, width = PAGE_START_S, cur;
+	int64_t width = PAGE_START_S, cur;
 	int rc = 0;
-	int more = next_ts(q, seek, rq->desc ? rq->until : rq->since,
-			   rq->desc ? rq->since : rq->until, &cur);
-	while (more && left != 0) {
+	int more = next_ts(q, seek, rq->desc ? until : since, rq->desc ? since : until, &cur);
+	while (more && *left != 0) {
 		int64_t lo, hi, rows = 0;
 		if (rq->desc) {
 			hi = cur;
-			lo = hi - rq->since < width ? rq->since : hi - width + 1;
+			lo = hi - since < width ? since : hi - width + 1;
 		} else {
 			lo = cur;
-			hi = rq->until - lo < width ? rq->until : lo + width - 1;
+			hi = until - lo < width ? until : lo + width - 1;
 		}
 		sqlite3_bind_int64(st, 1, lo);
 		sqlite3_bind_int64(st, 2, hi);
-		if ((rc = drain(q, st, o, &rows, &left, e)))
+		if ((rc = drain(q, st, o, &rows, left, e)))
 			break;
 		if (rows > PAGE_MANY_ROWS && width > PAGE_MIN_S)
 			width /= 2;
 		else if (rows < PAGE_FEW_ROWS && width < PAGE_MAX_S)
 			width *= 2;
 		if (rq->desc)
-			more = lo > rq->since && next_ts(q, seek, lo - 1, rq->since, &cur);
+			more = lo > since && next_ts(q, seek, lo - 1, since, &cur);
 		else
-			more = hi < rq->until && next_ts(q, seek, hi + 1, rq->until, &cur);
+			more = hi < until && next_ts(q, seek, hi + 1, until, &cur);
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(seek);
 	return rc;
+}
+
+/* The range split where the plan changes tier, each part read with the
+ * views pinned to its one tier: a plain view SQLite flattens, where the
+ * union of tiers would be copied row by row (src/store/readplan.c). */
+static int run_by_tier(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+{
+	struct {
+		int64_t lo, hi;
+	} part[NTIERS] = {
+	    [TIER_1H] = {rq->since, q->plan.to_1h},
+	    [TIER_1M] = {q->plan.to_1h + 1, q->plan.to_1m},
+	    [TIER_RAW] = {q->plan.to_1m + 1, rq->until},
+	};
+	int split = (q->tiers & (q->tiers - 1)) != 0;
+	int64_t left = rq->limit > 0 ? rq->limit : -1;
+	for (int i = 0; i < NTIERS && left != 0; i++) {
+		int tier = rq->desc ? i : NTIERS - 1 - i; /* 1h, 1m, raw: oldest first */
+		int64_t lo = part[tier].lo > rq->since ? part[tier].lo : rq->since;
+		int64_t hi = part[tier].hi < rq->until ? part[tier].hi : rq->until;
+		if (!(q->tiers & (1u << tier)) || lo > hi)
+			continue;
+		if (split && qdb_pin(q, 1u << tier, e))
+			return -1;
+		if (run_paged(q, rq, lo, hi, o, &left, e))
+			return -1;
+	}
+	return 0;
 }
 
 /* Ordered by another column the rows cannot be paged by time: one
@@ -237,7 +266,7 @@ int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct
 	int has_ts = columns_have(cols, "ts");
 	free_columns(cols);
 	if (has_ts && (!rq->order_col || strcmp(rq->order_col, "ts") == 0))
-		return run_paged(q, rq, o, e);
+		return run_by_tier(q, rq, o, e);
 	return run_single(q, rq, has_ts, o, e);
 }
 

@@ -17,9 +17,14 @@ int store_schema_latest(void)
 
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
 {
+	return db_query_int(s->db, sql, dflt);
+}
+
+int64_t db_query_int(sqlite3 *db, const char *sql, int64_t dflt)
+{
 	sqlite3_stmt *st;
 	int64_t v = dflt;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return dflt;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);

@@ -61,6 +61,8 @@ void store_rollback(struct store *s);
 
 /* A single integer from a query, or dflt when it returns no row or NULL. */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+/* The same on any connection (a reader's). */
+int64_t db_query_int(sqlite3 *db, const char *sql, int64_t dflt);
 
 /* Ids of names in a small dimension table (id INTEGER PRIMARY KEY, name TEXT
  * UNIQUE), cached in memory so a tick looks up each name without SQL. */

@@ -1,6 +1,5 @@
-/* What the tiers hold (for `hindsight status`) and forcing one resolution on
- * a reader's connection (for `hindsight show --resolution`). Both work on a
- * read-only connection. */
+/* What the tiers hold, for `hindsight status`; works on a read-only
+ * connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +8,11 @@
 
 #include "store/tiers.h"
 
-static int64_t q_int(sqlite3 *db, const char *sql, int64_t dflt)
-{
-	sqlite3_stmt *st;
-	int64_t v = dflt;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static int table_exists(sqlite3 *db, const char *name)
 {
 	char *q = sqlite3_mprintf(
 	    "SELECT count(*) FROM main.sqlite_master WHERE type='table' AND name=%Q", name);
-	int n = (int)q_int(db, q, 0);
+	int n = (int)db_query_int(db, q, 0);
 	sqlite3_free(q);
 	return n > 0;
 }
@@ -52,7 +39,7 @@ static void add_table(sqlite3 *db, struct tier_report *r, const char *table, con
 	if (r->bytes < 0)
 		return;
 	q = sqlite3_mprintf("SELECT sum(pgsize) FROM dbstat('main') WHERE name=%Q", table);
-	int64_t b = q_int(db, q, -1);
+	int64_t b = db_query_int(db, q, -1);
 	sqlite3_free(q);
 	r->bytes = b < 0 ? -1 : r->bytes + b;
 }
@@ -75,7 +62,7 @@ static void fill_state(sqlite3 *db, struct tier_report *r, const char *scope)
 	sqlite3_finalize(st);
 	char *q = sqlite3_mprintf("SELECT value FROM main.meta WHERE key='retention.max_age_s.%q'",
 				  scope);
-	r->max_age_s = q_int(db, q, -1);
+	r->max_age_s = db_query_int(db, q, -1);
 	sqlite3_free(q);
 }
 
@@ -124,95 +111,11 @@ int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struc
 	}
 	sqlite3_finalize(st);
 	r->max_db_bytes =
-	    q_int(db, "SELECT value FROM main.meta WHERE key='retention.max_db_bytes'", -1);
+	    db_query_int(db, "SELECT value FROM main.meta WHERE key='retention.max_db_bytes'", -1);
 	struct stat sb;
 	char wal[4200];
 	snprintf(wal, sizeof(wal), "%s-wal", db_path);
 	r->file_bytes = (stat(db_path, &sb) == 0 ? (int64_t)sb.st_size : 0) +
 			(stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0);
 	return 0;
-}
-
-static int exec(sqlite3 *db, const char *sql, struct err *e)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	err_set(e, "%s (in: %.100s)", msg ? msg : sqlite3_errmsg(db), sql);
-	sqlite3_free(msg);
-	return -1;
-}
-
-/* A saved view's text made into a TEMP view of the same name: the body reads
- * <t>_auto unqualified, which then resolves to the TEMP <t>_auto first. */
-static int shadow_saved_view(sqlite3 *db, const char *sql, struct err *e)
-{
-	const char *p = strcasestr(sql, "create view");
-	if (!p)
-		return 0;
-	char *q = sqlite3_mprintf("CREATE TEMP VIEW%s", p + strlen("create view"));
-	int rc = exec(db, q, e);
-	sqlite3_free(q);
-	return rc;
-}
-
-int tiers_force_resolution(sqlite3 *db, const char *resolution, struct err *e)
-{
-	int tier = -1;
-	for (int i = 0; i < NTIERS; i++)
-		if (strcmp(resolution, tier_names[i]) == 0)
-			tier = i;
-	if (tier < 0 && strcmp(resolution, "auto") != 0)
-		return err_set(e, "unknown resolution '%s': expected raw, 1m, 1h or auto",
-			       resolution);
-	if (!table_exists(db, "series_column"))
-		return tier < 0
-			   ? 0
-			   : err_set(e, "this database has no retention tiers (schema too old)");
-	/* Undo an earlier choice: drop every TEMP view. */
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "SELECT name FROM temp.sqlite_master WHERE type='view'", -1, &st,
-			   NULL);
-	char **names = NULL;
-	size_t n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char **grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown)
-			break;
-		names = grown;
-		names[n++] = sqlite3_mprintf("DROP VIEW temp.\"%w\"",
-					     (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0)
-			rc = exec(db, names[i], e);
-		sqlite3_free(names[i]);
-	}
-	free(names);
-	if (rc || tier < 0)
-		return rc;
-	sqlite3_prepare_v2(
-	    db,
-	    "SELECT DISTINCT c.table_name FROM main.series_column c "
-	    "JOIN main.sqlite_master m ON m.type='view' AND m.name = c.table_name || '_auto'",
-	    -1, &st, NULL);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		char *q = sqlite3_mprintf(
-		    "CREATE TEMP VIEW \"%w_auto\" AS SELECT * FROM main.\"%w_at_%w\"", t, t,
-		    tier_names[tier]);
-		rc = exec(db, q, e);
-		sqlite3_free(q);
-	}
-	sqlite3_finalize(st);
-	sqlite3_prepare_v2(db,
-			   "SELECT v.sql FROM main.view_catalog v JOIN main.sqlite_master m "
-			   "ON m.type='view' AND m.name = v.name",
-			   -1, &st, NULL);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-		rc = shadow_saved_view(db, (const char *)sqlite3_column_text(st, 0), e);
-	sqlite3_finalize(st);
-	return rc;
 }

@@ -168,11 +168,31 @@ struct tiers_report {
  * about a second per GiB. */
 int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struct err *e);
 
-/* Makes this connection's queries read one tier: "raw", "1m", "1h" or "auto"
- * (the default, which undoes the others). Works on a read-only connection:
- * it creates TEMP views that shadow every <t>_auto and every saved view
- * that reads one, rewritten to read <t>_at_<tier> instead. */
-int tiers_force_resolution(sqlite3 *db, const char *resolution, struct err *e);
+/* readplan.c: which tier a reader takes each part of the time axis from.
+ * 1-hour rows for ts <= to_1h, 1-minute rows for to_1h < ts <= to_1m, raw
+ * rows after. Boundaries sit on bucket edges, so no span is read twice or
+ * left out, and sums over any range equal the raw sums. */
+struct read_plan {
+	int64_t to_1h, to_1m;
+};
+/* The layout that prefers `tier` wherever it holds rows: finer tiers fill
+ * the recent end it has not rolled up yet, coarser tiers the old end it has
+ * pruned. TIER_RAW gives the layout of the database's own <t>_auto views.
+ * Reads prune_state and rollup_state. */
+void read_plan_get(sqlite3 *db, int tier, struct read_plan *p);
+/* The tiers (a bit per tier) holding some of [since, until] under p. */
+unsigned read_plan_tiers(const struct read_plan *p, int64_t since, int64_t until);
+/* The coarsest tier whose step is at most (until - since) / points: what a
+ * chart or a table of about `points` rows per series needs. */
+int read_plan_auto_tier(int64_t since, int64_t until, int points);
+/* Makes this connection's <t>_auto views, and every saved view, read the
+ * tiers in `tiers` under p: one tier's plain view when one bit is set (which
+ * SQLite flattens into the query), their union otherwise. 0 restores the
+ * database's own views. It creates TEMP views, so call it before PRAGMA
+ * query_only and an authorizer forbid that; works on a read-only file. */
+int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct err *e);
+/* "raw", "1m", "1h" -> the tier; anything else -> -1. */
+int tier_by_name(const char *name);
 
 /* Time on bucket edges (floor and ceiling to a multiple of w). */
 static inline int64_t align_down(int64_t v, int64_t w)

@@ -475,6 +475,56 @@ def test_live(tmp):
     check(runs > 3, "queries ran during the daemon's run")
 
 
+def test_tiers(full, tmp):
+    """Three days of 10 s CPU rows, rolled and pruned by the daemon (raw kept
+    for one day), read at every resolution: each reads every instant once,
+    so the total time is the same; show and export walk across the tier
+    boundaries in order, forwards and backwards."""
+    db = os.path.join(tmp, "tiers.db")
+    shutil.copy(full, db)
+    con = sqlite3.connect(db)
+    end = int(time.time()) // 3600 * 3600 - 7200
+    start = end - 3 * 86400
+    # history behind the daemon's watermark: cpu is rolled again from scratch
+    for t in ("cpu", "cpu_1m", "cpu_1h", "rollup_state WHERE table_name = 'cpu'"):
+        con.execute(f"DELETE FROM {t}")
+    con.executemany("INSERT INTO cpu VALUES (?, -1, 10000, ?, 0, 500, ?, 0, 0, 0, 0, 0, 0)",
+                    [(ts, ts % 7000, 9500 - ts % 7000) for ts in range(start + 10, end + 1, 10)])
+    con.commit()
+    con.close()
+    config = os.path.join(tmp, "tiers.yaml")
+    with open(config, "w") as f:
+        f.write(f"db: {db}\ninterval: 1s\nretention:\n  raw: 1d\n  1m: 30d\n  1h: 1y\n")
+    subprocess.run([DAEMON, "--config", config, "--duration", "6", "--log-level", "warn"],
+                   check=True, timeout=60)
+    _, [(raw_from,)] = direct(db, "SELECT min(ts) FROM cpu")
+    check(raw_from > start + 86400, f"the daemon pruned raw rows (oldest {raw_from})")
+    _, [(total,)] = direct(db, "SELECT sum(dur_ms) FROM cpu_auto WHERE cpu_id = -1")
+    durs = {}
+    for res in ("auto", "raw", "1m", "1h"):
+        out = ok(db, "sql", "SELECT sum(dur_ms), count(DISTINCT dur_ms) FROM cpu_usage",
+                 "--resolution", res, "--csv")
+        got, kinds = (int(v) for v in parse_csv(out)[1][0])
+        check(got == total, f"sql --resolution {res}: {got} ms of time, _auto has {total}")
+        rows = parse_csv(ok(db, "show", "cpu_usage", "--since", f"@{start}", "--resolution",
+                            res, "--csv", "--epoch"))[1]
+        ts = [int(r[0]) for r in rows]
+        check(ts == sorted(set(ts)), f"show --resolution {res}: ts ascending, no repeats")
+        durs[res] = {int(r[1]) for r in rows}
+        check(sum(int(r[1]) for r in rows) == total,
+              f"show --resolution {res} covers the whole history once")
+        back = parse_csv(ok(db, "show", "cpu_usage", "--since", f"@{start}", "--resolution",
+                            res, "--order", "ts:desc", "--csv", "--epoch"))[1]
+        check(back == rows[::-1], f"show --resolution {res} --order ts:desc")
+    check(3600000 in durs["1h"] and len(durs["1h"]) > 1, "1h reads hours, then finer rows")
+    check(3600000 not in durs["1m"] and 10000 in durs["raw"], "1m and raw read their tiers")
+    # auto over three days: 1-minute rows, the recent end raw
+    check(60000 in durs["auto"] and 3600000 not in durs["auto"], "show auto over 3 days: 1m")
+    exported = parse_csv(ok(db, "export", "cpu_usage", "--since", f"@{start}", "--epoch"))[1]
+    check(sum(int(r[1]) for r in exported) == total and 10000 in {int(r[1]) for r in exported},
+          "export reads the finest tier of each part")
+
+
 def main():
     if not os.path.exists(HINDSIGHT):
         print("hindsight not built", file=sys.stderr)
@@ -492,6 +542,7 @@ def main():
         test_top_plot_status(full, empty)
         test_other_user(full, tmp)
         test_live(tmp)
+        test_tiers(full, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:

@@ -1,7 +1,7 @@
 /* Retention tiers on real SQLite files filled by the generator: rollups are
  * exact (1h from 1m equals 1h from raw), rolling resumes after a restart
  * without double counting, pruning honours the age limits and the size cap
- * (measured with stat), and readers can force a resolution. */
+ * (measured with stat), and readers can pin the tiers they read. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -489,8 +489,25 @@ static void declared_column_added_later(void **state)
 	fx_free(f);
 }
 
-/* The saved views read <t>_auto; a reader can pin them to one tier. */
-static void readers_force_a_resolution(void **state)
+/* The history's total time read under a plan pinned to its tiers. */
+static int64_t planned_dur_ms(struct store *r, int tier, unsigned *tiers)
+{
+	struct read_plan p;
+	struct err e;
+	read_plan_get(r->db, tier, &p);
+	*tiers = read_plan_tiers(&p, 0, INT64_C(1) << 62);
+	if (read_plan_pin(r->db, &p, *tiers, &e))
+		fail_msg("%s: %s", tier_names[tier], e.msg);
+	assert_int_equal(qi(r, "SELECT count(*) FROM cpu_usage"),
+			 qi(r, "SELECT count(*) FROM cpu_auto WHERE cpu_id = -1"));
+	return qi(r, "SELECT sum(dur_ms) FROM cpu_usage");
+}
+
+/* The saved views read <t>_auto; a reader pins them to the tiers it wants.
+ * Every plan reads the whole history exactly once: the preferred tier where
+ * it holds rows, finer ones at the recent end it has not rolled yet, coarser
+ * ones where it was pruned. */
+static void readers_pin_tiers(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct err e;
@@ -499,7 +516,7 @@ static void readers_force_a_resolution(void **state)
 	open_db(f);
 	open_tiers(f);
 	assert_int_equal(store_install_views(&f->s, NULL, &e), 0);
-	/* three hours of the whole-machine CPU line at 10 s */
+	/* three hours of the whole-machine CPU line at 10 s, up to 1700010800 */
 	assert_int_equal(
 	    store_exec(&f->s,
 		       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
@@ -507,41 +524,61 @@ static void readers_force_a_resolution(void **state)
 		       "i % 7000, 0, 500, 9000 - i % 7000, 0, 0, 0, 0, 0, 0 FROM n;",
 		       &e),
 	    0);
-	int64_t now = 1700000000 + 10800;
-	run_all(f, &f->keep_all, now);
+	run_all(f, &f->keep_all, 1700010800);
 	tiers_close(&f->t);
-	store_close(&f->s);
 
 	struct store r;
 	assert_int_equal(store_open(&r, f->path, STORE_READONLY, &e), 0);
-	struct {
-		const char *res;
-		const char *expect;
-	} cases[] = {
-	    {"raw", "SELECT count(*) FROM cpu"},
-	    {"1m", "SELECT count(*) FROM cpu_1m"},
-	    {"1h", "SELECT count(*) FROM cpu_1h"},
-	    {"auto", "SELECT count(*) FROM cpu"},
-	};
-	int64_t dur = -1;
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		if (tiers_force_resolution(r.db, cases[i].res, &e))
-			fail_msg("%s: %s", cases[i].res, e.msg);
-		assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"),
-				 qi(&r, "%s", cases[i].expect));
-		assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_auto"),
-				 qi(&r, "%s", cases[i].expect));
-		/* the rolled span has the same total time at every resolution */
-		int64_t d = qi(
-		    &r,
-		    "SELECT sum(dur_ms) FROM cpu_usage WHERE ts > 1700002800 AND ts <= 1700010000");
-		if (dur >= 0)
-			assert_int_equal(d, dur);
-		dur = d;
-	}
-	assert_int_equal(tiers_force_resolution(r.db, "5m", &e), -1);
-	assert_non_null(strstr(e.msg, "5m"));
+	const int64_t total = 1080 * 10000;
+	unsigned tiers;
+	assert_int_equal(planned_dur_ms(&r, TIER_RAW, &tiers), total);
+	assert_int_equal(tiers, 1u << TIER_RAW);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"), 1080);
+	/* minutes up to the last complete one (1700010780), raw after */
+	assert_int_equal(planned_dur_ms(&r, TIER_1M, &tiers), total);
+	assert_int_equal(tiers, 1u << TIER_1M | 1u << TIER_RAW);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"), 180 + 2);
+	/* hours up to the last complete one (1700010000), then minutes, raw */
+	assert_int_equal(planned_dur_ms(&r, TIER_1H, &tiers), total);
+	assert_int_equal(tiers, 7u);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"), 3 + 13 + 2);
+	/* one tier alone is its plain view */
+	struct read_plan p;
+	read_plan_get(r.db, TIER_1M, &p);
+	assert_int_equal(read_plan_tiers(&p, 1700003600, 1700007200), 1u << TIER_1M);
+	assert_int_equal(read_plan_pin(r.db, &p, 1u << TIER_1M, &e), 0);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"),
+			 qi(&r, "SELECT count(*) FROM cpu_1m"));
+	assert_int_equal(read_plan_pin(r.db, &p, 0, &e), 0); /* the database's own again */
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"), 1080);
 	store_close(&r);
+
+	/* Raw rows pruned up to 1700006400 (boundaries sit on bucket edges):
+	 * every plan still reads it all. */
+	assert_int_equal(store_exec(&f->s,
+				    "DELETE FROM cpu WHERE ts <= 1700006400; UPDATE prune_state "
+				    "SET pruned_ts = 1700006400 WHERE scope = 'raw'",
+				    &e),
+			 0);
+	assert_int_equal(store_open(&r, f->path, STORE_READONLY, &e), 0);
+	for (int tier = 0; tier < NTIERS; tier++) {
+		int64_t d = planned_dur_ms(&r, tier, &tiers);
+		if (d != total)
+			fail_msg("tier %s reads %lld ms", tier_names[tier], (long long)d);
+	}
+	read_plan_get(r.db, TIER_RAW, &p);
+	assert_int_equal(p.to_1m, 1700006400);
+	assert_int_equal(read_plan_tiers(&p, 1700007200, 1700010800), 1u << TIER_RAW);
+	store_close(&r);
+	store_close(&f->s);
+
+	assert_int_equal(read_plan_auto_tier(0, 3600, 1000), TIER_RAW);
+	assert_int_equal(read_plan_auto_tier(0, 86400, 1000), TIER_1M);
+	assert_int_equal(read_plan_auto_tier(0, 30 * 86400, 1000), TIER_1M);
+	assert_int_equal(read_plan_auto_tier(0, 90 * 86400, 1000), TIER_1H);
+	assert_int_equal(read_plan_auto_tier(0, 86400, 0), TIER_RAW);
+	assert_int_equal(tier_by_name("1h"), TIER_1H);
+	assert_int_equal(tier_by_name("5m"), -1);
 	rm_rf(f->dir);
 	free(f->dir);
 	free(f);
@@ -620,7 +657,7 @@ int main(void)
 	    cmocka_unit_test(background_checkpoints_keep_the_cap),
 	    cmocka_unit_test(never_waits_for_a_lock),
 	    cmocka_unit_test(declared_column_added_later),
-	    cmocka_unit_test(readers_force_a_resolution),
+	    cmocka_unit_test(readers_pin_tiers),
 	    cmocka_unit_test(config_retention_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
