@@ -3,10 +3,6 @@
 
 #include "query/query.h"
 
-/* About this many rows per series at most, unless --resolution says
- * otherwise: a day of 10 s samples shows as minutes, a quarter as hours. */
-#define SHOW_POINTS 1000
-
 int cmd_show(struct qopts *o)
 {
 	struct qdb q;
@@ -24,7 +20,7 @@ int cmd_show(struct qopts *o)
 		qdb_close(&q);
 		return qfail(2, &e);
 	}
-	if (qdb_plan(&q, o, rq.since, rq.until, SHOW_POINTS, &e)) {
+	if (qdb_plan(&q, o, rq.since, rq.until, AUTO_ROWS_PER_SERIES, &e)) {
 		qdb_close(&q);
 		return qfail(1, &e);
 	}

@@ -50,10 +50,9 @@ static int bind_params(sqlite3_stmt *st, const struct qopts *o, struct err *e)
 }
 
 /* The range the statement asks for through :since and :until decides the
- * tiers its views read, like show's (SQL_POINTS rows per series); one that
+ * tiers its views read, as show's range does; one that
  * names no range reads the finest tier holding each part of the history.
  * The views change, so the statement is prepared again. */
-#define SQL_POINTS 1000
 static int plan(struct qdb *q, const struct qopts *o, sqlite3_stmt **st, struct err *e)
 {
 	int64_t since = 0, until = TS_MAX;
@@ -65,7 +64,7 @@ static int plan(struct qdb *q, const struct qopts *o, sqlite3_stmt **st, struct 
 		return -1;
 	if (ranged && !o->until)
 		until = o->now;
-	if (qdb_plan(q, o, since, until, ranged ? SQL_POINTS : 0, e))
+	if (qdb_plan(q, o, since, until, ranged ? AUTO_ROWS_PER_SERIES : 0, e))
 		return -1;
 	return qdb_prepare_user(q, o->args[0], st, e);
 }

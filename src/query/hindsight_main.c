@@ -80,8 +80,8 @@ static const char show_help[] =
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
     "                      than ts sorts the whole range in one statement.\n" RES_HELP
-    "                      auto here: the coarsest tier still giving about 1000 rows\n"
-    "                      per series (raw up to 16 h, 1-minute rows up to 41 days).\n" FORMAT_HELP
+    "                      auto here: the coarsest tier still giving about 500 rows\n"
+    "                      per series (raw up to 8 h, 1-minute rows up to 20 days).\n" FORMAT_HELP
 	TIMEFMT_HELP COMMON_HELP "\n"
     "Example: hindsight show cpu_usage --since 2h --where busy_pct'>'50\n";
 

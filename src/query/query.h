@@ -77,6 +77,10 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e);
  * the finest tier holding each part. Call before preparing statements. */
 int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until, int points,
 	     struct err *e);
+/* show and sql read about this many rows per series at most, unless
+ * --resolution says otherwise: 8 h of 10 s samples come raw, a day as
+ * minutes, a month as hours, so a long range stays quick to read. */
+#define AUTO_ROWS_PER_SERIES 500
 /* Pins the views to these tiers (bits) of q->plan; 0: the database's own. */
 int qdb_pin(struct qdb *q, unsigned tiers, struct err *e);
 void qdb_close(struct qdb *q);
