@@ -7,6 +7,7 @@
  * whole range first, several times slower than reading one tier's table. So
  * a reader pins its views to one tier whenever one tier holds the range it
  * asks for, and to a union with fixed boundaries only when it spans tiers. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ static int64_t max64(int64_t a, int64_t b)
 void read_plan_get(sqlite3 *db, int tier, struct read_plan *p)
 {
 	int64_t raw_gone = pruned(db, "raw"), m_gone = pruned(db, "1m");
+	p->since = INT64_MIN;
+	p->until = INT64_MAX;
 	switch (tier) {
 	case TIER_1H:
 		p->to_1m = max64(rolled(db, "1m"), raw_gone);
@@ -75,9 +78,11 @@ void read_plan_get(sqlite3 *db, int tier, struct read_plan *p)
 	}
 }
 
-unsigned read_plan_tiers(const struct read_plan *p, int64_t since, int64_t until)
+unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
 {
 	unsigned t = 0;
+	p->since = since;
+	p->until = until;
 	if (p->to_1h > 0 && since <= p->to_1h)
 		t |= 1u << TIER_1H;
 	if (p->to_1m > p->to_1h && since <= p->to_1m && until > p->to_1h)
@@ -133,39 +138,44 @@ static int drop_temp_views(sqlite3 *db, struct err *e)
 	return rc;
 }
 
+/* The condition for one tier's part of the time axis. SQLite drives an
+ * index range scan by the first lower (upper) bound on ts it finds and only
+ * filters by the others, so a bound looser than the planned range (a 1m part
+ * from 0 when the query starts yesterday) would scan the whole table: such a
+ * bound is written +ts, which filters the same rows but leaves the scan to
+ * the query's own bound. */
+static void arm_where(sqlite3_str *q, const struct read_plan *p, int tier)
+{
+	int64_t lo = tier == TIER_RAW ? p->to_1m : tier == TIER_1M ? p->to_1h : INT64_MIN;
+	int64_t hi = tier == TIER_1H ? p->to_1h : tier == TIER_1M ? p->to_1m : INT64_MAX;
+	const char *and = "";
+	sqlite3_str_appendall(q, " WHERE ");
+	if (lo != INT64_MIN) {
+		sqlite3_str_appendf(q, "%sts > %lld", lo < p->since ? "+" : "", (long long)lo);
+		and = " AND ";
+	}
+	if (hi != INT64_MAX)
+		sqlite3_str_appendf(q, "%s%sts <= %lld", and, hi >= p->until ? "+" : "",
+				    (long long)hi);
+}
+
 /* One table's <t>_auto over the tiers asked for: a plain view of one tier,
  * or the union of each tier's part of the time axis. */
 static char *auto_view_sql(const char *t, const struct read_plan *p, unsigned tiers)
 {
-	if ((tiers & (tiers - 1)) == 0) {
-		int tier = tiers == 1u << TIER_1H ? TIER_1H : tiers == 1u << TIER_1M ? TIER_1M : 0;
-		return sqlite3_mprintf(
-		    "CREATE TEMP VIEW \"%w_auto\" AS SELECT * FROM main.\"%w_at_%w\"", t, t,
-		    tier_names[tier]);
-	}
-	char *arm[NTIERS] = {0};
-	if (tiers & (1u << TIER_1H))
-		arm[TIER_1H] = sqlite3_mprintf("SELECT * FROM main.\"%w_at_1h\" WHERE ts <= %lld",
-					       t, (long long)p->to_1h);
-	if (tiers & (1u << TIER_1M))
-		arm[TIER_1M] = sqlite3_mprintf(
-		    "SELECT * FROM main.\"%w_at_1m\" WHERE ts > %lld AND ts <= %lld", t,
-		    (long long)p->to_1h, (long long)p->to_1m);
-	if (tiers & (1u << TIER_RAW))
-		arm[TIER_RAW] = sqlite3_mprintf("SELECT * FROM main.\"%w_at_raw\" WHERE ts > %lld",
-						t, (long long)p->to_1m);
-	char *q = sqlite3_mprintf("CREATE TEMP VIEW \"%w_auto\" AS ", t);
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "CREATE TEMP VIEW \"%w_auto\" AS ", t);
 	const char *sep = "";
-	for (int i = NTIERS - 1; i >= 0; i--) {
-		if (!arm[i])
+	for (int tier = NTIERS - 1; tier >= 0; tier--) {
+		if (!(tiers & (1u << tier)))
 			continue;
-		char *more = q ? sqlite3_mprintf("%s%s%s", q, sep, arm[i]) : NULL;
-		sqlite3_free(q);
-		sqlite3_free(arm[i]);
-		q = more;
+		sqlite3_str_appendf(q, "%sSELECT * FROM main.\"%w_at_%w\"", sep, t,
+				    tier_names[tier]);
+		if (tiers & (tiers - 1))
+			arm_where(q, p, tier);
 		sep = " UNION ALL ";
 	}
-	return q;
+	return sqlite3_str_finish(q);
 }
 
 /* A saved view's text made into a TEMP view of the same name: the body reads
@@ -181,6 +191,100 @@ static int shadow_saved_view(sqlite3 *db, const char *sql, struct err *e)
 	return rc;
 }
 
+/* The name and the body (the SELECT after AS) of "CREATE VIEW name AS
+ * SELECT ..."; -1 when the text has another shape. */
+static int split_view(const char *sql, char *name, size_t n, const char **body)
+{
+	const char *p = strcasestr(sql, "create view");
+	if (!p)
+		return -1;
+	p += strlen("create view");
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t len = strcspn(p, " \t\r\n(");
+	if (len == 0 || len >= n)
+		return -1;
+	memcpy(name, p, len);
+	name[len] = '\0';
+	p += len;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncasecmp(p, "as", 2) != 0 || !isspace((unsigned char)p[2]))
+		return -1;
+	*body = p + 2;
+	return 0;
+}
+
+static int ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The body with every <t>_auto of the series tables read from one tier
+ * (free with sqlite3_free). */
+static char *body_at_tier(const char *body, char **tables, size_t ntables, int tier, int *hits)
+{
+	sqlite3_str *out = sqlite3_str_new(NULL);
+	const char *p = body;
+	while (*p) {
+		const char *hit = NULL;
+		size_t hit_len = 0;
+		for (size_t i = 0; i < ntables && !hit; i++) {
+			size_t tl = strlen(tables[i]);
+			if (strncmp(p, tables[i], tl) == 0 && strncmp(p + tl, "_auto", 5) == 0 &&
+			    !ident_char(p[tl + 5]) && (p == body || !ident_char(p[-1]))) {
+				hit = tables[i];
+				hit_len = tl + 5;
+			}
+		}
+		if (hit) {
+			sqlite3_str_appendf(out, "main.\"%w_at_%w\"", hit, tier_names[tier]);
+			(*hits)++;
+			p += hit_len;
+		} else {
+			sqlite3_str_appendchar(out, 1, *p++);
+		}
+	}
+	char *text = sqlite3_str_finish(out);
+	size_t len = text ? strlen(text) : 0;
+	while (len && (isspace((unsigned char)text[len - 1]) || text[len - 1] == ';'))
+		text[--len] = '\0';
+	return text;
+}
+
+/* A saved view over several tiers: its own text once per tier, each part of
+ * the time axis from one, joined by UNION ALL. The union is then of the
+ * view's few columns, after its joins, which SQLite reads through far more
+ * cheaply than a join over a union of whole rollup rows. */
+static int split_saved_view(sqlite3 *db, const char *sql, const struct read_plan *p, unsigned tiers,
+			    char **tables, size_t ntables, struct err *e)
+{
+	char name[128];
+	const char *body;
+	if (split_view(sql, name, sizeof(name), &body))
+		return shadow_saved_view(db, sql, e);
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "CREATE TEMP VIEW %s AS ", name);
+	const char *sep = "";
+	int hits = 0;
+	for (int tier = NTIERS - 1; tier >= 0; tier--) {
+		if (!(tiers & (1u << tier)))
+			continue;
+		char *b = body_at_tier(body, tables, ntables, tier, &hits);
+		sqlite3_str_appendf(q, "%sSELECT * FROM (%s)", sep, b ? b : "");
+		sqlite3_free(b);
+		arm_where(q, p, tier);
+		sep = " UNION ALL ";
+	}
+	char *text = sqlite3_str_finish(q);
+	struct err ignored;
+	int rc = text && hits ? exec(db, text, &ignored) : -1;
+	sqlite3_free(text);
+	/* one that reads no tiers stays as it is; one without a ts column cannot
+	 * be split and reads the union */
+	return rc ? shadow_saved_view(db, sql, e) : 0;
+}
+
 int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct err *e)
 {
 	if (drop_temp_views(db, e))
@@ -192,23 +296,38 @@ int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct
 		return 0;
 	sqlite3_stmt *st;
 	int rc = 0;
+	char **tables = NULL;
+	size_t n = 0;
 	sqlite3_prepare_v2(
 	    db,
 	    "SELECT DISTINCT c.table_name FROM main.series_column c "
 	    "JOIN main.sqlite_master m ON m.type='view' AND m.name = c.table_name || '_auto'",
 	    -1, &st, NULL);
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		char *q = auto_view_sql((const char *)sqlite3_column_text(st, 0), p, tiers);
-		rc = q ? exec(db, q, e) : err_set(e, "out of memory");
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		char *q = auto_view_sql(t, p, tiers);
+		char **grown = realloc(tables, (n + 1) * sizeof(*tables));
+		if (grown)
+			tables = grown;
+		if (grown && (tables[n] = strdup(t)))
+			n++;
+		rc = q && grown ? exec(db, q, e) : err_set(e, "out of memory");
 		sqlite3_free(q);
 	}
 	sqlite3_finalize(st);
+	int split = (tiers & (tiers - 1)) != 0;
 	sqlite3_prepare_v2(db,
 			   "SELECT v.sql FROM main.view_catalog v JOIN main.sqlite_master m "
 			   "ON m.type='view' AND m.name = v.name",
 			   -1, &st, NULL);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-		rc = shadow_saved_view(db, (const char *)sqlite3_column_text(st, 0), e);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *sql = (const char *)sqlite3_column_text(st, 0);
+		rc = split ? split_saved_view(db, sql, p, tiers, tables, n, e)
+			   : shadow_saved_view(db, sql, e);
+	}
 	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++)
+		free(tables[i]);
+	free(tables);
 	return rc;
 }

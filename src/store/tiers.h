@@ -174,14 +174,16 @@ int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struc
  * left out, and sums over any range equal the raw sums. */
 struct read_plan {
 	int64_t to_1h, to_1m;
+	int64_t since, until; /* the range the reader asked for */
 };
 /* The layout that prefers `tier` wherever it holds rows: finer tiers fill
  * the recent end it has not rolled up yet, coarser tiers the old end it has
  * pruned. TIER_RAW gives the layout of the database's own <t>_auto views.
  * Reads prune_state and rollup_state. */
 void read_plan_get(sqlite3 *db, int tier, struct read_plan *p);
-/* The tiers (a bit per tier) holding some of [since, until] under p. */
-unsigned read_plan_tiers(const struct read_plan *p, int64_t since, int64_t until);
+/* The tiers (a bit per tier) holding some of [since, until] under p; p
+ * remembers the range. */
+unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until);
 /* The coarsest tier whose step is at most (until - since) / points: what a
  * chart or a table of about `points` rows per series needs. */
 int read_plan_auto_tier(int64_t since, int64_t until, int points);
