@@ -281,7 +281,8 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 	struct retention_limits *l = &c->retention;
 	if (v->type != YAML_MAPPING_NODE)
 		return err_set(e,
-			       "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, events)",
+			       "%s: retention must be a mapping (raw, 1m, 1h, max_db_size, "
+			       "disk_reserve, events)",
 			       yaml_where(w, v, where, sizeof(where)));
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
 	     p++) {
@@ -297,21 +298,25 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 		if (tier >= 0) {
 			if (retention_age(w, val, name, &l->max_age_s[tier], e))
 				return -1;
-		} else if (strcmp(name, "max_db_size") == 0) {
-			const char *s = yaml_scalar(w, val, "max_db_size", e);
+		} else if (strcmp(name, "max_db_size") == 0 || strcmp(name, "disk_reserve") == 0) {
+			const char *s = yaml_scalar(w, val, name, e);
 			struct err inner;
 			if (!s)
 				return -1;
-			if (parse_size_bytes(s, &l->max_db_bytes, &inner))
-				return err_set(e, "%s: max_db_size: %s",
-					       yaml_where(w, val, where, sizeof(where)), inner.msg);
+			if (parse_size_bytes(
+				s, name[0] == 'm' ? &l->max_db_bytes : &l->disk_reserve_bytes,
+				&inner))
+				return err_set(e, "%s: %s: %s",
+					       yaml_where(w, val, where, sizeof(where)), name,
+					       inner.msg);
 		} else if (strcmp(name, "events") == 0) {
 			if (retention_events(l, w, val, e))
 				return -1;
 		} else {
-			return err_set(
-			    e, "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, events)",
-			    yaml_where(w, k, where, sizeof(where)), name);
+			return err_set(e,
+				       "%s: unknown key 'retention.%s' (raw, 1m, 1h, max_db_size, "
+				       "disk_reserve, events)",
+				       yaml_where(w, k, where, sizeof(where)), name);
 		}
 	}
 	return 0;

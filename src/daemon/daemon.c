@@ -51,7 +51,9 @@ struct daemon {
 	int64_t interval_us;
 	uint64_t commit_failures; /* since the last committed tick */
 	int failing;		  /* inside a run of failed commits: log once */
-	int clock_held;		  /* ts is being held ahead of a wall clock that stepped back */
+	int disk_full;		  /* from a full disk until it has room again */
+	struct reserve reserve;
+	int clock_held; /* ts is being held ahead of a wall clock that stepped back */
 	int exit_code;
 };
 
@@ -162,6 +164,7 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
 		return -1;
+	reserve_init(&d->reserve, cfg->db, cfg->retention.disk_reserve_bytes);
 	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
 	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0)
 		return -1;
@@ -247,14 +250,47 @@ static int run_collectors(struct daemon *d, struct tick *t, struct err *e)
 	return 0;
 }
 
-/* A failed tick is logged once per run of failures; the baseline stays, so
- * the next successful tick's deltas cover the whole gap. */
-static void tick_failed(struct daemon *d, const char *what, const char *why)
+/* The disk filled: give back the reserve so SQLite has room to delete in,
+ * and prune the oldest rows already rolled up to keep room in the file. */
+static void disk_full_begin(struct daemon *d)
+{
+	int64_t room = d->cfg.retention.disk_reserve_bytes;
+	d->disk_full = 1;
+	int64_t freed = reserve_release(&d->reserve);
+	tiers_disk_full(&d->tiers, room > (1 << 20) ? room : (1 << 20));
+	log_warn("disk full: %s; pruning the oldest rows already rolled up to keep "
+		 "room for new ticks",
+		 freed ? "released the disk reserve" : "no disk reserve to release");
+	struct timeval now = {0, 0};
+	if (d->retention_ev)
+		evtimer_add(d->retention_ev, &now);
+}
+
+/* Checked after each stored tick while the disk was full: once it has room
+ * for the reserve twice over, the reserve is taken again. */
+static void disk_full_check(struct daemon *d)
+{
+	int64_t room = d->cfg.retention.disk_reserve_bytes;
+	int back = room > 0 ? reserve_restore(&d->reserve)
+			    : reserve_fs_available(&d->reserve) >= 2 * (1 << 20);
+	if (!back)
+		return;
+	d->disk_full = 0;
+	tiers_disk_full(&d->tiers, 0);
+	log_info("the disk has room again%s", room > 0 ? "; disk reserve taken back" : "");
+}
+
+/* A failed tick is logged once per run of failures (and once per full
+ * disk); the baseline stays, so the next successful tick's deltas cover the
+ * whole gap. */
+static void tick_failed(struct daemon *d, const char *what, const char *why, int code)
 {
 	d->commit_failures++;
-	if (!d->failing)
+	if (!d->failing && !d->disk_full)
 		log_error("tick not stored (%s): %s; retrying every tick", what, why);
 	d->failing = 1;
+	if (store_errcode_full(code) && !d->disk_full)
+		disk_full_begin(d);
 }
 
 static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
@@ -267,6 +303,8 @@ static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
 			 (unsigned long long)d->commit_failures);
 	d->failing = 0;
 	d->commit_failures = 0;
+	if (d->disk_full)
+		disk_full_check(d);
 	d->last_ts = t->ts;
 	d->baseline_us = now_us;
 	memset(&d->tiers.stats, 0, sizeof(d->tiers.stats)); /* stored in this tick's agent row */
@@ -305,18 +343,19 @@ static void daemon_tick(struct daemon *d)
 	};
 	struct err e;
 	if (store_begin(&d->store, &e)) {
-		tick_failed(d, "begin", e.msg);
+		tick_failed(d, "begin", e.msg, d->store.last_errcode);
 		return;
 	}
 	if (run_collectors(d, &t, &e) || write_agent_rows(d, &t, wall, clock_mono_us() - now_us,
 							  clock_process_cpu_us() - cpu0, &e)) {
+		int code = sqlite3_extended_errcode(d->store.db);
 		store_rollback(&d->store);
-		tick_failed(d, "write", e.msg);
+		tick_failed(d, "write", e.msg, code);
 		return;
 	}
 	int64_t commit0 = clock_mono_us();
 	if (store_commit(&d->store, &e)) {
-		tick_failed(d, "commit", e.msg);
+		tick_failed(d, "commit", e.msg, d->store.last_errcode);
 		return;
 	}
 	d->last_commit_us = clock_mono_us() - commit0;

@@ -17,6 +17,7 @@ void retention_limits_default(struct retention_limits *l)
 	l->max_age_s[TIER_1M] = 90 * 86400;
 	l->max_age_s[TIER_1H] = 2 * 365 * 86400;
 	l->max_db_bytes = (int64_t)1 << 30;
+	l->disk_reserve_bytes = (int64_t)4 << 20;
 }
 
 int parse_size_bytes(const char *text, int64_t *out, struct err *e)
@@ -269,6 +270,17 @@ static int64_t live_bytes(struct store *s)
 	return (pages - free_pages) * store_query_int(s, "PRAGMA page_size", 4096);
 }
 
+void tiers_disk_full(struct tiers *t, int64_t room_bytes)
+{
+	if (room_bytes <= 0) {
+		t->full_target = 0;
+		return;
+	}
+	int64_t live = live_bytes(t->store);
+	t->full_target = live > room_bytes ? live - room_bytes : 1;
+	t->warned_cap = 0;
+}
+
 /* When the pages in use exceed the cap (less room for the WAL and growth
  * until the next run), moves one boundary forward: raw first (ten minutes at
  * a time, event rows of the same age with it), then 1-minute (an hour), then
@@ -277,9 +289,11 @@ static int size_cap(struct tiers *t, const struct retention_limits *l, int64_t n
 		    struct err *e)
 {
 	int64_t cap = l->max_db_bytes;
-	if (!cap)
+	int64_t target = cap ? cap - 2 * t->wal_allow_bytes - cap / 32 : INT64_MAX;
+	if (t->full_target && t->full_target < target)
+		target = t->full_target;
+	if (target == INT64_MAX)
 		return 0;
-	int64_t target = cap - 2 * t->wal_allow_bytes - cap / 32;
 	int64_t live = live_bytes(t->store);
 	if (live <= target) {
 		t->warned_cap = 0;
@@ -313,9 +327,9 @@ static int size_cap(struct tiers *t, const struct retention_limits *l, int64_t n
 		return 0;
 	}
 	if (!t->warned_cap)
-		log_warn("max_db_size %lld bytes: %lld bytes in use and nothing more can be pruned "
-			 "(the rows not rolled up yet must stay)",
-			 (long long)cap, (long long)live);
+		log_warn("%s: %lld bytes in use and nothing more can be pruned (the rows not "
+			 "rolled up yet must stay)",
+			 t->full_target ? "disk full" : "max_db_size", (long long)live);
 	t->warned_cap = 1;
 	return 0;
 }
@@ -324,7 +338,9 @@ static int size_cap(struct tiers *t, const struct retention_limits *l, int64_t n
  * shrinks when the WAL is checkpointed. */
 static int give_back(struct tiers *t, int *did, struct err *e)
 {
-	if (!t->incremental)
+	/* On a full disk the freed pages stay in the file for the next ticks:
+	 * given back, any other writer on the disk could take them. */
+	if (!t->incremental || t->full_target)
 		return 0;
 	int64_t before = store_query_int(t->store, "PRAGMA freelist_count", 0);
 	if (before == 0)

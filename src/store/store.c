@@ -42,6 +42,7 @@ int store_exec(struct store *s, const char *sql, struct err *e)
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
+	s->last_errcode = sqlite3_extended_errcode(s->db);
 	err_set(e, "%s (in: %.80s)", msg ? msg : sqlite3_errmsg(s->db), sql);
 	sqlite3_free(msg);
 	return -1;

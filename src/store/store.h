@@ -17,6 +17,7 @@ struct store {
 	sqlite3_stmt *stmts[STORE_MAX_STMTS];
 	size_t nstmts;
 	uint64_t rollbacks; /* transactions rolled back so far */
+	int last_errcode;   /* of the last failed store_exec (extended) */
 };
 
 enum store_flags {
@@ -61,6 +62,28 @@ void store_rollback(struct store *s);
 
 /* A single integer from a query, or dflt when it returns no row or NULL. */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+/* Whether an error code means the disk (or the file system quota) is full. */
+static inline int store_errcode_full(int code)
+{
+	return (code & 0xff) == SQLITE_FULL;
+}
+
+/* reserve.c: a file of allocated disk space next to the database
+ * (<db>-reserve), released when the disk fills so retention has room to
+ * prune in, and taken again once the file system has twice its size free. */
+struct reserve {
+	char path[4200];
+	int64_t bytes; /* 0: no reserve */
+	int held;
+};
+void reserve_init(struct reserve *r, const char *db_path, int64_t bytes);
+/* Returns the bytes it gave back (0 when none was held). */
+int64_t reserve_release(struct reserve *r);
+/* Takes the reserve again when there is room; returns 1 when it did. */
+int reserve_restore(struct reserve *r);
+/* Free space for this user on the reserve's file system; -1 unknown. */
+int64_t reserve_fs_available(const struct reserve *r);
+
 /* The same on any connection (a reader's). */
 int64_t db_query_int(sqlite3 *db, const char *sql, int64_t dflt);
 

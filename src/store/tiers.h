@@ -28,7 +28,8 @@ extern const int64_t tier_bucket_s[NTIERS];  /* 0, 60, 3600 */
  * forever (max_db_size still applies). */
 struct retention_limits {
 	int64_t max_age_s[NTIERS];
-	int64_t max_db_bytes; /* 0: no cap */
+	int64_t max_db_bytes;	    /* 0: no cap */
+	int64_t disk_reserve_bytes; /* the disk reserve (store.h); 0: none */
 	struct {
 		char key[64]; /* event_table.config_key */
 		int64_t max_age_s;
@@ -99,6 +100,7 @@ struct tiers {
 	int incremental;	 /* the file has auto_vacuum=INCREMENTAL */
 	int64_t given_back;	 /* pages vacuumed since the last checkpoint */
 	int64_t max_db_bytes;	 /* the cap tiers_configure was given */
+	int64_t full_target;	 /* disk full: keep the pages in use at most this */
 	int warned_cap;
 	const char *unit_kind; /* what the last unit did, for the slowest below */
 	const char *slowest_kind;
@@ -129,6 +131,11 @@ int rollup_unit(struct tiers *t, int64_t now_ts, int *did, struct err *e);
  * truncation. *did as for rollup_unit. */
 int retention_unit(struct tiers *t, const struct retention_limits *l, int64_t now_ts, int *did,
 		   struct err *e);
+/* The disk is full (room_bytes > 0): prune the oldest rows already rolled
+ * up, as the size cap would, until room_bytes of the pages in use are free
+ * inside the file, and keep it there, holding the freed pages for the next
+ * ticks, until called with 0 once the disk has room again. */
+void tiers_disk_full(struct tiers *t, int64_t room_bytes);
 /* The database's size on disk: the main file plus its WAL (stat). */
 int64_t tiers_file_bytes(struct tiers *t);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Disk full: the database lives on a 32 MiB tmpfs of its own. When the disk
-fills, hindsightd keeps running, logs the cause once per incident, and resumes
-writing when space returns; the database stays intact. (Ticks may also go on
-while full once the WAL's space is reused after a checkpoint.) Needs root."""
+fills, hindsightd keeps running, logs the cause once per incident, gives back
+its disk reserve and prunes the oldest rows already rolled up so new ticks
+fit, resumes writing when space returns and takes the reserve again; the
+database stays intact. Needs root."""
 import os
 import signal
 import sqlite3
@@ -57,6 +58,9 @@ def main():
             return 77
         try:
             run(mnt, tmp)
+            for name in os.listdir(mnt):
+                os.unlink(os.path.join(mnt, name))
+            prune_to_make_room(mnt, tmp)
         finally:
             subprocess.run(["umount", "-l", mnt])
     print(f"{len(failures)} failed" if failures else "all checks passed")
@@ -80,7 +84,14 @@ def run(mnt, tmp):
         with sqlite3.connect(db, timeout=10) as c:
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         fill(filler)
-        time.sleep(5)
+        # The first failed tick gives back the disk reserve; another writer
+        # takes that space too, and with nothing old enough to prune the
+        # daemon has no room at all.
+        time.sleep(2.5)
+        check(not os.path.exists(db + "-reserve"),
+              f"incident {incident + 1}: the disk reserve is given back")
+        fill(filler)
+        time.sleep(3)
         check(p.poll() is None, f"incident {incident + 1}: the daemon keeps running on a full disk")
         stuck = count(db)
         time.sleep(2)
@@ -89,6 +100,8 @@ def run(mnt, tmp):
         os.unlink(filler)
         time.sleep(3.5)
         check(count(db) >= stuck + 2, f"incident {incident + 1}: writing resumes when space returns")
+        check(os.path.exists(db + "-reserve"),
+              f"incident {incident + 1}: the reserve is taken again when space returns")
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=15)
     check(p.returncode == 0, "clean exit after the incidents")
@@ -105,6 +118,80 @@ def run(mnt, tmp):
     check(failed >= 8, f"failed ticks counted ({failed})")
     check(abs(span * 1000 - dur) <= 2500, f"no interval lost: dur_ms {dur} over {span} s")
     check(count(db) > before, "history grew overall")
+
+
+def prune_to_make_room(mnt, tmp):
+    """A database with three days of old per-CPU rows, rolled up: on a full
+    disk the daemon deletes the oldest of them (their 1-minute rollups stay)
+    and goes on storing ticks while the disk stays full."""
+    db = os.path.join(mnt, "old.db")
+    subprocess.run([DAEMON, "--db", db, "--once", "--no-bpf", "--log-level", "warn"], check=True)
+    now = int(time.time()) // 60 * 60
+    with sqlite3.connect(db) as c:
+        for t in ("cpu", "cpu_1m", "cpu_1h", "rollup_state WHERE table_name = 'cpu'"):
+            c.execute(f"DELETE FROM {t}")
+        c.executemany("INSERT INTO cpu VALUES (?, ?, 10000, ?, 0, 500, ?, 0, 0, 0, 0, 0, 0)",
+                      [(ts, cpu, ts % 7000, 9500 - ts % 7000)
+                       for ts in range(now - 3 * 86400, now - 3600, 10) for cpu in (-1, 0, 1)])
+    old_rows = count_rows(db, "cpu")
+    log = open(os.path.join(tmp, "log3"), "w+")
+    config = os.path.join(tmp, "old.yaml")
+    with open(config, "w") as f:
+        f.write(f"db: {db}\ninterval: 1s\nretention:\n  raw: 30d\n  max_db_size: 0\n"
+                "  disk_reserve: 2MiB\n")
+    p = subprocess.Popen([DAEMON, "--config", config, "--no-bpf"], stderr=log)
+    rolled = False
+    for _ in range(60):
+        time.sleep(0.5)
+        with sqlite3.connect(db, timeout=5) as c:
+            r = c.execute("SELECT rolled_ts FROM rollup_state WHERE table_name = 'cpu' "
+                          "AND tier = '1m'").fetchone()
+        if r and r[0] >= now - 3600:
+            rolled = True
+            break
+    check(rolled, "the old rows are rolled up before the disk fills")
+    try:
+        fill_and_watch(mnt, db, p, now, old_rows)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+    log.seek(0)
+    text = log.read()
+    check(text.count("disk full:") == 1, "the pruning is logged once")
+    with sqlite3.connect(db) as c:
+        check(c.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "database intact")
+
+
+def fill_and_watch(mnt, db, p, now, old_rows):
+    filler = os.path.join(mnt, "filler")
+    fill(filler)
+    try:
+        with sqlite3.connect(db, timeout=10) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError:
+        pass  # full already: the checkpoint could not extend the file
+    fill(filler)
+    time.sleep(4)
+    during = count(db)
+    time.sleep(5)
+    check(count(db) >= during + 3, f"ticks are stored while the disk stays full "
+                                   f"({count(db) - during} in 5 s)")
+    with sqlite3.connect(db, timeout=5) as c:
+        pruned = c.execute("SELECT pruned_ts FROM prune_state WHERE scope = 'raw'").fetchone()[0]
+        left = c.execute("SELECT count(*) FROM cpu WHERE ts < ?", (now - 3600,)).fetchone()[0]
+        minutes = c.execute("SELECT count(*) FROM cpu_1m WHERE ts <= ?",
+                            (pruned,)).fetchone()[0]
+    check(pruned > now - 3 * 86400 and left < old_rows,
+          f"the oldest raw rows were pruned to make room ({old_rows - left} of {old_rows})")
+    check(minutes > 0, "their 1-minute rollups stay")
+    os.unlink(filler)
+    time.sleep(3)
+    check(os.path.exists(db + "-reserve"), "the reserve is taken again when space returns")
+
+
+def count_rows(db, table):
+    with sqlite3.connect(db, timeout=5) as c:
+        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 if __name__ == "__main__":

@@ -595,6 +595,7 @@ static void config_retention_section(void **state)
 			 "  1m: 30d\n"
 			 "  1h: 1y\n"
 			 "  max_db_size: 512MiB\n"
+			 "  disk_reserve: 1MiB\n"
 			 "  events:\n"
 			 "    exec_log: 2w\n");
 	struct config c;
@@ -603,6 +604,7 @@ static void config_retention_section(void **state)
 	assert_int_equal(c.retention.max_age_s[TIER_RAW], 7 * DAY);
 	assert_int_equal(c.retention.max_age_s[TIER_1H], 730 * DAY);
 	assert_int_equal(c.retention.max_db_bytes, 1 << 30);
+	assert_int_equal(c.retention.disk_reserve_bytes, 4 << 20);
 	if (config_load_file(&c, path, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(config_validate(&c, &e), 0);
@@ -610,6 +612,7 @@ static void config_retention_section(void **state)
 	assert_int_equal(c.retention.max_age_s[TIER_1M], 30 * DAY);
 	assert_int_equal(c.retention.max_age_s[TIER_1H], 365 * DAY);
 	assert_int_equal(c.retention.max_db_bytes, 512 << 20);
+	assert_int_equal(c.retention.disk_reserve_bytes, 1 << 20);
 	assert_int_equal(c.retention.nevents, 1);
 	assert_string_equal(c.retention.events[0].key, "exec_log");
 	assert_int_equal(c.retention.events[0].max_age_s, 14 * DAY);
