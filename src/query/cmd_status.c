@@ -135,12 +135,12 @@ static void human_limit(int64_t s, char *buf, size_t n)
 
 /* Per retention tier (raw, 1 min, 1 h, each event log): the span it holds,
  * rows and bytes, its age limit, and the last prune (tiers_report). */
-static void print_tiers(struct qdb *q)
+static void print_tiers(struct qdb *q, const struct table_stats *known, int n)
 {
 	static struct tiers_report r;
 	struct err e;
 	qdb_arm(q);
-	if (tiers_report(q->db, sqlite3_db_filename(q->db, "main"), &r, &e)) {
+	if (tiers_report(q->db, sqlite3_db_filename(q->db, "main"), known, (size_t)n, &r, &e)) {
 		printf("tiers         %s\n", e.msg);
 		return;
 	}
@@ -174,15 +174,10 @@ static void print_tiers(struct qdb *q)
 
 #define STATUS_MAX_TABLES 256
 
-struct table_info {
-	char name[64];
-	int64_t rows, bytes, first, last;
-};
-
 /* Bytes per table including its indexes, from the dbstat virtual table
  * (one pass over the file, one row per b-tree). Returns -1 when SQLite was
  * built without dbstat. */
-static int tables_bytes(struct qdb *q, struct table_info *t, int n)
+static int tables_bytes(struct qdb *q, struct table_stats *t, int n)
 {
 	sqlite3_stmt *st;
 	struct err e;
@@ -201,8 +196,13 @@ static int tables_bytes(struct qdb *q, struct table_info *t, int n)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int64_t page_bytes(struct qdb *q)
+{
+	return int_query(q, "PRAGMA page_size", 4096) * int_query(q, "PRAGMA page_count", 0);
+}
+
 /* Without dbstat: the file's pages shared out by row count, marked "~". */
-static void tables_estimate(struct table_info *t, int n, int64_t page_bytes)
+static void tables_estimate(struct table_stats *t, int n, int64_t page_bytes)
 {
 	int64_t total = 0;
 	for (int i = 0; i < n; i++)
@@ -212,19 +212,20 @@ static void tables_estimate(struct table_info *t, int n, int64_t page_bytes)
 		    total ? (int64_t)((double)page_bytes * (double)t[i].rows / (double)total) : 0;
 }
 
-static void print_tables(struct qdb *q)
+/* Every table's rows, bytes, first and last ts, counted once for the tiers
+ * and the table list. Returns how many; *exact is 0 when the bytes are
+ * estimated (this SQLite lacks dbstat). */
+static int count_tables(struct qdb *q, struct table_stats *t, int *exact)
 {
-	static struct table_info t[STATUS_MAX_TABLES];
 	sqlite3_stmt *st;
 	struct err e;
 	int n = 0;
+	*exact = 0;
 	if (qdb_prepare(q,
 			"SELECT name FROM sqlite_master WHERE type = 'table' "
 			"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-			&st, &e)) {
-		printf("tables        unavailable: %s\n", e.msg);
-		return;
-	}
+			&st, &e))
+		return 0;
 	while (n < STATUS_MAX_TABLES && sqlite3_step(st) == SQLITE_ROW)
 		snprintf(t[n++].name, sizeof(t[0].name), "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -237,11 +238,12 @@ static void print_tables(struct qdb *q)
 		snprintf(sql, sizeof(sql), "SELECT max(ts) FROM \"%.63s\"", t[i].name);
 		t[i].last = int_query(q, sql, -1);
 	}
-	int64_t page_bytes =
-	    int_query(q, "PRAGMA page_size", 4096) * int_query(q, "PRAGMA page_count", 0);
-	int exact = tables_bytes(q, t, n) == 0;
-	if (!exact)
-		tables_estimate(t, n, page_bytes);
+	*exact = tables_bytes(q, t, n) == 0;
+	return n;
+}
+
+static void print_tables(struct qdb *q, struct table_stats *t, int n, int exact)
+{
 	printf("\n%-26s %12s %12s  %-19s  %-19s\n", "table", "rows", "bytes", "first", "last");
 	for (int i = 0; i < n; i++) {
 		char first[32] = "", last[32] = "", size[32], shown[40];
@@ -255,7 +257,7 @@ static void print_tables(struct qdb *q)
 		       first, last);
 	}
 	char total[32];
-	human_bytes((double)page_bytes, total, sizeof(total));
+	human_bytes((double)page_bytes(q), total, sizeof(total));
 	printf("%-26s %12s %12s%s\n", "(all pages)", "", total,
 	       exact ? "" : "  (~: estimated by rows; this SQLite lacks dbstat)");
 }
@@ -270,8 +272,14 @@ int cmd_status(struct qopts *o)
 	int64_t last = print_liveness(&q, o->now);
 	if (last >= 0)
 		print_overhead(&q, last);
-	print_tiers(&q);
-	print_tables(&q);
+	static struct table_stats t[STATUS_MAX_TABLES];
+	int exact, n = count_tables(&q, t, &exact);
+	for (int i = 0; i < n && !exact; i++)
+		t[i].bytes = -1; /* unknown to the tiers; the list estimates them */
+	print_tiers(&q, t, n);
+	if (!exact)
+		tables_estimate(t, n, page_bytes(&q));
+	print_tables(&q, t, n, exact);
 	qdb_close(&q);
 	if (fflush(stdout) != 0) {
 		err_set(&e, "writing the output failed");

@@ -17,31 +17,44 @@ static int table_exists(sqlite3 *db, const char *name)
 	return n > 0;
 }
 
-/* Adds one table's oldest, newest, rows and bytes to a tier's line. */
-static void add_table(sqlite3 *db, struct tier_report *r, const char *table, const char *ts_col)
+/* Adds one table's oldest, newest, rows and bytes to a tier's line. Rows
+ * and bytes come from known when it has the table: counting scans it all. */
+static void add_table(sqlite3 *db, struct tier_report *r, const char *table, const char *ts_col,
+		      const struct table_stats *known, size_t nknown)
 {
 	if (!table_exists(db, table))
 		return;
-	sqlite3_stmt *st;
-	char *q = sqlite3_mprintf("SELECT min(%s), max(%s), count(*) FROM main.%s", ts_col, ts_col,
-				  table);
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
-		if (!r->oldest_ts || lo < r->oldest_ts)
-			r->oldest_ts = lo;
-		if (hi > r->newest_ts)
-			r->newest_ts = hi;
-		r->rows += sqlite3_column_int64(st, 2);
-	}
-	sqlite3_finalize(st);
+	const struct table_stats *k = NULL;
+	for (size_t i = 0; i < nknown && !k; i++)
+		if (strcmp(known[i].name, table) == 0)
+			k = &known[i];
+	/* min() and max() alone are one index lookup each */
+	char *q = sqlite3_mprintf("SELECT min(%s) FROM main.%s", ts_col, table);
+	int64_t lo = db_query_int(db, q, -1);
 	sqlite3_free(q);
+	q = sqlite3_mprintf("SELECT max(%s) FROM main.%s", ts_col, table);
+	int64_t hi = db_query_int(db, q, -1);
+	sqlite3_free(q);
+	if (lo >= 0 && (!r->oldest_ts || lo < r->oldest_ts))
+		r->oldest_ts = lo;
+	if (hi > r->newest_ts)
+		r->newest_ts = hi;
+	if (k) {
+		r->rows += k->rows;
+	} else {
+		q = sqlite3_mprintf("SELECT count(*) FROM main.%s", table);
+		r->rows += db_query_int(db, q, 0);
+		sqlite3_free(q);
+	}
 	if (r->bytes < 0)
 		return;
-	q = sqlite3_mprintf("SELECT sum(pgsize) FROM dbstat('main') WHERE name=%Q", table);
-	int64_t b = db_query_int(db, q, -1);
-	sqlite3_free(q);
-	r->bytes = b < 0 ? -1 : r->bytes + b;
+	int64_t bytes = k ? k->bytes : -1;
+	if (!k) {
+		q = sqlite3_mprintf("SELECT sum(pgsize) FROM dbstat('main') WHERE name=%Q", table);
+		bytes = db_query_int(db, q, -1);
+		sqlite3_free(q);
+	}
+	r->bytes = bytes < 0 ? -1 : r->bytes + bytes;
 }
 
 static void fill_state(sqlite3 *db, struct tier_report *r, const char *scope)
@@ -66,7 +79,8 @@ static void fill_state(sqlite3 *db, struct tier_report *r, const char *scope)
 	sqlite3_free(q);
 }
 
-int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struct err *e)
+int tiers_report(sqlite3 *db, const char *db_path, const struct table_stats *known, size_t nknown,
+		 struct tiers_report *r, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
 	if (!table_exists(db, "series_column"))
@@ -91,7 +105,7 @@ int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struc
 				snprintf(name, sizeof(name), "%s", base);
 			else
 				snprintf(name, sizeof(name), "%s_%s", base, tier_names[tier]);
-			add_table(db, t, name, "ts");
+			add_table(db, t, name, "ts", known, nknown);
 		}
 		sqlite3_finalize(st);
 	}
@@ -107,7 +121,7 @@ int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struc
 		t->name = names[i];
 		t->bytes = have_dbstat ? 0 : -1;
 		fill_state(db, t, t->name);
-		add_table(db, t, t->name, (const char *)sqlite3_column_text(st, 1));
+		add_table(db, t, t->name, (const char *)sqlite3_column_text(st, 1), known, nknown);
 	}
 	sqlite3_finalize(st);
 	r->max_db_bytes =

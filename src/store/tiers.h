@@ -171,9 +171,16 @@ struct tiers_report {
 	int64_t max_db_bytes; /* from meta; -1 unknown, 0 no cap */
 	int64_t file_bytes;   /* main file + WAL now */
 };
-/* Works on a read-only connection. Counting rows and bytes scans the tables:
- * about a second per GiB. */
-int tiers_report(sqlite3 *db, const char *db_path, struct tiers_report *r, struct err *e);
+/* One table's rows and bytes (its indexes included; -1: unknown), as a
+ * caller that has counted them already can pass them on. */
+struct table_stats {
+	char name[64];
+	int64_t rows, bytes, first, last;
+};
+/* Works on a read-only connection. Counting rows and bytes scans the tables
+ * (about a second per GiB), except those given in known. */
+int tiers_report(sqlite3 *db, const char *db_path, const struct table_stats *known, size_t nknown,
+		 struct tiers_report *r, struct err *e);
 
 /* readplan.c: which tier a reader takes each part of the time axis from.
  * 1-hour rows for ts <= to_1h, 1-minute rows for to_1h < ts <= to_1m, raw

@@ -318,7 +318,7 @@ static void pruning_honours_ages(void **state)
 	assert_int_equal(qi(s, "SELECT removed_count FROM prune_state WHERE scope='test_event'"),
 			 2880 - qi(s, "SELECT count(*) FROM test_event"));
 	struct tiers_report rep;
-	assert_int_equal(tiers_report(s->db, f->path, &rep, &e), 0);
+	assert_int_equal(tiers_report(s->db, f->path, NULL, 0, &rep, &e), 0);
 	assert_int_equal(rep.ntiers, NTIERS + qi(s, "SELECT count(*) FROM event_table"));
 	assert_string_equal(rep.tiers[0].name, "raw");
 	assert_int_equal(rep.tiers[0].rows, qi(s, "SELECT count(*) FROM sim_group"));
