@@ -164,7 +164,8 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
 		return -1;
-	reserve_init(&d->reserve, cfg->db, cfg->retention.disk_reserve_bytes);
+	/* one sample needs no room to prune in later */
+	reserve_init(&d->reserve, cfg->db, opt->once ? 0 : cfg->retention.disk_reserve_bytes);
 	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
 	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0)
 		return -1;
@@ -254,7 +255,7 @@ static int run_collectors(struct daemon *d, struct tick *t, struct err *e)
  * and prune the oldest rows already rolled up to keep room in the file. */
 static void disk_full_begin(struct daemon *d)
 {
-	int64_t room = d->cfg.retention.disk_reserve_bytes;
+	int64_t room = d->reserve.bytes;
 	d->disk_full = 1;
 	int64_t freed = reserve_release(&d->reserve);
 	tiers_disk_full(&d->tiers, room > (1 << 20) ? room : (1 << 20));
@@ -270,7 +271,7 @@ static void disk_full_begin(struct daemon *d)
  * for the reserve twice over, the reserve is taken again. */
 static void disk_full_check(struct daemon *d)
 {
-	int64_t room = d->cfg.retention.disk_reserve_bytes;
+	int64_t room = d->reserve.bytes;
 	int back = room > 0 ? reserve_restore(&d->reserve)
 			    : reserve_fs_available(&d->reserve) >= 2 * (1 << 20);
 	if (!back)
