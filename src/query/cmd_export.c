@@ -6,7 +6,6 @@
 int cmd_export(struct qopts *o)
 {
 	struct qdb q;
-	struct out out;
 	struct range_query rq;
 	struct err e;
 	if (qdb_open(&q, o, &e))
@@ -21,18 +20,5 @@ int cmd_export(struct qopts *o)
 		qdb_close(&q);
 		return qfail(2, &e);
 	}
-	if (qdb_plan(&q, o, rq.since, rq.until, 0, &e)) {
-		qdb_close(&q);
-		return qfail(1, &e);
-	}
-	if (out_open(&out, o->format == OUT_DEFAULT ? OUT_CSV : o->format, o->time, o->out_path,
-		     &e)) {
-		qdb_close(&q);
-		return qfail(1, &e);
-	}
-	int rc = range_run(&q, &rq, &out, &e);
-	qdb_close(&q);
-	if (out_close(&out, rc ? NULL : &e) || rc)
-		return qfail(1, &e);
-	return 0;
+	return range_write(&q, o, &rq, o->format == OUT_DEFAULT ? OUT_CSV : o->format, 0);
 }

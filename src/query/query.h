@@ -173,6 +173,11 @@ int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_para
  * window each, so no read transaction lasts longer than one page and memory
  * does not grow with the range. */
 int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e);
+/* What show and export do after parsing: plans the tiers (qdb_plan with
+ * points), opens the output in fmt, runs the query and closes q. Returns the
+ * command's exit status, with the message printed. */
+int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
+		enum out_format fmt, int points);
 
 /* Fills rq from the options for a relation: the range (dflt_since when no
  * --since), --where filters and --order/--limit, all checked against the

@@ -270,6 +270,23 @@ int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct
 	return run_single(q, rq, has_ts, o, e);
 }
 
+int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
+		enum out_format fmt, int points)
+{
+	struct out out;
+	struct err e;
+	if (qdb_plan(q, o, rq->since, rq->until, points, &e) ||
+	    out_open(&out, fmt, o->time, o->out_path, &e)) {
+		qdb_close(q);
+		return qfail(1, &e);
+	}
+	int rc = range_run(q, rq, &out, &e);
+	qdb_close(q);
+	if (out_close(&out, rc ? NULL : &e) || rc)
+		return qfail(1, &e);
+	return 0;
+}
+
 int contract_view(const char *name)
 {
 	static const char *const views[] = {
