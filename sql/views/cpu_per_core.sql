@@ -4,13 +4,13 @@ CREATE VIEW cpu_per_core AS
 SELECT ts,
        cpu_id,
        dur_ms,
-       round(100.0 * (total_ms - idle_ms - iowait_ms) / total_ms, 2) AS busy_pct,
-       round(100.0 * (user_ms + nice_ms - guest_ms - guest_nice_ms) / total_ms, 2) AS user_pct,
-       round(100.0 * system_ms / total_ms, 2) AS system_pct,
-       round(100.0 * iowait_ms / total_ms, 2) AS iowait_pct,
-       round(100.0 * (irq_ms + softirq_ms) / total_ms, 2) AS irq_pct,
-       round(100.0 * steal_ms / total_ms, 2) AS steal_pct,
-       round(100.0 * idle_ms / total_ms, 2) AS idle_pct
+       round(10000.0 * (total_ms - idle_ms - iowait_ms) / total_ms) / 100 AS busy_pct,
+       round(10000.0 * (user_ms + nice_ms - guest_ms - guest_nice_ms) / total_ms) / 100 AS user_pct,
+       round(10000.0 * system_ms / total_ms) / 100 AS system_pct,
+       round(10000.0 * iowait_ms / total_ms) / 100 AS iowait_pct,
+       round(10000.0 * (irq_ms + softirq_ms) / total_ms) / 100 AS irq_pct,
+       round(10000.0 * steal_ms / total_ms) / 100 AS steal_pct,
+       round(10000.0 * idle_ms / total_ms) / 100 AS idle_pct
 FROM (SELECT *,
              nullif(user_ms + nice_ms + system_ms + idle_ms + iowait_ms + irq_ms + softirq_ms
                     + steal_ms, 0) AS total_ms

@@ -4,8 +4,8 @@ CREATE VIEW memory_usage AS
 SELECT ts,
        total_kb,
        total_kb - coalesce(available_kb, free_kb + buffers_kb + cached_kb) AS used_kb,
-       round(100.0 * (total_kb - coalesce(available_kb, free_kb + buffers_kb + cached_kb))
-             / nullif(total_kb, 0), 2) AS used_pct,
+       round(10000.0 * (total_kb - coalesce(available_kb, free_kb + buffers_kb + cached_kb))
+             / nullif(total_kb, 0)) / 100 AS used_pct,
        available_kb,
        free_kb,
        buffers_kb,

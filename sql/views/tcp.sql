@@ -3,9 +3,9 @@
 CREATE VIEW tcp AS
 SELECT ts,
        dur_ms,
-       round(in_segs_count * 1000.0 / dur_ms, 1) AS in_segs_per_s,
-       round(out_segs_count * 1000.0 / dur_ms, 1) AS out_segs_per_s,
-       round(100.0 * retrans_segs_count / nullif(out_segs_count, 0), 3) AS retrans_pct,
+       round(in_segs_count * 10000.0 / dur_ms) / 10 AS in_segs_per_s,
+       round(out_segs_count * 10000.0 / dur_ms) / 10 AS out_segs_per_s,
+       round(100000.0 * retrans_segs_count / nullif(out_segs_count, 0)) / 1000 AS retrans_pct,
        retrans_segs_count,
        active_opens_count,
        passive_opens_count,

@@ -16,6 +16,12 @@
  * after that reuse the widths (a wider cell just pushes its row). */
 #define TABLE_BATCH 2000
 
+/* Output is built in a block and written a block at a time: a cell is a
+ * few bytes, and a stdio call per piece cost more than the query itself. */
+#define OUT_BLOCK (1 << 16)
+/* Room the widest formatted number or timestamp needs. */
+#define OUT_CELL 64
+
 struct out_table {
 	char **cells; /* TABLE_BATCH * ncols strings; NULL for SQL NULL */
 	unsigned char *numeric;
@@ -24,31 +30,44 @@ struct out_table {
 	int header_done;
 };
 
-/* Decimal text of v into buf (at least 21 bytes), without printf. */
+/* Decimal text of v into buf (at least 21 bytes), without printf; two
+ * digits per division, since most cells of a month's export are integers. */
 static size_t format_int(int64_t v, char *buf)
 {
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	char tmp[24];
-	char *start = buf;
-	int n = 0;
+	char *p = tmp + sizeof(tmp);
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (v < 0)
-		*buf++ = '-';
-	while (n)
-		*buf++ = tmp[--n];
-	*buf = '\0';
-	return (size_t)(buf - start);
+		*--p = '-';
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return n;
 }
 
-void format_real(double v, char *buf, size_t n)
+size_t format_real(double v, char *buf, size_t n)
 {
-	if (!isfinite(v)) {
-		snprintf(buf, n, "%s", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
-		return;
-	}
+	if (!isfinite(v))
+		return (size_t)snprintf(buf, n, "%s",
+					isnan(v) ? "NaN"
+					: v > 0	 ? "Infinity"
+						 : "-Infinity");
+	char *start = buf;
 	/* The views round to a few decimals; such a value prints exactly as
 	 * r / 10^k (a correctly rounded division of exact integers), without
 	 * the cost of printf and strtod on every cell. */
@@ -68,7 +87,7 @@ void format_real(double v, char *buf, size_t n)
 				for (int d = k - 1; d >= 0; d--, frac /= 10)
 					buf[d] = (char)('0' + frac % 10);
 				buf[k] = '\0';
-				return;
+				return (size_t)(buf + k - start);
 			}
 		}
 	}
@@ -80,6 +99,48 @@ void format_real(double v, char *buf, size_t n)
 	/* Keep a real looking like a real: 5 prints as 5.0. */
 	if (!strpbrk(buf, ".eEn") && strlen(buf) + 2 < n)
 		strcat(buf, ".0");
+	return strlen(buf);
+}
+
+static void out_drain(struct out *o)
+{
+	if (o->len)
+		fwrite(o->buf, 1, o->len, o->f);
+	o->len = 0;
+}
+
+static void put(struct out *o, const void *p, size_t n)
+{
+	if (o->len + n > OUT_BLOCK) {
+		out_drain(o);
+		if (n > OUT_BLOCK) {
+			fwrite(p, 1, n, o->f);
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static void put_s(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_c(struct out *o, char c)
+{
+	if (o->len == OUT_BLOCK)
+		out_drain(o);
+	o->buf[o->len++] = c;
+}
+
+/* Space for one formatted cell at the end of the block; the caller adds
+ * what it wrote to o->len. */
+static char *cell_room(struct out *o)
+{
+	if (o->len + OUT_CELL > OUT_BLOCK)
+		out_drain(o);
+	return o->buf + o->len;
 }
 
 static int is_time_name(const char *name)
@@ -101,7 +162,12 @@ int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *pa
 	/* One thread writes: skip stdio's per-call locking, and write in
 	 * large blocks; a month of rows is millions of small writes. */
 	__fsetlocking(o->f, FSETLOCKING_BYCALLER);
-	setvbuf(o->f, NULL, _IOFBF, 1 << 16);
+	o->buf = malloc(OUT_BLOCK);
+	if (!o->buf) {
+		if (o->close_f)
+			fclose(o->f);
+		return err_set(e, "out of memory");
+	}
 	if (fmt == OUT_DEFAULT)
 		fmt = !o->close_f && isatty(fileno(stdout)) ? OUT_TABLE : OUT_CSV;
 	o->fmt = fmt;
@@ -133,20 +199,20 @@ int out_columns(struct out *o, sqlite3_stmt *st)
 		o->table->width = calloc((size_t)o->ncols + 1, sizeof(size_t));
 	} else if (o->fmt == OUT_CSV) {
 		for (int i = 0; i < o->ncols; i++) {
-			fputs(i ? "," : "", o->f);
+			put_s(o, i ? "," : "");
 			/* Column names are SQL identifiers, but an alias can be anything. */
 			if (strpbrk(o->names[i], ",\"\r\n")) {
-				fputc('"', o->f);
+				put_c(o, '"');
 				for (const char *p = o->names[i]; *p; p++)
-					fputs(*p == '"' ? "\"\"" : (char[2]){*p, 0}, o->f);
-				fputc('"', o->f);
+					put_s(o, *p == '"' ? "\"\"" : (char[2]){*p, 0});
+				put_c(o, '"');
 			} else {
-				fputs(o->names[i], o->f);
+				put_s(o, o->names[i]);
 			}
 		}
-		fputs("\r\n", o->f);
+		put_s(o, "\r\n");
 	} else if (o->fmt == OUT_JSON) {
-		fputc('[', o->f);
+		put_c(o, '[');
 	}
 	return 0;
 }
@@ -171,7 +237,7 @@ static int utf8_len(const unsigned char *p)
 
 /* Writes text as valid UTF-8 (bytes that are not become U+FFFD), escaped for
  * JSON or for a quoted CSV field. */
-static void put_text(FILE *f, const unsigned char *s, int json)
+static void put_text(struct out *o, const unsigned char *s, int json)
 {
 	while (*s) {
 		/* a run of plain ASCII goes out in one write */
@@ -179,43 +245,41 @@ static void put_text(FILE *f, const unsigned char *s, int json)
 		while (*s >= 0x20 && *s < 0x80 && *s != '"' && !(json && *s == '\\'))
 			s++;
 		if (s > run)
-			fwrite(run, 1, (size_t)(s - run), f);
+			put(o, run, (size_t)(s - run));
 		if (!*s)
 			break;
 		int n = utf8_len(s);
 		if (n == 0) {
-			fputs("\xef\xbf\xbd", f);
+			put(o, "\xef\xbf\xbd", 3);
 			s++;
 			continue;
 		}
 		if (json && (*s == '"' || *s == '\\')) {
-			fputc('\\', f);
-			fputc(*s, f);
+			put_c(o, '\\');
+			put_c(o, (char)*s);
 		} else if (json && *s < 0x20) {
-			fprintf(f, "\\u%04x", *s);
+			o->len += (size_t)snprintf(cell_room(o), OUT_CELL, "\\u%04x", *s);
 		} else if (!json && *s == '"') {
-			fputs("\"\"", f);
+			put(o, "\"\"", 2);
 		} else {
-			fwrite(s, 1, (size_t)n, f);
+			put(o, s, (size_t)n);
 		}
 		s += n;
 	}
 }
 
-static void put_hex(FILE *f, const unsigned char *p, int n)
+static void put_hex(struct out *o, const unsigned char *p, int n)
 {
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%02x", p[i]);
+		o->len += (size_t)snprintf(cell_room(o), OUT_CELL, "%02x", p[i]);
 }
 
 /* A timestamp column's value as the chosen time format. Rows of one tick
  * share their ts, so the last one formatted is kept. */
-static void format_time(struct out *o, int64_t ts, char *buf, size_t n)
+static size_t format_time(struct out *o, int64_t ts, char *buf, size_t n)
 {
-	if (o->time == OUT_TIME_EPOCH) {
-		format_int(ts, buf);
-		return;
-	}
+	if (o->time == OUT_TIME_EPOCH)
+		return format_int(ts, buf);
 	if (!o->ts_cached || o->ts_cache_value != ts) {
 		if (o->local_time)
 			time_format_local(ts, o->ts_cache, sizeof(o->ts_cache));
@@ -226,102 +290,112 @@ static void format_time(struct out *o, int64_t ts, char *buf, size_t n)
 	}
 	memcpy(buf, o->ts_cache, n < sizeof(o->ts_cache) ? n : sizeof(o->ts_cache));
 	buf[n - 1] = '\0';
+	return strlen(buf);
+}
+
+static void put_int(struct out *o, int64_t v)
+{
+	o->len += format_int(v, cell_room(o));
+}
+
+static void put_real(struct out *o, double v)
+{
+	o->len += format_real(v, cell_room(o), OUT_CELL);
+}
+
+static void put_time(struct out *o, int64_t ts)
+{
+	o->len += format_time(o, ts, cell_room(o), OUT_CELL);
 }
 
 static void csv_row(struct out *o, sqlite3_stmt *st)
 {
-	char num[64];
 	for (int i = 0; i < o->ncols; i++) {
 		if (i)
-			fputc(',', o->f);
+			put_c(o, ',');
 		switch (sqlite3_column_type(st, i)) {
 		case SQLITE_NULL:
 			break;
 		case SQLITE_INTEGER:
-			if (o->is_time[i]) {
-				format_time(o, sqlite3_column_int64(st, i), num, sizeof(num));
-				fputs(num, o->f);
-			} else {
-				fwrite(num, 1, format_int(sqlite3_column_int64(st, i), num), o->f);
-			}
+			if (o->is_time[i])
+				put_time(o, sqlite3_column_int64(st, i));
+			else
+				put_int(o, sqlite3_column_int64(st, i));
 			break;
 		case SQLITE_FLOAT:
-			format_real(sqlite3_column_double(st, i), num, sizeof(num));
-			fputs(num, o->f);
+			put_real(o, sqlite3_column_double(st, i));
 			break;
 		case SQLITE_BLOB:
-			put_hex(o->f, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+			put_hex(o, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
 			break;
 		default: {
 			const unsigned char *t = sqlite3_column_text(st, i);
 			/* Quote when needed (RFC 4180), and also an empty string so it
 			 * differs from NULL. */
 			if (*t && !strpbrk((const char *)t, ",\"\r\n")) {
-				put_text(o->f, t, 0);
+				put_text(o, t, 0);
 			} else {
-				fputc('"', o->f);
-				put_text(o->f, t, 0);
-				fputc('"', o->f);
+				put_c(o, '"');
+				put_text(o, t, 0);
+				put_c(o, '"');
 			}
 		}
 		}
 	}
-	fputs("\r\n", o->f);
+	put(o, "\r\n", 2);
 }
 
 static void json_value(struct out *o, sqlite3_stmt *st, int i)
 {
-	char num[64];
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_NULL:
-		fputs("null", o->f);
+		put_s(o, "null");
 		break;
 	case SQLITE_INTEGER:
 		if (o->is_time[i] && o->time != OUT_TIME_EPOCH) {
-			format_time(o, sqlite3_column_int64(st, i), num, sizeof(num));
-			fprintf(o->f, "\"%s\"", num);
+			put_c(o, '"');
+			put_time(o, sqlite3_column_int64(st, i));
+			put_c(o, '"');
 		} else {
-			format_int(sqlite3_column_int64(st, i), num);
-			fputs(num, o->f);
+			put_int(o, sqlite3_column_int64(st, i));
 		}
 		break;
 	case SQLITE_FLOAT: {
 		double v = sqlite3_column_double(st, i);
 		if (!isfinite(v)) {
-			fputs("null", o->f); /* JSON has no NaN or infinity */
+			put_s(o, "null"); /* JSON has no NaN or infinity */
 		} else {
-			format_real(v, num, sizeof(num));
-			fputs(num, o->f);
+			put_real(o, v);
 		}
 		break;
 	}
 	case SQLITE_BLOB:
-		fputc('"', o->f);
-		put_hex(o->f, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
-		fputc('"', o->f);
+		put_c(o, '"');
+		put_hex(o, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+		put_c(o, '"');
 		break;
 	default:
-		fputc('"', o->f);
-		put_text(o->f, sqlite3_column_text(st, i), 1);
-		fputc('"', o->f);
+		put_c(o, '"');
+		put_text(o, sqlite3_column_text(st, i), 1);
+		put_c(o, '"');
 	}
 }
 
 static void json_row(struct out *o, sqlite3_stmt *st)
 {
 	if (o->fmt == OUT_JSON)
-		fputs(o->rows ? ",\n" : "\n", o->f);
-	fputc('{', o->f);
+		put_s(o, o->rows ? ",\n" : "\n");
+	put_c(o, '{');
 	for (int i = 0; i < o->ncols; i++) {
-		fputs(i ? "," : "", o->f);
-		fputc('"', o->f);
-		put_text(o->f, (const unsigned char *)o->names[i], 1);
-		fputs("\":", o->f);
+		put_s(o, i ? "," : "");
+		put_c(o, '"');
+		put_text(o, (const unsigned char *)o->names[i], 1);
+		put_s(o, "\":");
 		json_value(o, st, i);
 	}
-	fputc('}', o->f);
+	put_c(o, '}');
 	if (o->fmt == OUT_NDJSON)
-		fputc('\n', o->f);
+		put_c(o, '\n');
 }
 
 /* Display width of UTF-8 text: one column per character (good enough for
@@ -334,10 +408,10 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-static void table_pad(FILE *f, size_t n)
+static void table_pad(struct out *o, size_t n)
 {
 	while (n--)
-		fputc(' ', f);
+		put_c(o, ' ');
 }
 
 static void table_line(struct out *o, char **cells)
@@ -349,17 +423,17 @@ static void table_line(struct out *o, char **cells)
 		size_t pad = t->width[i] > w ? t->width[i] - w : 0;
 		int last = i == o->ncols - 1;
 		if (i)
-			fputs("  ", o->f);
+			put_s(o, "  ");
 		if (t->numeric[i]) {
-			table_pad(o->f, pad);
-			fputs(c, o->f);
+			table_pad(o, pad);
+			put_s(o, c);
 		} else {
-			fputs(c, o->f);
+			put_s(o, c);
 			if (!last)
-				table_pad(o->f, pad);
+				table_pad(o, pad);
 		}
 	}
-	fputc('\n', o->f);
+	put_c(o, '\n');
 }
 
 static void table_flush(struct out *o)
@@ -379,11 +453,11 @@ static void table_flush(struct out *o)
 		}
 		table_line(o, o->names);
 		for (int i = 0; i < o->ncols; i++) {
-			fputs(i ? "  " : "", o->f);
+			put_s(o, i ? "  " : "");
 			for (size_t k = 0; k < t->width[i]; k++)
-				fputc('-', o->f);
+				put_c(o, '-');
 		}
-		fputc('\n', o->f);
+		put_c(o, '\n');
 		t->header_done = 1;
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -456,10 +530,11 @@ int out_close(struct out *o, struct err *e)
 	if (o->fmt == OUT_TABLE && o->table && !(o->rows == 0 && o->silent_empty)) {
 		table_flush(o);
 		if (o->rows == 0)
-			fputs("(no rows)\n", o->f);
+			put_s(o, "(no rows)\n");
 	} else if (o->fmt == OUT_JSON) {
-		fputs(o->names ? (o->rows ? "\n]\n" : "]\n") : "[]\n", o->f);
+		put_s(o, o->names ? (o->rows ? "\n]\n" : "]\n") : "[]\n");
 	}
+	out_drain(o);
 	if (fflush(o->f) != 0 || ferror(o->f))
 		rc = err_set(e, "writing the output failed: %s", strerror(errno));
 	if (o->close_f && fclose(o->f) != 0 && rc == 0)
@@ -474,6 +549,7 @@ int out_close(struct out *o, struct err *e)
 		free(o->names[i]);
 	free(o->names);
 	free(o->is_time);
+	free(o->buf);
 	memset(o, 0, sizeof(*o));
 	return rc;
 }

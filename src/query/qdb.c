@@ -170,8 +170,9 @@ static int open_immutable(struct qdb *q, const char *path, struct err *e)
 	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
 	memset(&q->store, 0, sizeof(q->store));
 	q->store.readonly = 1;
-	if (sqlite3_open_v2(uri, &q->store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(uri, &q->store.db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		store_close(&q->store);
 		return -1;
 	}

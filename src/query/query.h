@@ -123,6 +123,8 @@ struct out {
 	int64_t ts_cache_value;
 	char ts_cache[32];
 	struct out_table *table;
+	char *buf; /* the block being filled (output.c) */
+	size_t len;
 };
 
 /* Opens the writer on path (NULL or "-": stdout). OUT_DEFAULT becomes the
@@ -137,8 +139,9 @@ void out_row(struct out *o, sqlite3_stmt *st);
  * errors such as a full disk. */
 int out_close(struct out *o, struct err *e);
 
-/* Formats a REAL with the fewest digits that read back to the same value. */
-void format_real(double v, char *buf, size_t n);
+/* Formats a REAL with the fewest digits that read back to the same value;
+ * returns the length written. */
+size_t format_real(double v, char *buf, size_t n);
 
 /* ---- running a relation over a time range (range.c) ---- */
 
