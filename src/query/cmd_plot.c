@@ -308,6 +308,7 @@ int cmd_plot(struct qopts *o)
 		return qfail(2, &e);
 	}
 	int n = o->svg ? SVG_POINTS : o->spark ? width : 2 * width;
+	q.uses = view;
 	int rc = qdb_plan(&q, o, rq.since, rq.until, n, &e)
 		     ? -1
 		     : load_series(&q, &rq, col, agg, n, &s, &e);

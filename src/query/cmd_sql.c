@@ -64,6 +64,7 @@ static int plan(struct qdb *q, const struct qopts *o, sqlite3_stmt **st, struct 
 		return -1;
 	if (ranged && !o->until)
 		until = o->now;
+	q->uses = o->args[0];
 	if (qdb_plan(q, o, since, until, ranged ? AUTO_ROWS_PER_SERIES : 0, e))
 		return -1;
 	return qdb_prepare_user(q, o->args[0], st, e);

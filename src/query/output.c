@@ -102,19 +102,42 @@ size_t format_real(double v, char *buf, size_t n)
 	return strlen(buf);
 }
 
-static void out_drain(struct out *o)
+/* Makes room for n more bytes: a stream's block is written out; a page's
+ * buffer grows. A page that cannot grow is marked and refilled from the
+ * start, so writing goes on in bounds and out_page_failed reports it. */
+static void out_write_block(struct out *o)
 {
 	if (o->len)
 		fwrite(o->buf, 1, o->len, o->f);
 	o->len = 0;
 }
 
+static void out_make_room(struct out *o, size_t n)
+{
+	if (o->f) {
+		out_write_block(o);
+		return;
+	}
+	size_t cap = o->cap;
+	while (cap < o->len + n)
+		cap *= 2;
+	char *grown = realloc(o->buf, cap);
+	if (!grown) {
+		o->nomem = 1;
+		o->len = 0;
+		return;
+	}
+	o->buf = grown;
+	o->cap = cap;
+}
+
 static void put(struct out *o, const void *p, size_t n)
 {
-	if (o->len + n > OUT_BLOCK) {
-		out_drain(o);
-		if (n > OUT_BLOCK) {
-			fwrite(p, 1, n, o->f);
+	if (o->len + n > o->cap) {
+		out_make_room(o, n);
+		if (o->len + n > o->cap) {
+			if (o->f)
+				fwrite(p, 1, n, o->f);
 			return;
 		}
 	}
@@ -129,8 +152,8 @@ static void put_s(struct out *o, const char *s)
 
 static void put_c(struct out *o, char c)
 {
-	if (o->len == OUT_BLOCK)
-		out_drain(o);
+	if (o->len == o->cap)
+		out_make_room(o, 1);
 	o->buf[o->len++] = c;
 }
 
@@ -138,8 +161,8 @@ static void put_c(struct out *o, char c)
  * what it wrote to o->len. */
 static char *cell_room(struct out *o)
 {
-	if (o->len + OUT_CELL > OUT_BLOCK)
-		out_drain(o);
+	if (o->len + OUT_CELL > o->cap)
+		out_make_room(o, OUT_CELL);
 	return o->buf + o->len;
 }
 
@@ -162,7 +185,8 @@ int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *pa
 	/* One thread writes: skip stdio's per-call locking, and write in
 	 * large blocks; a month of rows is millions of small writes. */
 	__fsetlocking(o->f, FSETLOCKING_BYCALLER);
-	o->buf = malloc(OUT_BLOCK);
+	o->cap = OUT_BLOCK;
+	o->buf = malloc(o->cap);
 	if (!o->buf) {
 		if (o->close_f)
 			fclose(o->f);
@@ -384,7 +408,7 @@ static void json_value(struct out *o, sqlite3_stmt *st, int i)
 static void json_row(struct out *o, sqlite3_stmt *st)
 {
 	if (o->fmt == OUT_JSON)
-		put_s(o, o->rows ? ",\n" : "\n");
+		put_s(o, o->rows || o->page ? ",\n" : "\n");
 	put_c(o, '{');
 	for (int i = 0; i < o->ncols; i++) {
 		put_s(o, i ? "," : "");
@@ -524,6 +548,43 @@ void out_row(struct out *o, sqlite3_stmt *st)
 	o->rows++;
 }
 
+int out_page_open(struct out *page, const struct out *o)
+{
+	memset(page, 0, sizeof(*page));
+	page->fmt = o->fmt;
+	page->time = o->time;
+	page->local_time = o->local_time;
+	page->ncols = o->ncols;
+	page->names = o->names;
+	page->is_time = o->is_time;
+	page->page = 1;
+	page->cap = OUT_BLOCK;
+	page->buf = malloc(page->cap);
+	return page->buf ? 0 : -1;
+}
+
+int out_page_failed(const struct out *page)
+{
+	return page->nomem;
+}
+
+void out_page_append(struct out *o, struct out *page)
+{
+	/* A page's JSON rows each start with a separator; the first row of
+	 * the whole array has none. */
+	size_t skip = o->fmt == OUT_JSON && o->rows == 0 && page->len > 0;
+	put(o, page->buf + skip, page->len - skip);
+	o->rows += page->rows;
+	page->rows = 0;
+	page->len = 0;
+}
+
+void out_page_close(struct out *page)
+{
+	free(page->buf);
+	memset(page, 0, sizeof(*page));
+}
+
 int out_close(struct out *o, struct err *e)
 {
 	int rc = 0;
@@ -534,7 +595,7 @@ int out_close(struct out *o, struct err *e)
 	} else if (o->fmt == OUT_JSON) {
 		put_s(o, o->names ? (o->rows ? "\n]\n" : "]\n") : "[]\n");
 	}
-	out_drain(o);
+	out_write_block(o);
 	if (fflush(o->f) != 0 || ferror(o->f))
 		rc = err_set(e, "writing the output failed: %s", strerror(errno));
 	if (o->close_f && fclose(o->f) != 0 && rc == 0)

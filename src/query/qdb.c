@@ -223,13 +223,28 @@ int qdb_pin(struct qdb *q, unsigned tiers, struct err *e)
 	struct err inner, after;
 	q->pinning = 1;
 	int rc = store_exec(&q->store, "PRAGMA query_only=0", &inner) ||
-		 read_plan_pin(q->db, &q->plan, tiers, &inner);
+		 read_plan_pin(q->db, &q->plan, tiers, q->uses, &inner);
 	if (store_exec(&q->store, "PRAGMA query_only=1", &after) && rc == 0) {
 		inner = after;
 		rc = -1;
 	}
 	q->pinning = 0;
+	q->pinned = tiers;
 	return rc ? err_set(e, "choosing the tiers to read: %s", inner.msg) : 0;
+}
+
+int qdb_open_reader(struct qdb *r, const struct qdb *q, const struct qopts *o, struct err *e)
+{
+	if (qdb_open(r, o, e))
+		return -1;
+	r->plan = q->plan;
+	r->tiers = q->tiers;
+	r->uses = q->uses;
+	if (q->pinned && qdb_pin(r, q->pinned, e)) {
+		qdb_close(r);
+		return -1;
+	}
+	return 0;
 }
 
 int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until, int points,

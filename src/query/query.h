@@ -66,7 +66,9 @@ struct qdb {
 	char denied[320]; /* why the authorizer refused the last statement */
 	int pinning;	  /* creating the tool's own TEMP views: allowed */
 	struct read_plan plan;
-	unsigned tiers; /* a bit per tier the planned range reads */
+	unsigned tiers;	  /* a bit per tier the planned range reads */
+	unsigned pinned;  /* the tiers the views are pinned to (qdb_pin) */
+	const char *uses; /* the SQL or relation to pin views for; NULL: all */
 };
 
 /* Opens path read-only with the authorizer, time and memory limits set. */
@@ -83,6 +85,9 @@ int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until,
 #define AUTO_ROWS_PER_SERIES 500
 /* Pins the views to these tiers (bits) of q->plan; 0: the database's own. */
 int qdb_pin(struct qdb *q, unsigned tiers, struct err *e);
+/* Opens another connection to q's database with q's plan and pins, for a
+ * second reader of the same range. */
+int qdb_open_reader(struct qdb *r, const struct qdb *q, const struct qopts *o, struct err *e);
 void qdb_close(struct qdb *q);
 /* Starts the time limit for the next statement (or page of one). */
 void qdb_arm(struct qdb *q);
@@ -124,7 +129,9 @@ struct out {
 	char ts_cache[32];
 	struct out_table *table;
 	char *buf; /* the block being filled (output.c) */
-	size_t len;
+	size_t len, cap;
+	int page;  /* a page in memory (out_page_open): f is NULL */
+	int nomem; /* the page could not grow */
 };
 
 /* Opens the writer on path (NULL or "-": stdout). OUT_DEFAULT becomes the
@@ -138,6 +145,16 @@ void out_row(struct out *o, sqlite3_stmt *st);
 /* Finishes (flushes the table, closes the JSON array) and reports write
  * errors such as a full disk. */
 int out_close(struct out *o, struct err *e);
+
+/* A page: rows formatted as o formats them, kept in memory to be appended
+ * to o later, so several readers can format at once and o still gets its
+ * rows in order. o must have its columns. */
+int out_page_open(struct out *page, const struct out *o);
+/* Whether the page ran out of memory (its rows are then incomplete). */
+int out_page_failed(const struct out *page);
+/* Writes the page's rows to o and empties the page for reuse. */
+void out_page_append(struct out *o, struct out *page);
+void out_page_close(struct out *page);
 
 /* Formats a REAL with the fewest digits that read back to the same value;
  * returns the length written. */
@@ -176,6 +193,10 @@ int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_para
  * window each, so no read transaction lasts longer than one page and memory
  * does not grow with the range. */
 int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e);
+/* The same with n connections (the first one's plan pinned on all) that
+ * share the pages when the output is streamed and has no limit. */
+int range_run_readers(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
+		      struct err *e);
 /* What show and export do after parsing: plans the tiers (qdb_plan with
  * points), opens the output in fmt, runs the query and closes q. Returns the
  * command's exit status, with the message printed. */

@@ -1,9 +1,11 @@
 /* Running a table or view over a time range: filters, order, limit, and
  * paging by ts so that a month of rows streams through in short read
  * transactions with bounded memory. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "query/query.h"
 
@@ -13,6 +15,10 @@
 #define PAGE_MAX_S     (7 * 86400)
 #define PAGE_FEW_ROWS  2000
 #define PAGE_MANY_ROWS 20000
+
+/* Readers share the pages of a range longer than this (see readers_wanted). */
+#define PARALLEL_MIN_S (6 * 3600)
+#define MAX_READERS    2
 
 char **relation_columns(struct qdb *q, const char *relation, struct err *e)
 {
@@ -147,11 +153,10 @@ static int next_ts(struct qdb *q, sqlite3_stmt *seek, int64_t from, int64_t boun
 	return found;
 }
 
-/* Ordered by ts over [since, until]: one statement per page [lo, hi], pages
- * walking through the span in the requested direction; *left counts down
- * the rows still wanted (-1: no limit). */
-static int run_paged(struct qdb *q, const struct range_query *rq, int64_t since, int64_t until,
-		     struct out *o, int64_t *left, struct err *e)
+/* The statement for one page [?1, ?2] and the one that finds where the
+ * next page starts. */
+static int page_statements(struct qdb *q, const struct range_query *rq, sqlite3_stmt **st,
+			   sqlite3_stmt **seek, struct err *e)
 {
 	char sql[4096], seek_sql[256];
 	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2",
@@ -165,48 +170,220 @@ static int run_paged(struct qdb *q, const struct range_query *rq, int64_t since,
 	else
 		snprintf(seek_sql, sizeof(seek_sql),
 			 "SELECT min(ts) FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2", rq->relation);
-	sqlite3_stmt *st = NULL, *seek = NULL;
-	if (qdb_prepare(q, sql, &st, e) || qdb_prepare(q, seek_sql, &seek, e)) {
-		sqlite3_finalize(st);
+	*st = *seek = NULL;
+	if (qdb_prepare(q, sql, st, e) || qdb_prepare(q, seek_sql, seek, e)) {
+		sqlite3_finalize(*st);
 		return -1;
 	}
+	filters_bind(*st, rq->filters, rq->nfilters, 3);
+	return 0;
+}
+
+/* Where the pages stand: the next one starts at cur (when more) and is
+ * width seconds wide, adapting so each holds PAGE_FEW_ROWS..PAGE_MANY_ROWS. */
+struct pages {
+	const struct range_query *rq;
+	int64_t since, until;
+	int64_t cur, width;
+	int more;
+};
+
+static void pages_start(struct pages *pg, struct qdb *q, sqlite3_stmt *seek,
+			const struct range_query *rq, int64_t since, int64_t until)
+{
+	pg->rq = rq;
+	pg->since = since;
+	pg->until = until;
+	pg->width = PAGE_START_S;
+	pg->more = next_ts(q, seek, rq->desc ? until : since, rq->desc ? since : until, &pg->cur);
+}
+
+/* Takes the next page [*lo, *hi] and finds where the one after starts. */
+static void pages_take(struct pages *pg, struct qdb *q, sqlite3_stmt *seek, int64_t *lo,
+		       int64_t *hi)
+{
+	if (pg->rq->desc) {
+		*hi = pg->cur;
+		*lo = *hi - pg->since < pg->width ? pg->since : *hi - pg->width + 1;
+		pg->more = *lo > pg->since && next_ts(q, seek, *lo - 1, pg->since, &pg->cur);
+	} else {
+		*lo = pg->cur;
+		*hi = pg->until - *lo < pg->width ? pg->until : *lo + pg->width - 1;
+		pg->more = *hi < pg->until && next_ts(q, seek, *hi + 1, pg->until, &pg->cur);
+	}
+}
+
+static void pages_adapt(struct pages *pg, int64_t rows)
+{
+	if (rows > PAGE_MANY_ROWS && pg->width > PAGE_MIN_S)
+		pg->width /= 2;
+	else if (rows < PAGE_FEW_ROWS && pg->width < PAGE_MAX_S)
+		pg->width *= 2;
+}
+
+/* Ordered by ts over [since, until]: one statement per page, pages walking
+ * through the span in the requested direction; *left counts down the rows
+ * still wanted (-1: no limit). */
+static int run_paged(struct qdb *q, const struct range_query *rq, int64_t since, int64_t until,
+		     struct out *o, int64_t *left, struct err *e)
+{
+	sqlite3_stmt *st, *seek;
+	if (page_statements(q, rq, &st, &seek, e))
+		return -1;
 	out_columns(o, st);
-	filters_bind(st, rq->filters, rq->nfilters, 3);
-	int64_t width = PAGE_START_S, cur;
+	struct pages pg;
+	pages_start(&pg, q, seek, rq, since, until);
 	int rc = 0;
-	int more = next_ts(q, seek, rq->desc ? until : since, rq->desc ? since : until, &cur);
-	while (more && *left != 0) {
+	while (pg.more && *left != 0) {
 		int64_t lo, hi, rows = 0;
-		if (rq->desc) {
-			hi = cur;
-			lo = hi - since < width ? since : hi - width + 1;
-		} else {
-			lo = cur;
-			hi = until - lo < width ? until : lo + width - 1;
-		}
+		pages_take(&pg, q, seek, &lo, &hi);
 		sqlite3_bind_int64(st, 1, lo);
 		sqlite3_bind_int64(st, 2, hi);
 		if ((rc = drain(q, st, o, &rows, left, e)))
 			break;
-		if (rows > PAGE_MANY_ROWS && width > PAGE_MIN_S)
-			width /= 2;
-		else if (rows < PAGE_FEW_ROWS && width < PAGE_MAX_S)
-			width *= 2;
-		if (rq->desc)
-			more = lo > since && next_ts(q, seek, lo - 1, since, &cur);
-		else
-			more = hi < until && next_ts(q, seek, hi + 1, until, &cur);
+		pages_adapt(&pg, rows);
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(seek);
 	return rc;
 }
 
+/* Several readers, each on its own connection, take pages in turn, format
+ * each into memory while the others do the same, and append it to the
+ * output when every earlier page is there: the query and the formatting
+ * use every core, the rows still come out in order, and memory holds one
+ * page per reader. */
+struct shared_pages {
+	pthread_mutex_t mu;
+	pthread_cond_t appended;
+	struct pages pg;
+	uint64_t taken, written; /* pages handed out, pages appended */
+	struct out *o;
+	int failed;
+	struct err err;
+};
+
+struct reader {
+	struct shared_pages *sp;
+	struct qdb *q;
+	sqlite3_stmt *st, *seek;
+	struct out page;
+};
+
+static void reader_fail(struct shared_pages *sp, const struct err *e)
+{
+	pthread_mutex_lock(&sp->mu);
+	if (!sp->failed)
+		sp->err = *e;
+	sp->failed = 1;
+	pthread_cond_broadcast(&sp->appended);
+	pthread_mutex_unlock(&sp->mu);
+}
+
+/* Appends the page numbered seq once the pages before it are out. */
+static int reader_deliver(struct reader *r, uint64_t seq, int64_t rows)
+{
+	struct shared_pages *sp = r->sp;
+	pthread_mutex_lock(&sp->mu);
+	pages_adapt(&sp->pg, rows);
+	while (!sp->failed && sp->written != seq)
+		pthread_cond_wait(&sp->appended, &sp->mu);
+	int failed = sp->failed;
+	pthread_mutex_unlock(&sp->mu);
+	if (failed)
+		return -1;
+	/* Only the page whose turn it is writes: no lock needed. */
+	out_page_append(sp->o, &r->page);
+	pthread_mutex_lock(&sp->mu);
+	sp->written++;
+	pthread_cond_broadcast(&sp->appended);
+	pthread_mutex_unlock(&sp->mu);
+	return 0;
+}
+
+static void *reader_run(void *arg)
+{
+	struct reader *r = arg;
+	struct shared_pages *sp = r->sp;
+	for (;;) {
+		int64_t lo, hi, rows = 0, left = -1;
+		pthread_mutex_lock(&sp->mu);
+		int go = sp->pg.more && !sp->failed;
+		uint64_t seq = sp->taken;
+		if (go) {
+			pages_take(&sp->pg, r->q, r->seek, &lo, &hi);
+			sp->taken++;
+		}
+		pthread_mutex_unlock(&sp->mu);
+		if (!go)
+			break;
+		struct err e;
+		sqlite3_bind_int64(r->st, 1, lo);
+		sqlite3_bind_int64(r->st, 2, hi);
+		if (drain(r->q, r->st, &r->page, &rows, &left, &e) ||
+		    (out_page_failed(&r->page) && err_set(&e, "out of memory"))) {
+			reader_fail(sp, &e);
+			break;
+		}
+		if (reader_deliver(r, seq, rows))
+			break;
+	}
+	return NULL;
+}
+
+static int run_paged_parallel(struct qdb **qs, int n, const struct range_query *rq, int64_t since,
+			      int64_t until, struct out *o, struct err *e)
+{
+	struct shared_pages sp = {.o = o};
+	struct reader r[MAX_READERS] = {0};
+	pthread_t thread[MAX_READERS];
+	int started[MAX_READERS] = {0}, ready = 0, ok = 1;
+	pthread_mutex_init(&sp.mu, NULL);
+	pthread_cond_init(&sp.appended, NULL);
+	/* ready counts the readers holding statements and a page to free. */
+	for (; ok && ready < n; ready++) {
+		r[ready].sp = &sp;
+		r[ready].q = qs[ready];
+		if (page_statements(qs[ready], rq, &r[ready].st, &r[ready].seek, e)) {
+			ok = 0;
+			break;
+		}
+		if (ready == 0)
+			out_columns(o, r[0].st);
+		if (out_page_open(&r[ready].page, o)) {
+			err_set(e, "out of memory");
+			ok = 0;
+		}
+	}
+	int rc = -1;
+	if (ok) {
+		pages_start(&sp.pg, qs[0], r[0].seek, rq, since, until);
+		for (int i = 1; i < n; i++)
+			started[i] = pthread_create(&thread[i], NULL, reader_run, &r[i]) == 0;
+		reader_run(&r[0]);
+		for (int i = 1; i < n; i++)
+			if (started[i])
+				pthread_join(thread[i], NULL);
+		rc = sp.failed ? err_set(e, "%s", sp.err.msg) : 0;
+	}
+	for (int i = 0; i < ready; i++) {
+		sqlite3_finalize(r[i].st);
+		sqlite3_finalize(r[i].seek);
+		out_page_close(&r[i].page);
+	}
+	pthread_cond_destroy(&sp.appended);
+	pthread_mutex_destroy(&sp.mu);
+	return rc;
+}
+
 /* The range split where the plan changes tier, each part read with the
  * views pinned to its one tier: a plain view SQLite flattens, where the
- * union of tiers would be copied row by row (src/store/readplan.c). */
-static int run_by_tier(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+ * union of tiers would be copied row by row (src/store/readplan.c). With
+ * no limit, the readers share the pages. */
+static int run_by_tier(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
+		       struct err *e)
 {
+	struct qdb *q = qs[0];
 	struct {
 		int64_t lo, hi;
 	} part[NTIERS] = {
@@ -222,9 +399,11 @@ static int run_by_tier(struct qdb *q, const struct range_query *rq, struct out *
 		int64_t hi = part[tier].hi < rq->until ? part[tier].hi : rq->until;
 		if (!(q->tiers & (1u << tier)) || lo > hi)
 			continue;
-		if (split && qdb_pin(q, 1u << tier, e))
-			return -1;
-		if (run_paged(q, rq, lo, hi, o, &left, e))
+		for (int k = 0; k < n && split; k++)
+			if (qdb_pin(qs[k], 1u << tier, e))
+				return -1;
+		if (n > 1 && left < 0 ? run_paged_parallel(qs, n, rq, lo, hi, o, e)
+				      : run_paged(q, rq, lo, hi, o, &left, e))
 			return -1;
 	}
 	return 0;
@@ -258,16 +437,37 @@ static int run_single(struct qdb *q, const struct range_query *rq, int has_ts, s
 	return rc;
 }
 
+/* How many connections read at once: one per core up to MAX_READERS, or
+ * $HINDSIGHT_READERS. Only a long range in a streamed format is worth a
+ * second connection (opening one and pinning its views takes a few ms);
+ * the table keeps one, since it holds rows back to align them anyway. */
+static int readers_wanted(const struct range_query *rq, const struct out *o, int64_t now)
+{
+	const char *env = getenv("HINDSIGHT_READERS");
+	long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t end = rq->until < now ? rq->until : now;
+	if (o->fmt == OUT_TABLE || rq->limit > 0 || end - rq->since < PARALLEL_MIN_S)
+		return 1;
+	return n < 1 ? 1 : n > MAX_READERS ? MAX_READERS : (int)n;
+}
+
 int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
 {
-	char **cols = relation_columns(q, rq->relation, e);
+	struct qdb *one[1] = {q};
+	return range_run_readers(one, 1, rq, o, e);
+}
+
+int range_run_readers(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
+		      struct err *e)
+{
+	char **cols = relation_columns(qs[0], rq->relation, e);
 	if (!cols)
 		return -1;
 	int has_ts = columns_have(cols, "ts");
 	free_columns(cols);
 	if (has_ts && (!rq->order_col || strcmp(rq->order_col, "ts") == 0))
-		return run_by_tier(q, rq, o, e);
-	return run_single(q, rq, has_ts, o, e);
+		return run_by_tier(qs, n, rq, o, e);
+	return run_single(qs[0], rq, has_ts, o, e);
 }
 
 int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
@@ -275,13 +475,23 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
 {
 	struct out out;
 	struct err e;
+	q->uses = rq->relation;
 	if (qdb_plan(q, o, rq->since, rq->until, points, &e) ||
 	    out_open(&out, fmt, o->time, o->out_path, &e)) {
 		qdb_close(q);
 		return qfail(1, &e);
 	}
-	int rc = range_run(q, rq, &out, &e);
-	qdb_close(q);
+	struct qdb extra[MAX_READERS - 1];
+	struct qdb *qs[MAX_READERS] = {q};
+	int n = 1, want = readers_wanted(rq, &out, o->now);
+	/* A reader that cannot open only means less help. */
+	while (n < want && qdb_open_reader(&extra[n - 1], q, o, &e) == 0) {
+		qs[n] = &extra[n - 1];
+		n++;
+	}
+	int rc = range_run_readers(qs, n, rq, &out, &e);
+	for (int i = 0; i < n; i++)
+		qdb_close(qs[i]);
 	if (out_close(&out, rc ? NULL : &e) || rc)
 		return qfail(1, &e);
 	return 0;

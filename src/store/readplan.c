@@ -285,7 +285,100 @@ static int split_saved_view(sqlite3 *db, const char *sql, const struct read_plan
 	return rc ? shadow_saved_view(db, sql, e) : 0;
 }
 
-int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct err *e)
+/* Whether name appears in text as a whole identifier (any case). */
+static int mentions(const char *text, const char *name, const char *suffix)
+{
+	size_t nl = strlen(name), sl = strlen(suffix);
+	for (const char *p = text; (p = strcasestr(p, name)); p++)
+		if ((p == text || !ident_char(p[-1])) && strncasecmp(p + nl, suffix, sl) == 0 &&
+		    !ident_char(p[nl + sl]))
+			return 1;
+	return 0;
+}
+
+/* The names a pin works with: the series tables that have <t>_auto views
+ * and the saved views (name and text), each with a flag saying whether the
+ * query needs it. */
+struct pin_names {
+	char **tables, **views, **view_sql;
+	unsigned char *table_used, *view_used;
+	size_t ntables, nviews;
+};
+
+/* Appends a copy of s to list, which holds n entries. */
+static int push(char ***list, size_t n, const char *s)
+{
+	char **grown = realloc(*list, (n + 1) * sizeof(**list));
+	if (!grown)
+		return -1;
+	*list = grown;
+	grown[n] = strdup(s ? s : "");
+	return grown[n] ? 0 : -1;
+}
+
+static int pin_names_load(sqlite3 *db, struct pin_names *pn)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+	sqlite3_prepare_v2(
+	    db,
+	    "SELECT DISTINCT c.table_name FROM main.series_column c "
+	    "JOIN main.sqlite_master m ON m.type='view' AND m.name = c.table_name || '_auto'",
+	    -1, &st, NULL);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		if ((rc = push(&pn->tables, pn->ntables,
+			       (const char *)sqlite3_column_text(st, 0))) == 0)
+			pn->ntables++;
+	sqlite3_finalize(st);
+	sqlite3_prepare_v2(
+	    db,
+	    "SELECT v.name, v.sql FROM main.view_catalog v JOIN main.sqlite_master m "
+	    "ON m.type='view' AND m.name = v.name",
+	    -1, &st, NULL);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		rc = push(&pn->views, pn->nviews, (const char *)sqlite3_column_text(st, 0));
+		if (rc == 0 && (rc = push(&pn->view_sql, pn->nviews,
+					  (const char *)sqlite3_column_text(st, 1))))
+			free(pn->views[pn->nviews]);
+		if (rc == 0)
+			pn->nviews++;
+	}
+	sqlite3_finalize(st);
+	pn->table_used = calloc(pn->ntables + 1, 1);
+	pn->view_used = calloc(pn->nviews + 1, 1);
+	return rc || !pn->table_used || !pn->view_used ? -1 : 0;
+}
+
+static void pin_names_free(struct pin_names *pn)
+{
+	for (size_t i = 0; i < pn->ntables; i++)
+		free(pn->tables[i]);
+	for (size_t i = 0; i < pn->nviews; i++) {
+		free(pn->views[i]);
+		free(pn->view_sql[i]);
+	}
+	free(pn->tables);
+	free(pn->views);
+	free(pn->view_sql);
+	free(pn->table_used);
+	free(pn->view_used);
+}
+
+/* Marks what text reads, and what the saved views it reads read in turn. */
+static void pin_names_mark(struct pin_names *pn, const char *text)
+{
+	for (size_t i = 0; i < pn->ntables; i++)
+		if (!pn->table_used[i] && mentions(text, pn->tables[i], "_auto"))
+			pn->table_used[i] = 1;
+	for (size_t i = 0; i < pn->nviews; i++)
+		if (!pn->view_used[i] && mentions(text, pn->views[i], "")) {
+			pn->view_used[i] = 1;
+			pin_names_mark(pn, pn->view_sql[i]);
+		}
+}
+
+int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, const char *uses,
+		  struct err *e)
 {
 	if (drop_temp_views(db, e))
 		return -1;
@@ -294,40 +387,34 @@ int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct
 					"type='table' AND name='series_column'",
 					0))
 		return 0;
-	sqlite3_stmt *st;
+	struct pin_names pn = {0};
+	if (pin_names_load(db, &pn)) {
+		pin_names_free(&pn);
+		return err_set(e, "out of memory");
+	}
+	/* Each TEMP view costs a parse and a schema change: only what the
+	 * query reads is pinned. */
+	if (uses) {
+		pin_names_mark(&pn, uses);
+	} else {
+		memset(pn.table_used, 1, pn.ntables);
+		memset(pn.view_used, 1, pn.nviews);
+	}
 	int rc = 0;
-	char **tables = NULL;
-	size_t n = 0;
-	sqlite3_prepare_v2(
-	    db,
-	    "SELECT DISTINCT c.table_name FROM main.series_column c "
-	    "JOIN main.sqlite_master m ON m.type='view' AND m.name = c.table_name || '_auto'",
-	    -1, &st, NULL);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		char *q = auto_view_sql(t, p, tiers);
-		char **grown = realloc(tables, (n + 1) * sizeof(*tables));
-		if (grown)
-			tables = grown;
-		if (grown && (tables[n] = strdup(t)))
-			n++;
-		rc = q && grown ? exec(db, q, e) : err_set(e, "out of memory");
+	for (size_t i = 0; i < pn.ntables && rc == 0; i++) {
+		if (!pn.table_used[i])
+			continue;
+		char *q = auto_view_sql(pn.tables[i], p, tiers);
+		rc = q ? exec(db, q, e) : err_set(e, "out of memory");
 		sqlite3_free(q);
 	}
-	sqlite3_finalize(st);
 	int split = (tiers & (tiers - 1)) != 0;
-	sqlite3_prepare_v2(db,
-			   "SELECT v.sql FROM main.view_catalog v JOIN main.sqlite_master m "
-			   "ON m.type='view' AND m.name = v.name",
-			   -1, &st, NULL);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *sql = (const char *)sqlite3_column_text(st, 0);
-		rc = split ? split_saved_view(db, sql, p, tiers, tables, n, e)
-			   : shadow_saved_view(db, sql, e);
+	for (size_t i = 0; i < pn.nviews && rc == 0; i++) {
+		const char *sql = pn.view_sql[i];
+		if (pn.view_used[i])
+			rc = split ? split_saved_view(db, sql, p, tiers, pn.tables, pn.ntables, e)
+				   : shadow_saved_view(db, sql, e);
 	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < n; i++)
-		free(tables[i]);
-	free(tables);
+	pin_names_free(&pn);
 	return rc;
 }

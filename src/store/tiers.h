@@ -205,8 +205,11 @@ int read_plan_auto_tier(int64_t since, int64_t until, int points);
  * tiers in `tiers` under p: one tier's plain view when one bit is set (which
  * SQLite flattens into the query), their union otherwise. 0 restores the
  * database's own views. It creates TEMP views, so call it before PRAGMA
- * query_only and an authorizer forbid that; works on a read-only file. */
-int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, struct err *e);
+ * query_only and an authorizer forbid that; works on a read-only file.
+ * uses, when not NULL, is the SQL (or the name) the connection will run:
+ * only the views it reads, directly or through other views, are pinned. */
+int read_plan_pin(sqlite3 *db, const struct read_plan *p, unsigned tiers, const char *uses,
+		  struct err *e);
 /* "raw", "1m", "1h" -> the tier; anything else -> -1. */
 int tier_by_name(const char *name);
 

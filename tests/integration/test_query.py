@@ -46,6 +46,19 @@ def ok(db, *args):
     return out
 
 
+def readers_agree(db, *args):
+    """Runs a command with one reader and with two sharing the pages
+    (HINDSIGHT_READERS): the output must be the same bytes, in order."""
+    outs = []
+    for n in ("1", "2"):
+        rc, out, err = run(db, *args, env=dict(os.environ, HINDSIGHT_READERS=n))
+        check(rc == 0, f"HINDSIGHT_READERS={n} hindsight {' '.join(args)} exited {rc}: "
+              f"{err.strip()}")
+        outs.append(out)
+    check(outs[0] == outs[1], f"hindsight {' '.join(args)}: two readers write what one does")
+    return outs[1]
+
+
 def direct(db, sql, params=()):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -217,8 +230,13 @@ def test_views_and_show(full, empty):
 
 def test_paging_and_text(month):
     names, rows = direct(month, "SELECT * FROM loadavg ORDER BY ts")
-    compare_rows("export loadavg (many pages, a gap)", names, rows,
-                 *parse_csv(ok(month, "export", "loadavg", "--epoch")))
+    text = readers_agree(month, "export", "loadavg", "--epoch")
+    compare_rows("export loadavg (many pages, a gap)", names, rows, *parse_csv(text))
+    check([int(r[0]) for r in parse_csv(text)[1]] == [r[0] for r in rows],
+          "export loadavg: rows in ts order")
+    js = json.loads(readers_agree(month, "export", "loadavg", "--json"))
+    check([o["ts"] for o in js] == [r[0] for r in rows], "export --json: every row, in order")
+    readers_agree(month, "export", "loadavg", "--ndjson")
     compare_rows("export loadavg --iso", names, rows,
                  *parse_csv(ok(month, "export", "loadavg")), iso=True)
     lo, hi = 1790000000 + 3000 * 60, 1790000000 + 9000 * 60
@@ -506,21 +524,23 @@ def test_tiers(full, tmp):
                  "--resolution", res, "--csv")
         got, kinds = (int(v) for v in parse_csv(out)[1][0])
         check(got == total, f"sql --resolution {res}: {got} ms of time, _auto has {total}")
-        rows = parse_csv(ok(db, "show", "cpu_usage", "--since", f"@{start}", "--resolution",
-                            res, "--csv", "--epoch"))[1]
+        rows = parse_csv(readers_agree(db, "show", "cpu_usage", "--since", f"@{start}",
+                                       "--resolution", res, "--csv", "--epoch"))[1]
         ts = [int(r[0]) for r in rows]
         check(ts == sorted(set(ts)), f"show --resolution {res}: ts ascending, no repeats")
         durs[res] = {int(r[1]) for r in rows}
         check(sum(int(r[1]) for r in rows) == total,
               f"show --resolution {res} covers the whole history once")
-        back = parse_csv(ok(db, "show", "cpu_usage", "--since", f"@{start}", "--resolution",
-                            res, "--order", "ts:desc", "--csv", "--epoch"))[1]
+        back = parse_csv(readers_agree(db, "show", "cpu_usage", "--since", f"@{start}",
+                                       "--resolution", res, "--order", "ts:desc", "--csv",
+                                       "--epoch"))[1]
         check(back == rows[::-1], f"show --resolution {res} --order ts:desc")
     check(3600000 in durs["1h"] and len(durs["1h"]) > 1, "1h reads hours, then finer rows")
     check(3600000 not in durs["1m"] and 10000 in durs["raw"], "1m and raw read their tiers")
     # auto over three days: 1-minute rows, the recent end raw
     check(60000 in durs["auto"] and 3600000 not in durs["auto"], "show auto over 3 days: 1m")
-    exported = parse_csv(ok(db, "export", "cpu_usage", "--since", f"@{start}", "--epoch"))[1]
+    exported = parse_csv(readers_agree(db, "export", "cpu_usage", "--since", f"@{start}",
+                                       "--epoch"))[1]
     check(sum(int(r[1]) for r in exported) == total and 10000 in {int(r[1]) for r in exported},
           "export reads the finest tier of each part")
 

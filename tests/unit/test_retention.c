@@ -496,7 +496,7 @@ static int64_t planned_dur_ms(struct store *r, int tier, unsigned *tiers)
 	struct err e;
 	read_plan_get(r->db, tier, &p);
 	*tiers = read_plan_tiers(&p, 0, INT64_C(1) << 62);
-	if (read_plan_pin(r->db, &p, *tiers, &e))
+	if (read_plan_pin(r->db, &p, *tiers, NULL, &e))
 		fail_msg("%s: %s", tier_names[tier], e.msg);
 	assert_int_equal(qi(r, "SELECT count(*) FROM cpu_usage"),
 			 qi(r, "SELECT count(*) FROM cpu_auto WHERE cpu_id = -1"));
@@ -546,10 +546,21 @@ static void readers_pin_tiers(void **state)
 	struct read_plan p;
 	read_plan_get(r.db, TIER_1M, &p);
 	assert_int_equal(read_plan_tiers(&p, 1700003600, 1700007200), 1u << TIER_1M);
-	assert_int_equal(read_plan_pin(r.db, &p, 1u << TIER_1M, &e), 0);
+	assert_int_equal(read_plan_pin(r.db, &p, 1u << TIER_1M, NULL, &e), 0);
 	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"),
 			 qi(&r, "SELECT count(*) FROM cpu_1m"));
-	assert_int_equal(read_plan_pin(r.db, &p, 0, &e), 0); /* the database's own again */
+	/* pinned for one query: what it reads, through views too, and no more */
+	assert_int_equal(
+	    read_plan_pin(r.db, &p, 1u << TIER_1M, "SELECT count(*) FROM CPU_USAGE", &e), 0);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"),
+			 qi(&r, "SELECT count(*) FROM cpu_1m"));
+	assert_int_equal(qi(&r, "SELECT count(*) FROM temp.sqlite_master WHERE name IN "
+				"('cpu_usage', 'cpu_auto')"),
+			 2);
+	assert_int_equal(qi(&r, "SELECT count(*) FROM temp.sqlite_master WHERE name NOT IN "
+				"('cpu_usage', 'cpu_auto')"),
+			 0);
+	assert_int_equal(read_plan_pin(r.db, &p, 0, NULL, &e), 0); /* the database's own again */
 	assert_int_equal(qi(&r, "SELECT count(*) FROM cpu_usage"), 1080);
 	store_close(&r);
 
