@@ -182,8 +182,11 @@ int main(int argc, char **argv)
 	struct err e;
 	unsigned given = 0;
 	int help = 0, next = 0;
-	/* One thread: SQLite need not lock its mutexes on every column read. */
-	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	/* Each connection is used by one thread at a time (a long range is
+	 * read by two, each on its own connection): SQLite keeps the mutexes
+	 * its connections share (memory, page cache, file locks) and skips
+	 * the one per connection on every column read. */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	qopts_defaults(&o);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		puts("hindsight " HINDSIGHT_VERSION);

@@ -332,28 +332,31 @@ static void put_time(struct out *o, int64_t ts)
 	o->len += format_time(o, ts, cell_room(o), OUT_CELL);
 }
 
+/* Cells are read through sqlite3_column_value: one API call per cell
+ * instead of two (type, then value), each of which checks the connection. */
 static void csv_row(struct out *o, sqlite3_stmt *st)
 {
 	for (int i = 0; i < o->ncols; i++) {
 		if (i)
 			put_c(o, ',');
-		switch (sqlite3_column_type(st, i)) {
+		sqlite3_value *v = sqlite3_column_value(st, i);
+		switch (sqlite3_value_type(v)) {
 		case SQLITE_NULL:
 			break;
 		case SQLITE_INTEGER:
 			if (o->is_time[i])
-				put_time(o, sqlite3_column_int64(st, i));
+				put_time(o, sqlite3_value_int64(v));
 			else
-				put_int(o, sqlite3_column_int64(st, i));
+				put_int(o, sqlite3_value_int64(v));
 			break;
 		case SQLITE_FLOAT:
-			put_real(o, sqlite3_column_double(st, i));
+			put_real(o, sqlite3_value_double(v));
 			break;
 		case SQLITE_BLOB:
-			put_hex(o, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+			put_hex(o, sqlite3_value_blob(v), sqlite3_value_bytes(v));
 			break;
 		default: {
-			const unsigned char *t = sqlite3_column_text(st, i);
+			const unsigned char *t = sqlite3_value_text(v);
 			/* Quote when needed (RFC 4180), and also an empty string so it
 			 * differs from NULL. */
 			if (*t && !strpbrk((const char *)t, ",\"\r\n")) {
@@ -369,38 +372,38 @@ static void csv_row(struct out *o, sqlite3_stmt *st)
 	put(o, "\r\n", 2);
 }
 
-static void json_value(struct out *o, sqlite3_stmt *st, int i)
+static void json_value(struct out *o, sqlite3_value *v, int is_time)
 {
-	switch (sqlite3_column_type(st, i)) {
+	switch (sqlite3_value_type(v)) {
 	case SQLITE_NULL:
 		put_s(o, "null");
 		break;
 	case SQLITE_INTEGER:
-		if (o->is_time[i] && o->time != OUT_TIME_EPOCH) {
+		if (is_time && o->time != OUT_TIME_EPOCH) {
 			put_c(o, '"');
-			put_time(o, sqlite3_column_int64(st, i));
+			put_time(o, sqlite3_value_int64(v));
 			put_c(o, '"');
 		} else {
-			put_int(o, sqlite3_column_int64(st, i));
+			put_int(o, sqlite3_value_int64(v));
 		}
 		break;
 	case SQLITE_FLOAT: {
-		double v = sqlite3_column_double(st, i);
-		if (!isfinite(v)) {
+		double d = sqlite3_value_double(v);
+		if (!isfinite(d)) {
 			put_s(o, "null"); /* JSON has no NaN or infinity */
 		} else {
-			put_real(o, v);
+			put_real(o, d);
 		}
 		break;
 	}
 	case SQLITE_BLOB:
 		put_c(o, '"');
-		put_hex(o, sqlite3_column_blob(st, i), sqlite3_column_bytes(st, i));
+		put_hex(o, sqlite3_value_blob(v), sqlite3_value_bytes(v));
 		put_c(o, '"');
 		break;
 	default:
 		put_c(o, '"');
-		put_text(o, sqlite3_column_text(st, i), 1);
+		put_text(o, sqlite3_value_text(v), 1);
 		put_c(o, '"');
 	}
 }
@@ -415,7 +418,7 @@ static void json_row(struct out *o, sqlite3_stmt *st)
 		put_c(o, '"');
 		put_text(o, (const unsigned char *)o->names[i], 1);
 		put_s(o, "\":");
-		json_value(o, st, i);
+		json_value(o, sqlite3_column_value(st, i), o->is_time[i]);
 	}
 	put_c(o, '}');
 	if (o->fmt == OUT_NDJSON)

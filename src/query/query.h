@@ -176,6 +176,7 @@ struct range_query {
 	const char *order_col; /* NULL: ts */
 	int desc;
 	int64_t limit; /* 0: none */
+	int64_t now;   /* when the command started: where an open range ends */
 };
 
 /* The column names of a table or view, NULL-terminated (free with

@@ -248,26 +248,37 @@ static int run_paged(struct qdb *q, const struct range_query *rq, int64_t since,
 	return rc;
 }
 
-/* Several readers, each on its own connection, take pages in turn, format
- * each into memory while the others do the same, and append it to the
- * output when every earlier page is there: the query and the formatting
- * use every core, the rows still come out in order, and memory holds one
- * page per reader. */
+/* Several readers, each on its own connection, take pages in turn and
+ * format each into one of PAGE_SLOTS buffers while the others do the same;
+ * whichever reader finds the next page in order ready appends it to the
+ * output. The query and the formatting use every core, the rows come out
+ * in order, a reader that finishes early goes on to the next page instead
+ * of waiting, and memory holds at most PAGE_SLOTS pages. */
+#define PAGE_SLOTS (2 * MAX_READERS)
+
+struct slot {
+	struct out page;
+	int ready; /* formatted, waiting for the pages before it */
+};
+
 struct shared_pages {
 	pthread_mutex_t mu;
-	pthread_cond_t appended;
+	pthread_cond_t changed;
 	struct pages pg;
 	uint64_t taken, written; /* pages handed out, pages appended */
+	int writing;		 /* a reader is appending (outside the lock) */
+	struct slot slot[PAGE_SLOTS];
 	struct out *o;
 	int failed;
 	struct err err;
 };
 
+/* Aligned to a cache line: the readers' structs are written on every page
+ * and must not share one. */
 struct reader {
-	struct shared_pages *sp;
+	_Alignas(64) struct shared_pages *sp;
 	struct qdb *q;
 	sqlite3_stmt *st, *seek;
-	struct out page;
 };
 
 static void reader_fail(struct shared_pages *sp, const struct err *e)
@@ -276,57 +287,67 @@ static void reader_fail(struct shared_pages *sp, const struct err *e)
 	if (!sp->failed)
 		sp->err = *e;
 	sp->failed = 1;
-	pthread_cond_broadcast(&sp->appended);
+	pthread_cond_broadcast(&sp->changed);
 	pthread_mutex_unlock(&sp->mu);
 }
 
-/* Appends the page numbered seq once the pages before it are out. */
-static int reader_deliver(struct reader *r, uint64_t seq, int64_t rows)
+/* Called with the lock held: appends every page that is next in order and
+ * ready, unless another reader is already doing so. */
+static void append_ready(struct shared_pages *sp)
+{
+	if (sp->writing)
+		return;
+	sp->writing = 1;
+	struct slot *next;
+	while (!sp->failed && (next = &sp->slot[sp->written % PAGE_SLOTS])->ready) {
+		pthread_mutex_unlock(&sp->mu);
+		out_page_append(sp->o, &next->page);
+		pthread_mutex_lock(&sp->mu);
+		next->ready = 0;
+		sp->written++;
+		pthread_cond_broadcast(&sp->changed);
+	}
+	sp->writing = 0;
+}
+
+/* Takes the next page once a slot is free; 0 when there is none left. */
+static int reader_take(struct reader *r, uint64_t *seq, int64_t *lo, int64_t *hi)
 {
 	struct shared_pages *sp = r->sp;
 	pthread_mutex_lock(&sp->mu);
-	pages_adapt(&sp->pg, rows);
-	while (!sp->failed && sp->written != seq)
-		pthread_cond_wait(&sp->appended, &sp->mu);
-	int failed = sp->failed;
+	while (!sp->failed && sp->pg.more && sp->taken - sp->written >= PAGE_SLOTS)
+		pthread_cond_wait(&sp->changed, &sp->mu);
+	int go = sp->pg.more && !sp->failed;
+	if (go) {
+		*seq = sp->taken++;
+		pages_take(&sp->pg, r->q, r->seek, lo, hi);
+	}
 	pthread_mutex_unlock(&sp->mu);
-	if (failed)
-		return -1;
-	/* Only the page whose turn it is writes: no lock needed. */
-	out_page_append(sp->o, &r->page);
-	pthread_mutex_lock(&sp->mu);
-	sp->written++;
-	pthread_cond_broadcast(&sp->appended);
-	pthread_mutex_unlock(&sp->mu);
-	return 0;
+	return go;
 }
 
 static void *reader_run(void *arg)
 {
 	struct reader *r = arg;
 	struct shared_pages *sp = r->sp;
-	for (;;) {
-		int64_t lo, hi, rows = 0, left = -1;
-		pthread_mutex_lock(&sp->mu);
-		int go = sp->pg.more && !sp->failed;
-		uint64_t seq = sp->taken;
-		if (go) {
-			pages_take(&sp->pg, r->q, r->seek, &lo, &hi);
-			sp->taken++;
-		}
-		pthread_mutex_unlock(&sp->mu);
-		if (!go)
-			break;
+	uint64_t seq;
+	int64_t lo, hi;
+	while (reader_take(r, &seq, &lo, &hi)) {
+		struct slot *slot = &sp->slot[seq % PAGE_SLOTS];
+		int64_t rows = 0, left = -1;
 		struct err e;
 		sqlite3_bind_int64(r->st, 1, lo);
 		sqlite3_bind_int64(r->st, 2, hi);
-		if (drain(r->q, r->st, &r->page, &rows, &left, &e) ||
-		    (out_page_failed(&r->page) && err_set(&e, "out of memory"))) {
+		if (drain(r->q, r->st, &slot->page, &rows, &left, &e) ||
+		    (out_page_failed(&slot->page) && err_set(&e, "out of memory"))) {
 			reader_fail(sp, &e);
 			break;
 		}
-		if (reader_deliver(r, seq, rows))
-			break;
+		pthread_mutex_lock(&sp->mu);
+		pages_adapt(&sp->pg, rows);
+		slot->ready = 1;
+		append_ready(sp);
+		pthread_mutex_unlock(&sp->mu);
 	}
 	return NULL;
 }
@@ -334,45 +355,51 @@ static void *reader_run(void *arg)
 static int run_paged_parallel(struct qdb **qs, int n, const struct range_query *rq, int64_t since,
 			      int64_t until, struct out *o, struct err *e)
 {
-	struct shared_pages sp = {.o = o};
+	struct shared_pages *sp = calloc(1, sizeof(*sp));
 	struct reader r[MAX_READERS] = {0};
 	pthread_t thread[MAX_READERS];
-	int started[MAX_READERS] = {0}, ready = 0, ok = 1;
-	pthread_mutex_init(&sp.mu, NULL);
-	pthread_cond_init(&sp.appended, NULL);
-	/* ready counts the readers holding statements and a page to free. */
-	for (; ok && ready < n; ready++) {
-		r[ready].sp = &sp;
+	int started[MAX_READERS] = {0}, ready = 0, ok = sp != NULL;
+	if (!ok)
+		return err_set(e, "out of memory");
+	sp->o = o;
+	pthread_mutex_init(&sp->mu, NULL);
+	pthread_cond_init(&sp->changed, NULL);
+	/* ready counts the readers holding statements */
+	for (; ready < n; ready++) {
+		r[ready].sp = sp;
 		r[ready].q = qs[ready];
 		if (page_statements(qs[ready], rq, &r[ready].st, &r[ready].seek, e)) {
 			ok = 0;
 			break;
 		}
-		if (ready == 0)
-			out_columns(o, r[0].st);
-		if (out_page_open(&r[ready].page, o)) {
+	}
+	if (ok)
+		out_columns(o, r[0].st);
+	for (int i = 0; ok && i < PAGE_SLOTS; i++)
+		if (out_page_open(&sp->slot[i].page, o)) {
 			err_set(e, "out of memory");
 			ok = 0;
 		}
-	}
 	int rc = -1;
 	if (ok) {
-		pages_start(&sp.pg, qs[0], r[0].seek, rq, since, until);
+		pages_start(&sp->pg, qs[0], r[0].seek, rq, since, until);
 		for (int i = 1; i < n; i++)
 			started[i] = pthread_create(&thread[i], NULL, reader_run, &r[i]) == 0;
 		reader_run(&r[0]);
 		for (int i = 1; i < n; i++)
 			if (started[i])
 				pthread_join(thread[i], NULL);
-		rc = sp.failed ? err_set(e, "%s", sp.err.msg) : 0;
+		rc = sp->failed ? err_set(e, "%s", sp->err.msg) : 0;
 	}
 	for (int i = 0; i < ready; i++) {
 		sqlite3_finalize(r[i].st);
 		sqlite3_finalize(r[i].seek);
-		out_page_close(&r[i].page);
 	}
-	pthread_cond_destroy(&sp.appended);
-	pthread_mutex_destroy(&sp.mu);
+	for (int i = 0; i < PAGE_SLOTS; i++)
+		out_page_close(&sp->slot[i].page);
+	pthread_cond_destroy(&sp->changed);
+	pthread_mutex_destroy(&sp->mu);
+	free(sp);
 	return rc;
 }
 
@@ -399,11 +426,15 @@ static int run_by_tier(struct qdb **qs, int n, const struct range_query *rq, str
 		int64_t hi = part[tier].hi < rq->until ? part[tier].hi : rq->until;
 		if (!(q->tiers & (1u << tier)) || lo > hi)
 			continue;
-		for (int k = 0; k < n && split; k++)
+		/* a short part (the recent minutes not rolled up yet) is not worth
+		 * the other readers' pins */
+		int64_t end = hi < rq->now ? hi : rq->now;
+		int readers = left < 0 && end - lo >= PARALLEL_MIN_S ? n : 1;
+		for (int k = 0; k < readers && split; k++)
 			if (qdb_pin(qs[k], 1u << tier, e))
 				return -1;
-		if (n > 1 && left < 0 ? run_paged_parallel(qs, n, rq, lo, hi, o, e)
-				      : run_paged(q, rq, lo, hi, o, &left, e))
+		if (readers > 1 ? run_paged_parallel(qs, readers, rq, lo, hi, o, e)
+				: run_paged(q, rq, lo, hi, o, &left, e))
 			return -1;
 	}
 	return 0;
@@ -441,11 +472,11 @@ static int run_single(struct qdb *q, const struct range_query *rq, int has_ts, s
  * $HINDSIGHT_READERS. Only a long range in a streamed format is worth a
  * second connection (opening one and pinning its views takes a few ms);
  * the table keeps one, since it holds rows back to align them anyway. */
-static int readers_wanted(const struct range_query *rq, const struct out *o, int64_t now)
+static int readers_wanted(const struct range_query *rq, const struct out *o)
 {
 	const char *env = getenv("HINDSIGHT_READERS");
 	long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t end = rq->until < now ? rq->until : now;
+	int64_t end = rq->until < rq->now ? rq->until : rq->now;
 	if (o->fmt == OUT_TABLE || rq->limit > 0 || end - rq->since < PARALLEL_MIN_S)
 		return 1;
 	return n < 1 ? 1 : n > MAX_READERS ? MAX_READERS : (int)n;
@@ -483,7 +514,7 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
 	}
 	struct qdb extra[MAX_READERS - 1];
 	struct qdb *qs[MAX_READERS] = {q};
-	int n = 1, want = readers_wanted(rq, &out, o->now);
+	int n = 1, want = readers_wanted(rq, &out);
 	/* A reader that cannot open only means less help. */
 	while (n < want && qdb_open_reader(&extra[n - 1], q, o, &e) == 0) {
 		qs[n] = &extra[n - 1];
@@ -541,6 +572,7 @@ int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 	memset(rq, 0, sizeof(*rq));
 	rq->relation = relation;
 	rq->limit = o->limit;
+	rq->now = o->now;
 	if (qopts_range(o, dflt_since, &rq->since, &rq->until, e))
 		return -1;
 	char **cols = relation_columns(q, relation, e);
