@@ -30,17 +30,24 @@ struct out_table {
 	int header_done;
 };
 
-/* Decimal text of v into buf (at least 21 bytes), without printf; two
- * digits per division, since most cells of a month's export are integers. */
+/* Decimal text of v into buf (at least 21 bytes), without printf and
+ * without a copy: the length is found first and the digits are written
+ * from the end, two per division, since most cells of a month's export
+ * are integers. */
 static size_t format_int(int64_t v, char *buf)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 				    "25262728293031323334353637383940414243444546474849"
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
-	char tmp[24];
-	char *p = tmp + sizeof(tmp);
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t sign = v < 0, digits = 1;
+	for (uint64_t t = u; t >= 10; t /= 10)
+		digits++;
+	if (sign)
+		*buf = '-';
+	char *p = buf + sign + digits;
+	*p = '\0';
 	while (u >= 100) {
 		p -= 2;
 		memcpy(p, pairs + 2 * (u % 100), 2);
@@ -52,12 +59,7 @@ static size_t format_int(int64_t v, char *buf)
 	} else {
 		*--p = (char)('0' + u);
 	}
-	if (v < 0)
-		*--p = '-';
-	size_t n = (size_t)(tmp + sizeof(tmp) - p);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return n;
+	return sign + digits;
 }
 
 size_t format_real(double v, char *buf, size_t n)
@@ -299,8 +301,9 @@ static void put_hex(struct out *o, const unsigned char *p, int n)
 }
 
 /* A timestamp column's value as the chosen time format. Rows of one tick
- * share their ts, so the last one formatted is kept. */
-static size_t format_time(struct out *o, int64_t ts, char *buf, size_t n)
+ * share their ts, so the last one formatted is kept. buf has room for
+ * ts_cache (every caller passes a cell of OUT_CELL or 64 bytes). */
+static size_t format_time(struct out *o, int64_t ts, char *buf)
 {
 	if (o->time == OUT_TIME_EPOCH)
 		return format_int(ts, buf);
@@ -310,11 +313,11 @@ static size_t format_time(struct out *o, int64_t ts, char *buf, size_t n)
 		else
 			time_format_iso_utc(ts, o->ts_cache, sizeof(o->ts_cache));
 		o->ts_cache_value = ts;
+		o->ts_cache_len = strlen(o->ts_cache);
 		o->ts_cached = 1;
 	}
-	memcpy(buf, o->ts_cache, n < sizeof(o->ts_cache) ? n : sizeof(o->ts_cache));
-	buf[n - 1] = '\0';
-	return strlen(buf);
+	memcpy(buf, o->ts_cache, sizeof(o->ts_cache)); /* a fixed size: inlined */
+	return o->ts_cache_len;
 }
 
 static void put_int(struct out *o, int64_t v)
@@ -329,7 +332,7 @@ static void put_real(struct out *o, double v)
 
 static void put_time(struct out *o, int64_t ts)
 {
-	o->len += format_time(o, ts, cell_room(o), OUT_CELL);
+	o->len += format_time(o, ts, cell_room(o));
 }
 
 /* Cells are read through sqlite3_column_value: one API call per cell
@@ -512,7 +515,7 @@ static void table_row(struct out *o, sqlite3_stmt *st)
 			row[i] = NULL;
 			continue;
 		} else if (type == SQLITE_INTEGER && o->is_time[i]) {
-			format_time(o, sqlite3_column_int64(st, i), buf, sizeof(buf));
+			format_time(o, sqlite3_column_int64(st, i), buf);
 		} else if (type == SQLITE_INTEGER) {
 			snprintf(buf, sizeof(buf), "%lld", sqlite3_column_int64(st, i));
 			t->numeric[i] = 1;

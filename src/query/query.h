@@ -127,6 +127,7 @@ struct out {
 	int ts_cached;
 	int64_t ts_cache_value;
 	char ts_cache[32];
+	size_t ts_cache_len;
 	struct out_table *table;
 	char *buf; /* the block being filled (output.c) */
 	size_t len, cap;
