@@ -175,16 +175,20 @@ static void print_tiers(struct qdb *q, const struct table_stats *known, int n)
 #define STATUS_MAX_TABLES 256
 
 /* Bytes per table including its indexes, from the dbstat virtual table
- * (one pass over the file, one row per b-tree). Returns -1 when SQLite was
- * built without dbstat. */
+ * (one pass over the file, one row per b-tree). Aggregated, dbstat's pgsize
+ * is a 32-bit sum that wraps for a b-tree over 2 GiB (SQLite 3.40), so the
+ * bytes are its page count (pageno in that mode) times the page size.
+ * Returns -1 when SQLite was built without dbstat. */
 static int tables_bytes(struct qdb *q, struct table_stats *t, int n)
 {
 	sqlite3_stmt *st;
 	struct err e;
-	if (qdb_prepare(q,
-			"SELECT m.tbl_name, sum(d.pgsize) FROM dbstat AS d JOIN sqlite_master AS m "
-			"ON m.name = d.name WHERE d.aggregate = TRUE GROUP BY m.tbl_name",
-			&st, &e))
+	if (qdb_prepare(
+		q,
+		"SELECT m.tbl_name, sum(d.pageno) * (SELECT page_size FROM pragma_page_size) "
+		"FROM dbstat AS d JOIN sqlite_master AS m "
+		"ON m.name = d.name WHERE d.aggregate = TRUE GROUP BY m.tbl_name",
+		&st, &e))
 		return -1;
 	qdb_arm(q);
 	int rc;
