@@ -12,6 +12,6 @@ SELECT ts,
        round(10000.0 * steal_ms / total_ms) / 100 AS steal_pct,
        round(10000.0 * idle_ms / total_ms) / 100 AS idle_pct
 FROM (SELECT *,
-             nullif(user_ms + nice_ms + system_ms + idle_ms + iowait_ms + irq_ms + softirq_ms
-                    + steal_ms, 0) AS total_ms
+             (user_ms + nice_ms + system_ms + idle_ms + iowait_ms + irq_ms + softirq_ms
+              + steal_ms) AS total_ms
       FROM cpu_auto WHERE cpu_id >= 0);

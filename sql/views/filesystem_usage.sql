@@ -7,7 +7,7 @@ SELECT f.ts,
        f.size_kb,
        f.size_kb - f.free_kb AS used_kb,
        f.avail_kb,
-       round(10000.0 * (f.size_kb - f.free_kb) / nullif(f.size_kb - f.free_kb + f.avail_kb, 0)) / 100
+       round(10000.0 * (f.size_kb - f.free_kb) / (f.size_kb - f.free_kb + f.avail_kb)) / 100
            AS used_pct,
        f.inodes_count - f.inodes_free_count AS inodes_used_count,
        f.inodes_free_count,

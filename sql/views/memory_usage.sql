@@ -5,7 +5,7 @@ SELECT ts,
        total_kb,
        total_kb - coalesce(available_kb, free_kb + buffers_kb + cached_kb) AS used_kb,
        round(10000.0 * (total_kb - coalesce(available_kb, free_kb + buffers_kb + cached_kb))
-             / nullif(total_kb, 0)) / 100 AS used_pct,
+             / total_kb) / 100 AS used_pct,
        available_kb,
        free_kb,
        buffers_kb,

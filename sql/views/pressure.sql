@@ -8,6 +8,6 @@ SELECT p.ts,
        p.some_stall_us / 1000.0 AS some_stall_ms,
        p.full_stall_us / 1000.0 AS full_stall_ms,
        p.dur_ms,
-       round(p.some_stall_us * 10.0 / nullif(p.dur_ms, 0)) / 100 AS some_stall_pct,
-       round(p.full_stall_us * 10.0 / nullif(p.dur_ms, 0)) / 100 AS full_stall_pct
+       round(p.some_stall_us * 10.0 / p.dur_ms) / 100 AS some_stall_pct,
+       round(p.full_stall_us * 10.0 / p.dur_ms) / 100 AS full_stall_pct
 FROM psi_auto p JOIN pressure_resource r ON r.id = p.resource_id;

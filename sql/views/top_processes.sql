@@ -2,7 +2,7 @@
 -- description: The processes using the most CPU and the largest by RSS in each tick, with their command lines.
 CREATE VIEW top_processes AS
 SELECT t.ts, p.pid, p.start_ts, p.comm, g.name AS group_name,
-       round((t.user_ms + t.system_ms) * 10000.0 / NULLIF(t.dur_ms, 0)) / 100 AS cpu_pct,
+       round((t.user_ms + t.system_ms) * 10000.0 / t.dur_ms) / 100 AS cpu_pct,
        t.rss_kb, t.read_bytes, t.write_bytes, p.cmdline,
        p.user, t.user_ms, t.system_ms, t.threads_count, t.fds_count, p.ppid, p.exe
 FROM process_top t JOIN process p ON p.id = t.process_id

@@ -12,7 +12,7 @@ SELECT ts,
        round(pgscan_kswapd_pages * 10000.0 / dur_ms) / 10 AS scan_kswapd_pages_per_s,
        round(pgscan_direct_pages * 10000.0 / dur_ms) / 10 AS scan_direct_pages_per_s,
        round(1000.0 * (pgsteal_kswapd_pages + pgsteal_direct_pages)
-             / nullif(pgscan_kswapd_pages + pgscan_direct_pages, 0)) / 10 AS reclaim_efficiency_pct,
+             / (pgscan_kswapd_pages + pgscan_direct_pages)) / 10 AS reclaim_efficiency_pct,
        allocstall_count,
        oom_kill_count,
        workingset_refault_pages,
