@@ -191,17 +191,13 @@ int filter_parse(const char *text, char *const *cols, struct filter *f, struct e
 /* Appends " AND col op ?N" for each filter, numbering from first_param. */
 void filters_sql(const struct filter *f, int n, int first_param, char *sql, size_t size);
 int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_param);
-/* Runs the query into out. Ordered by ts it is read in pages of a time
- * window each, so no read transaction lasts longer than one page and memory
- * does not grow with the range. */
-int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e);
-/* The same with n connections (the first one's plan pinned on all) that
- * share the pages when the output is streamed and has no limit. */
-int range_run_readers(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
-		      struct err *e);
 /* What show and export do after parsing: plans the tiers (qdb_plan with
- * points), opens the output in fmt, runs the query and closes q. Returns the
- * command's exit status, with the message printed. */
+ * points), opens the output in fmt, runs the query and closes q. Ordered by
+ * ts the rows are read in pages of a time window each, so no read
+ * transaction lasts longer than one page and memory does not grow with the
+ * range; a long range in a streamed format without a limit is shared out
+ * among several connections (range.c). Returns the command's exit status,
+ * with the message printed. */
 int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
 		enum out_format fmt, int points);
 

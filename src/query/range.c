@@ -273,12 +273,26 @@ struct shared_pages {
 	struct err err;
 };
 
+/* The connections that read a range: the command's own, and up to
+ * MAX_READERS - 1 more, each opened by its reader's thread while the first
+ * reader is already at work, the first time a long part needs it. */
+struct reader_pool {
+	struct qdb *main;
+	const struct qopts *opts;
+	int n; /* readers wanted, the command's own included */
+	struct qdb extra[MAX_READERS - 1];
+	int open[MAX_READERS - 1];
+};
+
 /* Aligned to a cache line: the readers' structs are written on every page
  * and must not share one. */
 struct reader {
 	_Alignas(64) struct shared_pages *sp;
-	struct qdb *q;
+	struct qdb *q; /* NULL until a helper has its connection */
 	sqlite3_stmt *st, *seek;
+	struct reader_pool *pool;
+	int helper; /* index into pool->extra */
+	const struct range_query *rq;
 };
 
 static void reader_fail(struct shared_pages *sp, const struct err *e)
@@ -352,28 +366,56 @@ static void *reader_run(void *arg)
 	return NULL;
 }
 
-static int run_paged_parallel(struct qdb **qs, int n, const struct range_query *rq, int64_t since,
-			      int64_t until, struct out *o, struct err *e)
+/* A helper's connection, opened or re-pinned to match the command's own,
+ * and its statements. A helper that fails only means less help. */
+static int helper_connect(struct reader *r)
+{
+	struct reader_pool *pool = r->pool;
+	struct qdb *q = &pool->extra[r->helper];
+	struct err ignored;
+	if (!pool->open[r->helper]) {
+		if (qdb_open_reader(q, pool->main, pool->opts, &ignored))
+			return -1;
+		pool->open[r->helper] = 1;
+	} else if (q->pinned != pool->main->pinned && qdb_pin(q, pool->main->pinned, &ignored)) {
+		return -1;
+	}
+	if (page_statements(q, r->rq, &r->st, &r->seek, &ignored))
+		return -1;
+	r->q = q;
+	return 0;
+}
+
+static void *helper_run(void *arg)
+{
+	struct reader *r = arg;
+	if (helper_connect(r) == 0)
+		reader_run(r);
+	return NULL;
+}
+
+static int run_paged_parallel(struct reader_pool *pool, int n, const struct range_query *rq,
+			      int64_t since, int64_t until, struct out *o, struct err *e)
 {
 	struct shared_pages *sp = calloc(1, sizeof(*sp));
 	struct reader r[MAX_READERS] = {0};
 	pthread_t thread[MAX_READERS];
-	int started[MAX_READERS] = {0}, ready = 0, ok = sp != NULL;
+	int started[MAX_READERS] = {0}, ok = sp != NULL;
 	if (!ok)
 		return err_set(e, "out of memory");
 	sp->o = o;
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->changed, NULL);
-	/* ready counts the readers holding statements */
-	for (; ready < n; ready++) {
-		r[ready].sp = sp;
-		r[ready].q = qs[ready];
-		if (page_statements(qs[ready], rq, &r[ready].st, &r[ready].seek, e)) {
-			ok = 0;
-			break;
-		}
+	for (int i = 0; i < n; i++) {
+		r[i].sp = sp;
+		r[i].pool = pool;
+		r[i].helper = i - 1;
+		r[i].rq = rq;
 	}
-	if (ok)
+	r[0].q = pool->main;
+	if (page_statements(pool->main, rq, &r[0].st, &r[0].seek, e))
+		ok = 0;
+	else
 		out_columns(o, r[0].st);
 	for (int i = 0; ok && i < PAGE_SLOTS; i++)
 		if (out_page_open(&sp->slot[i].page, o)) {
@@ -382,16 +424,16 @@ static int run_paged_parallel(struct qdb **qs, int n, const struct range_query *
 		}
 	int rc = -1;
 	if (ok) {
-		pages_start(&sp->pg, qs[0], r[0].seek, rq, since, until);
+		pages_start(&sp->pg, pool->main, r[0].seek, rq, since, until);
 		for (int i = 1; i < n; i++)
-			started[i] = pthread_create(&thread[i], NULL, reader_run, &r[i]) == 0;
+			started[i] = pthread_create(&thread[i], NULL, helper_run, &r[i]) == 0;
 		reader_run(&r[0]);
 		for (int i = 1; i < n; i++)
 			if (started[i])
 				pthread_join(thread[i], NULL);
 		rc = sp->failed ? err_set(e, "%s", sp->err.msg) : 0;
 	}
-	for (int i = 0; i < ready; i++) {
+	for (int i = 0; i < n; i++) {
 		sqlite3_finalize(r[i].st);
 		sqlite3_finalize(r[i].seek);
 	}
@@ -407,10 +449,10 @@ static int run_paged_parallel(struct qdb **qs, int n, const struct range_query *
  * views pinned to its one tier: a plain view SQLite flattens, where the
  * union of tiers would be copied row by row (src/store/readplan.c). With
  * no limit, the readers share the pages. */
-static int run_by_tier(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
+static int run_by_tier(struct reader_pool *pool, const struct range_query *rq, struct out *o,
 		       struct err *e)
 {
-	struct qdb *q = qs[0];
+	struct qdb *q = pool->main;
 	struct {
 		int64_t lo, hi;
 	} part[NTIERS] = {
@@ -426,14 +468,13 @@ static int run_by_tier(struct qdb **qs, int n, const struct range_query *rq, str
 		int64_t hi = part[tier].hi < rq->until ? part[tier].hi : rq->until;
 		if (!(q->tiers & (1u << tier)) || lo > hi)
 			continue;
+		if (split && qdb_pin(q, 1u << tier, e))
+			return -1;
 		/* a short part (the recent minutes not rolled up yet) is not worth
-		 * the other readers' pins */
+		 * another connection */
 		int64_t end = hi < rq->now ? hi : rq->now;
-		int readers = left < 0 && end - lo >= PARALLEL_MIN_S ? n : 1;
-		for (int k = 0; k < readers && split; k++)
-			if (qdb_pin(qs[k], 1u << tier, e))
-				return -1;
-		if (readers > 1 ? run_paged_parallel(qs, readers, rq, lo, hi, o, e)
+		int readers = left < 0 && end - lo >= PARALLEL_MIN_S ? pool->n : 1;
+		if (readers > 1 ? run_paged_parallel(pool, readers, rq, lo, hi, o, e)
 				: run_paged(q, rq, lo, hi, o, &left, e))
 			return -1;
 	}
@@ -482,23 +523,17 @@ static int readers_wanted(const struct range_query *rq, const struct out *o)
 	return n < 1 ? 1 : n > MAX_READERS ? MAX_READERS : (int)n;
 }
 
-int range_run(struct qdb *q, const struct range_query *rq, struct out *o, struct err *e)
+static int range_run(struct reader_pool *pool, const struct range_query *rq, struct out *o,
+		     struct err *e)
 {
-	struct qdb *one[1] = {q};
-	return range_run_readers(one, 1, rq, o, e);
-}
-
-int range_run_readers(struct qdb **qs, int n, const struct range_query *rq, struct out *o,
-		      struct err *e)
-{
-	char **cols = relation_columns(qs[0], rq->relation, e);
+	char **cols = relation_columns(pool->main, rq->relation, e);
 	if (!cols)
 		return -1;
 	int has_ts = columns_have(cols, "ts");
 	free_columns(cols);
 	if (has_ts && (!rq->order_col || strcmp(rq->order_col, "ts") == 0))
-		return run_by_tier(qs, n, rq, o, e);
-	return run_single(qs[0], rq, has_ts, o, e);
+		return run_by_tier(pool, rq, o, e);
+	return run_single(pool->main, rq, has_ts, o, e);
 }
 
 int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
@@ -512,17 +547,12 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
 		qdb_close(q);
 		return qfail(1, &e);
 	}
-	struct qdb extra[MAX_READERS - 1];
-	struct qdb *qs[MAX_READERS] = {q};
-	int n = 1, want = readers_wanted(rq, &out);
-	/* A reader that cannot open only means less help. */
-	while (n < want && qdb_open_reader(&extra[n - 1], q, o, &e) == 0) {
-		qs[n] = &extra[n - 1];
-		n++;
-	}
-	int rc = range_run_readers(qs, n, rq, &out, &e);
-	for (int i = 0; i < n; i++)
-		qdb_close(qs[i]);
+	struct reader_pool pool = {.main = q, .opts = o, .n = readers_wanted(rq, &out)};
+	int rc = range_run(&pool, rq, &out, &e);
+	for (int i = 0; i < MAX_READERS - 1; i++)
+		if (pool.open[i])
+			qdb_close(&pool.extra[i]);
+	qdb_close(q);
 	if (out_close(&out, rc ? NULL : &e) || rc)
 		return qfail(1, &e);
 	return 0;
