@@ -76,7 +76,9 @@ size_t format_real(double v, char *buf, size_t n)
 	if (fabs(v) < 1e12) {
 		static const double scale[] = {1, 10, 100, 1000};
 		for (int k = 0; k < 4; k++) {
-			double r = round(v * scale[k]);
+			/* round() without a libm call: |v * scale| < 1e15 fits */
+			double x = v * scale[k];
+			double r = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
 			if (r / scale[k] == v) {
 				int64_t ir = (int64_t)fabs(r), p = (int64_t)scale[k];
 				if (v < 0 || (v == 0 && signbit(v)))

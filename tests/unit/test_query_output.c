@@ -19,6 +19,23 @@ static void reals_read_back(void **state)
 		if (expect[i])
 			assert_string_equal(buf, expect[i]);
 	}
+	/* What the views' rounding makes (i / 100, i / 1000): the short form,
+	 * exact, on both sides of zero and next to each half. */
+	for (int64_t i = -2000000; i <= 2000000; i += 37) {
+		for (int k = 2; k <= 3; k++) {
+			double v = (double)i / (k == 2 ? 100.0 : 1000.0);
+			size_t n = format_real(v, buf, sizeof(buf));
+			assert_int_equal(n, strlen(buf));
+			assert_true(strtod(buf, NULL) == v);
+			const char *dot = strchr(buf, '.');
+			assert_non_null(dot);
+			assert_true(strlen(dot + 1) <= (size_t)k);
+		}
+	}
+	format_real(-0.0, buf, sizeof(buf));
+	assert_string_equal(buf, "-0.0");
+	format_real(0.49999999999999994, buf, sizeof(buf));
+	assert_true(strtod(buf, NULL) == 0.49999999999999994);
 }
 
 static void where_filters(void **state)
