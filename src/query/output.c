@@ -30,24 +30,19 @@ struct out_table {
 	int header_done;
 };
 
-/* Decimal text of v into buf (at least 21 bytes), without printf and
- * without a copy: the length is found first and the digits are written
- * from the end, two per division, since most cells of a month's export
- * are integers. */
+/* Decimal text of v into buf, which has room for 32 bytes, without printf:
+ * two digits per division, right-aligned in a scratch buffer and moved in
+ * one fixed-size copy (inlined, where a copy of the exact length was a libc
+ * call), since most cells of a month's export are integers. */
 static size_t format_int(int64_t v, char *buf)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 				    "25262728293031323334353637383940414243444546474849"
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
+	char tmp[56] = {0}; /* all defined: the copy below takes bytes past the end */
+	char *end = tmp + 24, *p = end;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t sign = v < 0, digits = 1;
-	for (uint64_t t = u; t >= 10; t /= 10)
-		digits++;
-	if (sign)
-		*buf = '-';
-	char *p = buf + sign + digits;
-	*p = '\0';
 	while (u >= 100) {
 		p -= 2;
 		memcpy(p, pairs + 2 * (u % 100), 2);
@@ -59,7 +54,10 @@ static size_t format_int(int64_t v, char *buf)
 	} else {
 		*--p = (char)('0' + u);
 	}
-	return sign + digits;
+	if (v < 0)
+		*--p = '-';
+	memcpy(buf, p, 32); /* p + 32 stays inside tmp; *end is the NUL */
+	return (size_t)(end - p);
 }
 
 size_t format_real(double v, char *buf, size_t n)
@@ -73,7 +71,7 @@ size_t format_real(double v, char *buf, size_t n)
 	/* The views round to a few decimals; such a value prints exactly as
 	 * r / 10^k (a correctly rounded division of exact integers), without
 	 * the cost of printf and strtod on every cell. */
-	if (fabs(v) < 1e12) {
+	if (fabs(v) < 1e12 && n >= OUT_CELL) { /* format_int needs 32 bytes */
 		static const double scale[] = {1, 10, 100, 1000};
 		for (int k = 0; k < 4; k++) {
 			/* round() without a libm call: |v * scale| < 1e15 fits */
@@ -339,6 +337,15 @@ static void put_time(struct out *o, int64_t ts)
 
 /* Cells are read through sqlite3_column_value: one API call per cell
  * instead of two (type, then value), each of which checks the connection. */
+/* Length of the leading run of printable ASCII that CSV writes unquoted. */
+static size_t csv_plain_len(const unsigned char *s)
+{
+	const unsigned char *p = s;
+	while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != ',')
+		p++;
+	return (size_t)(p - s);
+}
+
 static void csv_row(struct out *o, sqlite3_stmt *st)
 {
 	for (int i = 0; i < o->ncols; i++) {
@@ -362,9 +369,12 @@ static void csv_row(struct out *o, sqlite3_stmt *st)
 			break;
 		default: {
 			const unsigned char *t = sqlite3_value_text(v);
+			size_t plain = csv_plain_len(t);
 			/* Quote when needed (RFC 4180), and also an empty string so it
 			 * differs from NULL. */
-			if (*t && !strpbrk((const char *)t, ",\"\r\n")) {
+			if (plain && !t[plain]) {
+				put(o, t, plain); /* the usual name or label: as it is */
+			} else if (*t && !strpbrk((const char *)t, ",\"\r\n")) {
 				put_text(o, t, 0);
 			} else {
 				put_c(o, '"');
