@@ -523,6 +523,8 @@ static int readers_wanted(const struct range_query *rq, const struct out *o)
 	return n < 1 ? 1 : n > MAX_READERS ? MAX_READERS : (int)n;
 }
 
+/* Ordered by ts the rows are read page by page, tier by tier; ordered by
+ * another column, in one statement. */
 static int range_run(struct reader_pool *pool, const struct range_query *rq, struct out *o,
 		     struct err *e)
 {
