@@ -72,25 +72,30 @@ size_t format_real(double v, char *buf, size_t n)
 	 * r / 10^k (a correctly rounded division of exact integers), without
 	 * the cost of printf and strtod on every cell. */
 	if (fabs(v) < 1e12 && n >= OUT_CELL) { /* format_int needs 32 bytes */
-		static const double scale[] = {1, 10, 100, 1000};
-		for (int k = 0; k < 4; k++) {
-			/* round() without a libm call: |v * scale| < 1e15 fits */
-			double x = v * scale[k];
-			double r = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
-			if (r / scale[k] == v) {
-				int64_t ir = (int64_t)fabs(r), p = (int64_t)scale[k];
-				if (v < 0 || (v == 0 && signbit(v)))
-					*buf++ = '-';
-				buf += format_int(ir / p, buf);
-				*buf++ = '.';
-				int64_t frac = ir % p;
-				if (k == 0)
-					*buf++ = '0';
-				for (int d = k - 1; d >= 0; d--, frac /= 10)
-					buf[d] = (char)('0' + frac % 10);
-				buf[k] = '\0';
-				return (size_t)(buf + k - start);
+		/* v * 1000 rounded (without a libm call: it fits), its trailing
+		 * zeros dropped, is the shortest such r / 10^k, k <= 3, if any:
+		 * equal fractions give equal correctly rounded quotients. */
+		static const int64_t pow10[] = {1, 10, 100, 1000};
+		double x = v * 1000;
+		double r = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
+		if (r / 1000 == v) {
+			int64_t ir = (int64_t)fabs(r);
+			int k = 3;
+			while (k > 0 && ir % 10 == 0) {
+				ir /= 10;
+				k--;
 			}
+			if (v < 0 || (v == 0 && signbit(v)))
+				*buf++ = '-';
+			buf += format_int(ir / pow10[k], buf);
+			*buf++ = '.';
+			int64_t frac = ir % pow10[k];
+			if (k == 0)
+				*buf++ = '0';
+			for (int d = k - 1; d >= 0; d--, frac /= 10)
+				buf[d] = (char)('0' + frac % 10);
+			buf[k] = '\0';
+			return (size_t)(buf + k - start);
 		}
 	}
 	for (int prec = 15; prec <= 17; prec++) {
@@ -340,8 +345,11 @@ static void put_time(struct out *o, int64_t ts)
 /* Length of the leading run of printable ASCII that CSV writes unquoted. */
 static size_t csv_plain_len(const unsigned char *s)
 {
+	/* 0x20-0x7f but '"' (0x22) and ',' (0x2c) */
+	static const unsigned char plain[256] = {
+	    [0x20 ... 0x21] = 1, [0x23 ... 0x2b] = 1, [0x2d ... 0x7f] = 1};
 	const unsigned char *p = s;
-	while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != ',')
+	while (plain[*p])
 		p++;
 	return (size_t)(p - s);
 }
