@@ -109,9 +109,6 @@ size_t format_real(double v, char *buf, size_t n)
 	return strlen(buf);
 }
 
-/* Makes room for n more bytes: a stream's block is written out; a page's
- * buffer grows. A page that cannot grow is marked and refilled from the
- * start, so writing goes on in bounds and out_page_failed reports it. */
 static void out_write_block(struct out *o)
 {
 	if (o->len)
@@ -119,6 +116,9 @@ static void out_write_block(struct out *o)
 	o->len = 0;
 }
 
+/* Makes room for n more bytes: a stream's block is written out; a page's
+ * buffer grows. A page that cannot grow is marked and refilled from the
+ * start, so writing goes on in bounds and out_page_failed reports it. */
 static void out_make_room(struct out *o, size_t n)
 {
 	if (o->f) {
@@ -340,8 +340,6 @@ static void put_time(struct out *o, int64_t ts)
 	o->len += format_time(o, ts, cell_room(o));
 }
 
-/* Cells are read through sqlite3_column_value: one API call per cell
- * instead of two (type, then value), each of which checks the connection. */
 /* Length of the leading run of printable ASCII that CSV writes unquoted. */
 static size_t csv_plain_len(const unsigned char *s)
 {
@@ -354,6 +352,8 @@ static size_t csv_plain_len(const unsigned char *s)
 	return (size_t)(p - s);
 }
 
+/* Cells are read through sqlite3_column_value: one API call per cell
+ * instead of two (type, then value), each of which checks the connection. */
 static void csv_row(struct out *o, sqlite3_stmt *st)
 {
 	for (int i = 0; i < o->ncols; i++) {
