@@ -30,34 +30,55 @@ struct out_table {
 	int header_done;
 };
 
-/* Decimal text of v into buf, which has room for 32 bytes, without printf:
- * two digits per division, right-aligned in a scratch buffer and moved in
- * one fixed-size copy (inlined, where a copy of the exact length was a libc
- * call), since most cells of a month's export are integers. */
-static size_t format_int(int64_t v, char *buf)
+/* Decimal text of v and a NUL into buf (room for 21 bytes), without
+ * printf: the digits are counted first, then written two per division
+ * straight into place, since most cells of a month's export are integers. */
+size_t format_int(int64_t v, char *buf)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 				    "25262728293031323334353637383940414243444546474849"
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
-	char tmp[56] = {0}; /* all defined: the copy below takes bytes past the end */
-	char *end = tmp + 24, *p = end;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = buf;
+	if (v < 0)
+		*p++ = '-';
+	size_t digits = 1;
+	for (uint64_t bound = 10; digits < 20 && u >= bound; bound *= 10)
+		digits++;
+	char *end = p + digits;
+	*end = '\0';
 	while (u >= 100) {
-		p -= 2;
-		memcpy(p, pairs + 2 * (u % 100), 2);
+		end -= 2;
+		memcpy(end, pairs + 2 * (u % 100), 2);
 		u /= 100;
 	}
-	if (u >= 10) {
-		p -= 2;
-		memcpy(p, pairs + 2 * u, 2);
-	} else {
-		*--p = (char)('0' + u);
+	if (u >= 10)
+		memcpy(end - 2, pairs + 2 * u, 2);
+	else
+		end[-1] = (char)('0' + u);
+	return (size_t)(p - buf) + digits;
+}
+
+/* Puts a decimal point k (0-3) digits from the right of the n digits at
+ * buf, moving digits rather than dividing: 5 with k 2 is 0.05, 5 with k 0
+ * is 5.0. Returns the new length; buf has room for it and a NUL. */
+static size_t point_digits(char *buf, size_t n, size_t k)
+{
+	if (k == 0) {
+		memcpy(buf + n, ".0", 3);
+		return n + 2;
 	}
-	if (v < 0)
-		*--p = '-';
-	memcpy(buf, p, 32); /* p + 32 stays inside tmp; *end is the NUL */
-	return (size_t)(end - p);
+	size_t lead = n > k ? 0 : k - n + 1; /* zeros before the digits */
+	for (size_t i = n; i-- > 0;)
+		buf[i + lead] = buf[i];
+	memset(buf, '0', lead);
+	n += lead;
+	for (size_t i = 0; i < k; i++)
+		buf[n - i] = buf[n - 1 - i];
+	buf[n - k] = '.';
+	buf[n + 1] = '\0';
+	return n + 1;
 }
 
 size_t format_real(double v, char *buf, size_t n)
@@ -71,31 +92,23 @@ size_t format_real(double v, char *buf, size_t n)
 	/* The views round to a few decimals; such a value prints exactly as
 	 * r / 10^k (a correctly rounded division of exact integers), without
 	 * the cost of printf and strtod on every cell. */
-	if (fabs(v) < 1e12 && n >= OUT_CELL) { /* format_int needs 32 bytes */
+	if (fabs(v) < 1e12 && n >= OUT_CELL) {
 		/* v * 1000 rounded (without a libm call: it fits), its trailing
 		 * zeros dropped, is the shortest such r / 10^k, k <= 3, if any:
 		 * equal fractions give equal correctly rounded quotients. */
-		static const int64_t pow10[] = {1, 10, 100, 1000};
 		double x = v * 1000;
 		double r = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
 		if (r / 1000 == v) {
-			int64_t ir = (int64_t)fabs(r);
-			int k = 3;
+			uint64_t ir = (uint64_t)fabs(r);
+			size_t k = 3;
 			while (k > 0 && ir % 10 == 0) {
 				ir /= 10;
 				k--;
 			}
 			if (v < 0 || (v == 0 && signbit(v)))
 				*buf++ = '-';
-			buf += format_int(ir / pow10[k], buf);
-			*buf++ = '.';
-			int64_t frac = ir % pow10[k];
-			if (k == 0)
-				*buf++ = '0';
-			for (int d = k - 1; d >= 0; d--, frac /= 10)
-				buf[d] = (char)('0' + frac % 10);
-			buf[k] = '\0';
-			return (size_t)(buf + k - start);
+			return (size_t)(buf - start) +
+			       point_digits(buf, format_int((int64_t)ir, buf), k);
 		}
 	}
 	for (int prec = 15; prec <= 17; prec++) {

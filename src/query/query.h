@@ -157,6 +157,8 @@ int out_page_failed(const struct out *page);
 void out_page_append(struct out *o, struct out *page);
 void out_page_close(struct out *page);
 
+/* Formats an INTEGER in decimal with a NUL (21 bytes); returns the length. */
+size_t format_int(int64_t v, char *buf);
 /* Formats a REAL with the fewest digits that read back to the same value;
  * returns the length written. */
 size_t format_real(double v, char *buf, size_t n);

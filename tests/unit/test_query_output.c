@@ -38,6 +38,27 @@ static void reals_read_back(void **state)
 	assert_true(strtod(buf, NULL) == 0.49999999999999994);
 }
 
+/* Every length, both signs, the ends of the range, against printf. */
+static void ints_match_printf(void **state)
+{
+	char buf[32], want[32];
+	int64_t v = 1;
+	for (int i = 0; i < 19; i++, v *= 10) {
+		const int64_t around[] = {v - 1, v, v + 1, 7 * v + 3, -v, -(v - 1), -(9 * v)};
+		for (size_t j = 0; j < ARRAY_LEN(around); j++) {
+			snprintf(want, sizeof(want), "%lld", (long long)around[j]);
+			assert_int_equal(format_int(around[j], buf), strlen(want));
+			assert_string_equal(buf, want);
+		}
+	}
+	const int64_t ends[] = {0, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	for (size_t j = 0; j < ARRAY_LEN(ends); j++) {
+		snprintf(want, sizeof(want), "%lld", (long long)ends[j]);
+		assert_int_equal(format_int(ends[j], buf), strlen(want));
+		assert_string_equal(buf, want);
+	}
+}
+
 static void where_filters(void **state)
 {
 	char *cols[] = {"ts", "group_name", "cpu_pct", NULL};
@@ -209,9 +230,10 @@ static void authorizer_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(reals_read_back), cmocka_unit_test(where_filters),
-	    cmocka_unit_test(csv_rfc4180),     cmocka_unit_test(json_and_ndjson),
-	    cmocka_unit_test(table_aligned),   cmocka_unit_test(authorizer_refuses),
+	    cmocka_unit_test(reals_read_back),	  cmocka_unit_test(ints_match_printf),
+	    cmocka_unit_test(where_filters),	  cmocka_unit_test(csv_rfc4180),
+	    cmocka_unit_test(json_and_ndjson),	  cmocka_unit_test(table_aligned),
+	    cmocka_unit_test(authorizer_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
