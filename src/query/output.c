@@ -60,7 +60,7 @@ size_t format_int(int64_t v, char *buf)
 	return (size_t)(p - buf) + digits;
 }
 
-/* Puts a decimal point k (0-3) digits from the right of the n digits at
+/* Puts a decimal point k digits from the right of the n digits at
  * buf, moving digits rather than dividing: 5 with k 2 is 0.05, 5 with k 0
  * is 5.0. Returns the new length; buf has room for it and a NUL. */
 static size_t point_digits(char *buf, size_t n, size_t k)
@@ -81,6 +81,53 @@ static size_t point_digits(char *buf, size_t n, size_t k)
 	return n + 1;
 }
 
+/* r * 10^-k in decimal, without the trailing zeros of its fraction. */
+static size_t point_digits_trimmed(char *buf, uint64_t r, size_t k)
+{
+	while (k > 0 && r % 10 == 0) {
+		r /= 10;
+		k--;
+	}
+	return point_digits(buf, format_int((int64_t)r, buf), k);
+}
+
+/* The decimal with the fewest decimals k that reads back as v (v >= 0,
+ * below 2^53 once scaled), in fixed notation: v * 10^k rounded is r, and
+ * r / 10^k, a division of two exact doubles (r < 2^53, 10^k for k <= 22)
+ * and so correctly rounded, is v exactly when the decimal r * 10^-k reads
+ * back as v. That is the shortest text, and with r the integer nearest to
+ * v * 10^k the same digits printf writes, without printf and strtod, which
+ * cost about a microsecond per cell; 0 when no such r fits. */
+static size_t format_fixed(double v, char *buf)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,	 1e3,  1e4,  1e5,  1e6,	 1e7,
+				       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	size_t k = 0;
+	/* Most values the views write have at most three decimals: below
+	 * 10^12, v * 1000 is within far less than 0.5 of such an r, and no
+	 * other r reads back as v, so one step finds it. */
+	if (v < 1e12) {
+		double r = (double)(uint64_t)(v * 1000 + 0.5);
+		if (r / 1000 == v)
+			return point_digits_trimmed(buf, (uint64_t)r, 3);
+		k = 4;
+	}
+	for (; k < ARRAY_LEN(pow10); k++) {
+		double x = v * pow10[k];
+		if (x >= 9007199254740992.0) /* 2^53 */
+			return 0;
+		double r = (double)(uint64_t)(x + 0.5);
+		/* x was rounded; fma gives v * 10^k - r from the exact product,
+		 * so r becomes the integer nearest to it, as printf's digits */
+		double off = fma(v, pow10[k], -r);
+		r += off > 0.5 ? 1 : off < -0.5 ? -1 : 0;
+		if (r / pow10[k] == v)
+			return point_digits_trimmed(buf, (uint64_t)r, k);
+	}
+	return 0;
+}
+
 size_t format_real(double v, char *buf, size_t n)
 {
 	if (!isfinite(v))
@@ -88,34 +135,27 @@ size_t format_real(double v, char *buf, size_t n)
 					isnan(v) ? "NaN"
 					: v > 0	 ? "Infinity"
 						 : "-Infinity");
-	char *start = buf;
-	/* The views round to a few decimals; such a value prints exactly as
-	 * r / 10^k (a correctly rounded division of exact integers), without
-	 * the cost of printf and strtod on every cell. */
-	if (fabs(v) < 1e12 && n >= OUT_CELL) {
-		/* v * 1000 rounded (without a libm call: it fits), its trailing
-		 * zeros dropped, is the shortest such r / 10^k, k <= 3, if any:
-		 * equal fractions give equal correctly rounded quotients. */
-		double x = v * 1000;
-		double r = (double)(int64_t)(x + (x < 0 ? -0.5 : 0.5));
-		if (r / 1000 == v) {
-			uint64_t ir = (uint64_t)fabs(r);
-			size_t k = 3;
-			while (k > 0 && ir % 10 == 0) {
-				ir /= 10;
-				k--;
-			}
-			if (v < 0 || (v == 0 && signbit(v)))
-				*buf++ = '-';
-			return (size_t)(buf - start) +
-			       point_digits(buf, format_int((int64_t)ir, buf), k);
-		}
+	/* Where printf's %g writes fixed notation the digits are found
+	 * directly: in one step for the views' rounded values, in sixteen for
+	 * an average like 25 / 6. What that cannot write needs 16 or 17
+	 * digits (10 / 6 does), and 17 always read back. */
+	double a = fabs(v);
+	int prec = 15;
+	if (((a >= 1e-4 && a < 1e15) || a == 0) && n >= OUT_CELL) {
+		int minus = v < 0 || (v == 0 && signbit(v));
+		buf[0] = '-';
+		size_t len = format_fixed(a, buf + minus);
+		if (len)
+			return len + (size_t)minus;
+		prec = 16;
 	}
-	for (int prec = 15; prec <= 17; prec++) {
+	for (; prec < 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
+	if (prec == 17)
+		snprintf(buf, n, "%.17g", v);
 	/* Keep a real looking like a real: 5 prints as 5.0. */
 	if (!strpbrk(buf, ".eEn") && strlen(buf) + 2 < n)
 		strcat(buf, ".0");

@@ -2,7 +2,9 @@
  * JSON and table writers on awkward values, and the authorizer's refusals. */
 #include "testutil.h"
 
+#include <math.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 
 #include "query/cli.h"
 #include "query/query.h"
@@ -36,6 +38,50 @@ static void reals_read_back(void **state)
 	assert_string_equal(buf, "-0.0");
 	format_real(0.49999999999999994, buf, sizeof(buf));
 	assert_true(strtod(buf, NULL) == 0.49999999999999994);
+}
+
+/* The shortest of printf's %.15g, %.16g and %.17g that reads back: what
+ * format_real wrote through printf alone. */
+static void shortest_by_printf(double v, char *buf, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+}
+
+/* Ratios (averages of counts), random bit patterns, every magnitude and
+ * both signs: the same text as printf's shortest, byte for byte. */
+static void reals_match_printf(void **state)
+{
+	char got[64], want[64];
+	unsigned short seed[3] = {1, 2, 3};
+	for (int i = 0; i < 200000; i++) {
+		double v;
+		uint64_t bits = (uint64_t)nrand48(seed) << 32 ^ (uint64_t)nrand48(seed);
+		switch (i % 4) {
+		case 0:
+			v = (double)(nrand48(seed) % 100000) / (double)(1 + nrand48(seed) % 97);
+			break;
+		case 1:
+			memcpy(&v, &bits, sizeof(v));
+			if (!isfinite(v))
+				continue;
+			break;
+		case 2:
+			v = erand48(seed) * pow(10, (int)(nrand48(seed) % 24) - 6);
+			break;
+		default:
+			v = -(double)(nrand48(seed) % 10000000) / 1000.0;
+		}
+		format_real(v, got, sizeof(got));
+		shortest_by_printf(v, want, sizeof(want));
+		if (strcmp(got, want) != 0)
+			fail_msg("%.17g: wrote %s, printf's shortest is %s", v, got, want);
+	}
 }
 
 /* Every length, both signs, the ends of the range, against printf. */
@@ -231,9 +277,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reals_read_back),	  cmocka_unit_test(ints_match_printf),
-	    cmocka_unit_test(where_filters),	  cmocka_unit_test(csv_rfc4180),
-	    cmocka_unit_test(json_and_ndjson),	  cmocka_unit_test(table_aligned),
-	    cmocka_unit_test(authorizer_refuses),
+	    cmocka_unit_test(reals_match_printf), cmocka_unit_test(where_filters),
+	    cmocka_unit_test(csv_rfc4180),	  cmocka_unit_test(json_and_ndjson),
+	    cmocka_unit_test(table_aligned),	  cmocka_unit_test(authorizer_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
