@@ -91,39 +91,48 @@ static size_t point_digits_trimmed(char *buf, uint64_t r, size_t k)
 	return point_digits(buf, format_int((int64_t)r, buf), k);
 }
 
-/* The decimal with the fewest decimals k that reads back as v (v >= 0,
- * below 2^53 once scaled), in fixed notation: v * 10^k rounded is r, and
- * r / 10^k, a division of two exact doubles (r < 2^53, 10^k for k <= 22)
- * and so correctly rounded, is v exactly when the decimal r * 10^-k reads
- * back as v. That is the shortest text, and with r the integer nearest to
- * v * 10^k the same digits printf writes, without printf and strtod, which
- * cost about a microsecond per cell; 0 when no such r fits. */
+/* Whether the decimal r * 10^-k reads back as v = m * 2^-s (p10 = 10^k):
+ * whether it lies within half the gap to v's neighbours, scaled by
+ * 2 * 2^s * 10^k into integers (below 2^125 here). The neighbour below a
+ * power of two is half as far; a tie reads as the even mantissa. */
+static int reads_back(uint64_t r, int s, uint64_t m, unsigned __int128 p10)
+{
+	unsigned __int128 d = (unsigned __int128)r << (s + 1), x = (unsigned __int128)m * p10 * 2;
+	unsigned __int128 dist = d > x ? d - x : x - d;
+	unsigned __int128 bound = d < x && m == 1ull << 52 ? p10 / 2 : p10;
+	return dist < bound || (dist == bound && m % 2 == 0);
+}
+
+/* The decimal with the fewest decimals k that reads back as v, v in
+ * [1e-4, 1e15), where printf's %g writes fixed notation: for each k, the
+ * integer r nearest to v * 10^k (ties to even, as printf rounds), computed
+ * exactly in 128 bits from v's mantissa and exponent, until r * 10^-k
+ * reads back; at 17 digits it always does. The same text as printf's
+ * shortest, without printf and strtod at a microsecond or more a cell. */
 static size_t format_fixed(double v, char *buf)
 {
-	static const double pow10[] = {1e0,  1e1,  1e2,	 1e3,  1e4,  1e5,  1e6,	 1e7,
-				       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-				       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	size_t k = 0;
 	/* Most values the views write have at most three decimals: below
 	 * 10^12, v * 1000 is within far less than 0.5 of such an r, and no
-	 * other r reads back as v, so one step finds it. */
+	 * other r reads back as v, so one step in doubles finds it. */
 	if (v < 1e12) {
 		double r = (double)(uint64_t)(v * 1000 + 0.5);
 		if (r / 1000 == v)
 			return point_digits_trimmed(buf, (uint64_t)r, 3);
-		k = 4;
 	}
-	for (; k < ARRAY_LEN(pow10); k++) {
-		double x = v * pow10[k];
-		if (x >= 9007199254740992.0) /* 2^53 */
-			return 0;
-		double r = (double)(uint64_t)(x + 0.5);
-		/* x was rounded; fma gives v * 10^k - r from the exact product,
-		 * so r becomes the integer nearest to it, as printf's digits */
-		double off = fma(v, pow10[k], -r);
-		r += off > 0.5 ? 1 : off < -0.5 ? -1 : 0;
-		if (r / pow10[k] == v)
-			return point_digits_trimmed(buf, (uint64_t)r, k);
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	uint64_t m = (bits & ((1ull << 52) - 1)) | 1ull << 52;
+	int s = 1075 - (int)(bits >> 52); /* v = m * 2^-s, s <= 66 above 1e-4 */
+	if (s <= 0)
+		return point_digits_trimmed(buf, m << -s, 0); /* below 2^50 */
+	unsigned __int128 half = (unsigned __int128)1 << (s - 1), p10 = 1;
+	for (size_t k = 0; k <= 21; k++, p10 *= 10) {
+		unsigned __int128 x = (unsigned __int128)m * p10;
+		uint64_t r = (uint64_t)(x >> s);
+		unsigned __int128 rest = x & ((half << 1) - 1);
+		r += rest > half || (rest == half && r % 2 == 1);
+		if (reads_back(r, s, m, p10))
+			return point_digits_trimmed(buf, r, k);
 	}
 	return 0;
 }
@@ -136,26 +145,20 @@ size_t format_real(double v, char *buf, size_t n)
 					: v > 0	 ? "Infinity"
 						 : "-Infinity");
 	/* Where printf's %g writes fixed notation the digits are found
-	 * directly: in one step for the views' rounded values, in sixteen for
-	 * an average like 25 / 6. What that cannot write needs 16 or 17
-	 * digits (10 / 6 does), and 17 always read back. */
+	 * directly (format_fixed); elsewhere printf finds them. */
 	double a = fabs(v);
-	int prec = 15;
 	if (((a >= 1e-4 && a < 1e15) || a == 0) && n >= OUT_CELL) {
 		int minus = v < 0 || (v == 0 && signbit(v));
 		buf[0] = '-';
 		size_t len = format_fixed(a, buf + minus);
 		if (len)
 			return len + (size_t)minus;
-		prec = 16;
 	}
-	for (; prec < 17; prec++) {
+	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-	if (prec == 17)
-		snprintf(buf, n, "%.17g", v);
 	/* Keep a real looking like a real: 5 prints as 5.0. */
 	if (!strpbrk(buf, ".eEn") && strlen(buf) + 2 < n)
 		strcat(buf, ".0");
