@@ -88,14 +88,15 @@ static void reals_match_printf(void **state)
 static void ints_match_printf(void **state)
 {
 	char buf[32], want[32];
-	int64_t v = 1;
-	for (int i = 0; i < 19; i++, v *= 10) {
+	for (int64_t v = 1;; v *= 10) {
 		const int64_t around[] = {v - 1, v, v + 1, 7 * v + 3, -v, -(v - 1), -(9 * v)};
 		for (size_t j = 0; j < ARRAY_LEN(around); j++) {
 			snprintf(want, sizeof(want), "%lld", (long long)around[j]);
 			assert_int_equal(format_int(around[j], buf), strlen(want));
 			assert_string_equal(buf, want);
 		}
+		if (v > INT64_MAX / 10)
+			break;
 	}
 	const int64_t ends[] = {0, INT64_MAX, INT64_MIN, INT64_MIN + 1};
 	for (size_t j = 0; j < ARRAY_LEN(ends); j++) {
