@@ -103,38 +103,86 @@ static int reads_back(uint64_t r, int s, uint64_t m, unsigned __int128 p10)
 	return dist < bound || (dist == bound && m % 2 == 0);
 }
 
+/* 10^k in 128 bits, k <= 22. */
+static unsigned __int128 pow10_u128(size_t k)
+{
+	static const uint64_t p[] = {1,
+				     10,
+				     100,
+				     1000,
+				     10000,
+				     100000,
+				     1000000,
+				     10000000,
+				     100000000,
+				     1000000000,
+				     10000000000,
+				     100000000000,
+				     1000000000000,
+				     10000000000000,
+				     100000000000000,
+				     1000000000000000,
+				     10000000000000000,
+				     100000000000000000,
+				     1000000000000000000,
+				     10000000000000000000u};
+	return k < ARRAY_LEN(p) ? p[k] : (unsigned __int128)p[ARRAY_LEN(p) - 1] * p[k - 19];
+}
+
+/* The integer r nearest to v * 10^k, v = m * 2^-s (ties to even, as
+ * printf rounds), computed exactly; whether r * 10^-k reads back as v. */
+static int nearest_reads_back(uint64_t m, int s, size_t k, uint64_t *r)
+{
+	unsigned __int128 p10 = pow10_u128(k), x = (unsigned __int128)m * p10;
+	unsigned __int128 half = (unsigned __int128)1 << (s - 1), rest = x & ((half << 1) - 1);
+	*r = (uint64_t)(x >> s);
+	*r += rest > half || (rest == half && *r % 2 == 1);
+	return reads_back(*r, s, m, p10);
+}
+
 /* The decimal with the fewest decimals k that reads back as v, v in
- * [1e-4, 1e15), where printf's %g writes fixed notation: for each k, the
- * integer r nearest to v * 10^k (ties to even, as printf rounds), computed
- * exactly in 128 bits from v's mantissa and exponent, until r * 10^-k
- * reads back; at 17 digits it always does. The same text as printf's
- * shortest, without printf and strtod at a microsecond or more a cell. */
+ * [1e-4, 1e15), where printf's %g writes fixed notation: the first k at
+ * which the integer nearest to v * 10^k, r, reads back as r * 10^-k. That
+ * is printf's shortest text, found without printf and strtod (a microsecond
+ * or more a cell). More decimals are never farther from v, so once one k
+ * reads back every larger one does, and 17 digits always do: the first k
+ * is found by bisection. */
 static size_t format_fixed(double v, char *buf)
 {
 	/* Most values the views write have at most three decimals: below
 	 * 10^12, v * 1000 is within far less than 0.5 of such an r, and no
 	 * other r reads back as v, so one step in doubles finds it. */
+	size_t lo = 0;
 	if (v < 1e12) {
 		double r = (double)(uint64_t)(v * 1000 + 0.5);
 		if (r / 1000 == v)
 			return point_digits_trimmed(buf, (uint64_t)r, 3);
+		lo = 4;
 	}
 	uint64_t bits;
 	memcpy(&bits, &v, sizeof(bits));
 	uint64_t m = (bits & ((1ull << 52) - 1)) | 1ull << 52;
-	int s = 1075 - (int)(bits >> 52); /* v = m * 2^-s, s <= 66 above 1e-4 */
-	if (s <= 0)
-		return point_digits_trimmed(buf, m << -s, 0); /* below 2^50 */
-	unsigned __int128 half = (unsigned __int128)1 << (s - 1), p10 = 1;
-	for (size_t k = 0; k <= 21; k++, p10 *= 10) {
-		unsigned __int128 x = (unsigned __int128)m * p10;
-		uint64_t r = (uint64_t)(x >> s);
-		unsigned __int128 rest = x & ((half << 1) - 1);
-		r += rest > half || (rest == half && r % 2 == 1);
-		if (reads_back(r, s, m, p10))
-			return point_digits_trimmed(buf, r, k);
+	int s = 1075 - (int)(bits >> 52); /* v = m * 2^-s; 3 <= s <= 66 here */
+	/* 17 significant digits: 16 - floor(log10 v) decimals */
+	static const double decades[] = {1e-3, 1e-2, 1e-1, 1e0, 1e1,  1e2,  1e3,  1e4,	1e5,
+					 1e6,  1e7,  1e8,  1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
+	int log10_v = -4;
+	while (log10_v < 14 && v >= decades[log10_v + 4])
+		log10_v++;
+	size_t hi = (size_t)(16 - log10_v);
+	uint64_t r, r_hi;
+	while (!nearest_reads_back(m, s, hi, &r_hi)) /* a decade's edge, misjudged */
+		hi++;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (nearest_reads_back(m, s, mid, &r)) {
+			hi = mid;
+			r_hi = r;
+		} else {
+			lo = mid + 1;
+		}
 	}
-	return 0;
+	return point_digits_trimmed(buf, r_hi, hi);
 }
 
 size_t format_real(double v, char *buf, size_t n)
