@@ -43,9 +43,30 @@ size_t format_int(int64_t v, char *buf)
 	char *p = buf;
 	if (v < 0)
 		*p++ = '-';
-	size_t digits = 1;
-	for (uint64_t bound = 10; digits < 20 && u >= bound; bound *= 10)
-		digits++;
+	static const uint64_t pow10[] = {1,
+					 10,
+					 100,
+					 1000,
+					 10000,
+					 100000,
+					 1000000,
+					 10000000,
+					 100000000,
+					 1000000000,
+					 10000000000,
+					 100000000000,
+					 1000000000000,
+					 10000000000000,
+					 100000000000000,
+					 1000000000000000,
+					 10000000000000000,
+					 100000000000000000,
+					 1000000000000000000,
+					 10000000000000000000u};
+	/* log10(2) is about 1233 / 4096: the bit length gives the digits or
+	 * one less (u | 1 crosses no power of ten, and makes 0 one digit) */
+	size_t log10_floor = (64 - (size_t)__builtin_clzll(u | 1)) * 1233 >> 12;
+	size_t digits = log10_floor + ((u | 1) >= pow10[log10_floor]);
 	char *end = p + digits;
 	*end = '\0';
 	while (u >= 100) {
@@ -69,13 +90,13 @@ static size_t point_digits(char *buf, size_t n, size_t k)
 		memcpy(buf + n, ".0", 3);
 		return n + 2;
 	}
-	size_t lead = n > k ? 0 : k - n + 1; /* zeros before the digits */
-	for (size_t i = n; i-- > 0;)
-		buf[i + lead] = buf[i];
-	memset(buf, '0', lead);
-	n += lead;
-	for (size_t i = 0; i < k; i++)
-		buf[n - i] = buf[n - 1 - i];
+	if (n <= k) { /* 0.0...: the digits move right past the zeros */
+		size_t lead = k - n + 1;
+		memmove(buf + lead, buf, n);
+		memset(buf, '0', lead);
+		n += lead;
+	}
+	memmove(buf + n - k + 1, buf + n - k, k);
 	buf[n - k] = '.';
 	buf[n + 1] = '\0';
 	return n + 1;
@@ -171,8 +192,13 @@ static size_t format_fixed(double v, char *buf)
 		log10_v++;
 	size_t hi = (size_t)(16 - log10_v);
 	uint64_t r, r_hi;
-	while (!nearest_reads_back(m, s, hi, &r_hi)) /* a decade's edge, misjudged */
-		hi++;
+	/* An average like 10 / 6 needs 17 digits, 25 / 6 16: look there first */
+	if (!nearest_reads_back(m, s, hi - 1, &r_hi)) {
+		while (!nearest_reads_back(m, s, hi, &r_hi)) /* a decade's edge, misjudged */
+			hi++;
+		return point_digits_trimmed(buf, r_hi, hi);
+	}
+	hi--;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (nearest_reads_back(m, s, mid, &r)) {
