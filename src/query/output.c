@@ -30,6 +30,28 @@ struct out_table {
 	int header_done;
 };
 
+/* 10^0 to 10^19, every power of ten a uint64_t holds. */
+static const uint64_t pow10_u64[] = {1,
+				     10,
+				     100,
+				     1000,
+				     10000,
+				     100000,
+				     1000000,
+				     10000000,
+				     100000000,
+				     1000000000,
+				     10000000000,
+				     100000000000,
+				     1000000000000,
+				     10000000000000,
+				     100000000000000,
+				     1000000000000000,
+				     10000000000000000,
+				     100000000000000000,
+				     1000000000000000000,
+				     10000000000000000000u};
+
 /* Decimal text of v and a NUL into buf (room for 21 bytes), without
  * printf: the digits are counted first, then written two per division
  * straight into place, since most cells of a month's export are integers. */
@@ -43,30 +65,10 @@ size_t format_int(int64_t v, char *buf)
 	char *p = buf;
 	if (v < 0)
 		*p++ = '-';
-	static const uint64_t pow10[] = {1,
-					 10,
-					 100,
-					 1000,
-					 10000,
-					 100000,
-					 1000000,
-					 10000000,
-					 100000000,
-					 1000000000,
-					 10000000000,
-					 100000000000,
-					 1000000000000,
-					 10000000000000,
-					 100000000000000,
-					 1000000000000000,
-					 10000000000000000,
-					 100000000000000000,
-					 1000000000000000000,
-					 10000000000000000000u};
 	/* log10(2) is about 1233 / 4096: the bit length gives the digits or
 	 * one less (u | 1 crosses no power of ten, and makes 0 one digit) */
 	size_t log10_floor = (64 - (size_t)__builtin_clzll(u | 1)) * 1233 >> 12;
-	size_t digits = log10_floor + ((u | 1) >= pow10[log10_floor]);
+	size_t digits = log10_floor + ((u | 1) >= pow10_u64[log10_floor]);
 	char *end = p + digits;
 	*end = '\0';
 	while (u >= 100) {
@@ -124,30 +126,11 @@ static int reads_back(uint64_t r, int s, uint64_t m, unsigned __int128 p10)
 	return dist < bound || (dist == bound && m % 2 == 0);
 }
 
-/* 10^k in 128 bits, k <= 22. */
+/* 10^k in 128 bits, k <= 38. */
 static unsigned __int128 pow10_u128(size_t k)
 {
-	static const uint64_t p[] = {1,
-				     10,
-				     100,
-				     1000,
-				     10000,
-				     100000,
-				     1000000,
-				     10000000,
-				     100000000,
-				     1000000000,
-				     10000000000,
-				     100000000000,
-				     1000000000000,
-				     10000000000000,
-				     100000000000000,
-				     1000000000000000,
-				     10000000000000000,
-				     100000000000000000,
-				     1000000000000000000,
-				     10000000000000000000u};
-	return k < ARRAY_LEN(p) ? p[k] : (unsigned __int128)p[ARRAY_LEN(p) - 1] * p[k - 19];
+	size_t top = ARRAY_LEN(pow10_u64) - 1;
+	return k <= top ? pow10_u64[k] : (unsigned __int128)pow10_u64[top] * pow10_u64[k - top];
 }
 
 /* The integer r nearest to v * 10^k, v = m * 2^-s (ties to even, as
@@ -224,9 +207,7 @@ size_t format_real(double v, char *buf, size_t n)
 	if (((a >= 1e-4 && a < 1e15) || a == 0) && n >= OUT_CELL) {
 		int minus = v < 0 || (v == 0 && signbit(v));
 		buf[0] = '-';
-		size_t len = format_fixed(a, buf + minus);
-		if (len)
-			return len + (size_t)minus;
+		return (size_t)minus + format_fixed(a, buf + minus);
 	}
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, v);
