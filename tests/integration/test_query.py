@@ -172,6 +172,12 @@ def test_help(db):
     check(rc == 2 and "does not apply" in err, "an option of another command is refused")
 
 
+# The whole history as the raw rows a direct query of a view reads: the
+# automatic resolution would read the rollups of any minute or hour the
+# short daemon run happened to complete.
+RAW = ("--since", "@0", "--resolution", "raw")
+
+
 def test_views_and_show(full, empty):
     for db in (full, empty):
         names, rows = direct(db, "SELECT name, title, description FROM view_catalog ORDER BY name")
@@ -182,15 +188,15 @@ def test_views_and_show(full, empty):
         for v in views_of(db):
             names, rows = direct(db, f'SELECT * FROM "{v}" WHERE ts >= 0 ORDER BY ts')
             compare_rows(f"show {v} --csv --epoch ({os.path.basename(db)})", names, rows,
-                         *parse_csv(ok(db, "show", v, "--since", "@0", "--csv", "--epoch")))
+                         *parse_csv(ok(db, "show", v, *RAW, "--csv", "--epoch")))
             compare_rows(f"show {v} --csv ({os.path.basename(db)})", names, rows,
-                         *parse_csv(ok(db, "show", v, "--since", "@0", "--csv")), iso=True)
-            js = json.loads(ok(db, "show", v, "--since", "@0", "--json"))
+                         *parse_csv(ok(db, "show", v, *RAW, "--csv")), iso=True)
+            js = json.loads(ok(db, "show", v, *RAW, "--json"))
             check(isinstance(js, list), f"show {v} --json is an array")
             compare_rows(f"show {v} --json", names, rows,
                          list(js[0].keys()) if js else names,
                          [list(o.values()) for o in js])
-            nd = [json.loads(line) for line in ok(db, "show", v, "--since", "@0",
+            nd = [json.loads(line) for line in ok(db, "show", v, *RAW,
                                                   "--ndjson").splitlines()]
             compare_rows(f"show {v} --ndjson", names, rows,
                          list(nd[0].keys()) if nd else names, [list(o.values()) for o in nd])
@@ -199,10 +205,10 @@ def test_views_and_show(full, empty):
     # Filters, order and limit against the same SQL.
     names, rows = direct(full, "SELECT * FROM cpu_per_core WHERE cpu_id = 0 ORDER BY ts")
     compare_rows("show --where", names, rows, *parse_csv(
-        ok(full, "show", "cpu_per_core", "--since", "@0", "--where", "cpu_id=0", "--csv",
+        ok(full, "show", "cpu_per_core", *RAW, "--where", "cpu_id=0", "--csv",
            "--epoch")))
     names, rows = direct(full, "SELECT * FROM load ORDER BY threads_count DESC LIMIT 2")
-    got_names, got = parse_csv(ok(full, "show", "load", "--since", "@0", "--order",
+    got_names, got = parse_csv(ok(full, "show", "load", *RAW, "--order",
                                   "threads_count:desc", "--limit", "2", "--csv", "--epoch"))
     check([int(r[got_names.index("threads_count")]) for r in got] ==
           [r[names.index("threads_count")] for r in rows], "show --order col:desc --limit")
@@ -245,7 +251,7 @@ def test_paging_and_text(month):
     compare_rows("export --since/--until", names, rows, *parse_csv(
         ok(month, "export", "loadavg", "--since", f"@{lo}", "--until", f"@{hi}", "--epoch")))
     names, rows = direct(month, "SELECT * FROM load ORDER BY ts DESC LIMIT 5000")
-    got_names, got = parse_csv(ok(month, "show", "load", "--since", "@0", "--order", "ts:desc",
+    got_names, got = parse_csv(ok(month, "show", "load", *RAW, "--order", "ts:desc",
                                   "--limit", "5000", "--csv", "--epoch"))
     check([int(r[0]) for r in got] == [r[0] for r in rows], "show --order ts:desc pages back")
     out_file = os.path.join(os.path.dirname(month), "out.ndjson")
