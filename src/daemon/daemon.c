@@ -154,7 +154,6 @@ static int daemon_open_collectors(struct daemon *d, struct err *e)
 		for (size_t i = 0; i < NCOLLECTORS; i++) {
 			struct collector_slot *c = &d->slots[i];
 			struct err inner;
-			c->ops = all_collectors[i];
 			if (opens_slowly(c->ops) != slow)
 				continue;
 			if (c->ops->open(&c->state, &d->store, &d->src, &inner))
