@@ -40,8 +40,8 @@ static const struct section sections[] = {
      "FROM pressure WHERE ts BETWEEN :lo AND :hi GROUP BY resource ORDER BY resource"},
     {"Busiest groups by CPU (100 = one core)", "group_cpu",
      "SELECT group_name, round(100.0 * sum(user_ms + system_ms) / :window_ms, 1) AS cpu_pct, "
-     "max(cpu_pct) AS peak_cpu_pct, sum(user_ms) AS user_ms, sum(system_ms) AS system_ms, "
-     "max(procs_count) AS procs FROM group_cpu WHERE ts BETWEEN :lo AND :hi "
+     "max(cpu_pct) AS peak_cpu_pct, sum(user_ms) AS user_ms, sum(system_ms) AS system_ms "
+     "FROM group_cpu WHERE ts BETWEEN :lo AND :hi "
      "GROUP BY group_name ORDER BY sum(user_ms + system_ms) DESC LIMIT :n"},
     {"Busiest groups by memory", "group_memory",
      "SELECT group_name, max(rss_kb) AS peak_rss_kb, CAST(avg(rss_kb) AS INTEGER) AS avg_rss_kb, "

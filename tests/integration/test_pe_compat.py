@@ -6,8 +6,11 @@ file (hindsight through process_config). A workload named "hspePID" starts
 after both, burns CPU and touches memory, then idles. The growth of
 process-exporter's counters for the group between a scrape before the
 workload and one after it must match what hindsight stored over the same
-span: CPU, faults and context switches within 2%. Skipped (77) when
-prometheus-process-exporter is not installed.
+span: CPU, faults and context switches within 2%. The gauges hindsight
+holds for the group at the end (group_tasks: processes, threads, sleeping,
+oldest start) must equal process-exporter's at the scrape after the workload,
+which then sleeps. Skipped (77) when prometheus-process-exporter is not
+installed.
 """
 import os
 import re
@@ -50,7 +53,7 @@ def scrape(url, group):
     for name, labels, value in re.findall(r'^(namedprocess_namegroup_\w+)\{([^}]*)\} (\S+)$',
                                           text, re.M):
         if f'groupname="{group}"' in labels:
-            key = name + "".join(sorted(re.findall(r'(?:mode|ctxswitchtype)="(\w+)"', labels)))
+            key = name + "".join(sorted(re.findall(r'(?:mode|ctxswitchtype|state)="(\w+)"', labels)))
             out[key] = float(value)
     return out
 
@@ -127,6 +130,9 @@ def main():
             "sum(major_faults_count), sum(voluntary_switches_count), "
             "sum(involuntary_switches_count) FROM group_sample s JOIN proc_group g "
             "ON g.id = s.group_id WHERE g.name = ?", (name,)).fetchone()
+        gauges = con.execute(
+            "SELECT procs_count, threads_count, sleeping_count, oldest_start_ts FROM "
+            "group_tasks WHERE group_name = ? ORDER BY ts DESC LIMIT 1", (name,)).fetchone()
         con.close()
 
     def grew(key):
@@ -145,6 +151,16 @@ def main():
         close = abs(a - b) <= max(20 if "ms" in what else 2, 0.02 * max(a, b))
         ok &= close
         print(f"{what:>13}: hindsight {a:>8.0f}  process-exporter {b:>8.0f}  {'ok' if close else 'DIFFERENT'}")
+    theirs = (after.get("namedprocess_namegroup_num_procs"),
+              after.get("namedprocess_namegroup_num_threads"),
+              after.get("namedprocess_namegroup_statesSleeping"),
+              after.get("namedprocess_namegroup_oldest_start_time_seconds"))
+    for what, a, b in zip(("procs", "threads", "sleeping", "oldest start s"), gauges or (),
+                          theirs):
+        # Start times: both from the boot time and start ticks, rounded apart.
+        close = a is not None and b is not None and abs(a - b) <= (1 if "start" in what else 0)
+        ok &= close
+        print(f"{what:>14}: hindsight {a}  process-exporter {b}  {'ok' if close else 'DIFFERENT'}")
     return 0 if ok else 1
 
 

@@ -133,10 +133,14 @@ static void counters_and_sparse_rows(void **state)
 	int64_t ts = f->ts;
 	char sql[256];
 	snprintf(sql, sizeof(sql),
-		 "SELECT user_ms*1000000 + system_ms*1000 + procs_count FROM group_cpu "
-		 "WHERE ts=%lld",
+		 "SELECT user_ms*1000000 + system_ms*1000 FROM group_cpu WHERE ts=%lld",
 		 (long long)ts);
-	assert_int_equal(q(f, sql), (300 + 70) * 1000000LL + 200 * 1000 + 2);
+	assert_int_equal(q(f, sql), (300 + 70) * 1000000LL + 200 * 1000);
+	snprintf(sql, sizeof(sql),
+		 "SELECT procs_count*10000 + threads_count*1000 + sleeping_count*100 + "
+		 "running_count*10 + zombie_count FROM group_tasks WHERE ts=%lld",
+		 (long long)ts);
+	assert_int_equal(q(f, sql), 2 * 10000 + 2 * 1000 + 2 * 100);
 	snprintf(sql, sizeof(sql), "SELECT read_bytes FROM group_io WHERE ts=%lld", (long long)ts);
 	assert_int_equal(q(f, sql), 4096);
 	assert_int_equal(q(f, "SELECT count(*) FROM process"), 2);
