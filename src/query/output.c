@@ -182,6 +182,12 @@ static size_t format_fixed(double v, char *buf)
 		return point_digits_trimmed(buf, r_hi, hi);
 	}
 	hi--;
+	if (hi > lo) { /* 16 digits, as most are, unless 15 do */
+		if (!nearest_reads_back(m, s, hi - 1, &r))
+			return point_digits_trimmed(buf, r_hi, hi);
+		hi--;
+		r_hi = r;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (nearest_reads_back(m, s, mid, &r)) {
@@ -416,24 +422,25 @@ static void put_hex(struct out *o, const unsigned char *p, int n)
 		o->len += (size_t)snprintf(cell_room(o), OUT_CELL, "%02x", p[i]);
 }
 
-/* A timestamp column's value as the chosen time format. Rows of one tick
- * share their ts, so the last one formatted is kept. buf has room for
- * ts_cache (every caller passes a cell of OUT_CELL or 64 bytes). */
-static size_t format_time(struct out *o, int64_t ts, char *buf)
+/* A timestamp column's value as the chosen time format, kept per column
+ * (struct out_time_cell). buf has room for a cell's text (every caller
+ * passes a cell of OUT_CELL or 64 bytes). */
+static size_t format_time(struct out *o, int col, int64_t ts, char *buf)
 {
 	if (o->time == OUT_TIME_EPOCH)
 		return format_int(ts, buf);
-	if (!o->ts_cached || o->ts_cache_value != ts) {
+	struct out_time_cell *c = &o->time_cell[col % OUT_TIME_SLOTS];
+	if (!c->valid || c->value != ts) {
 		if (o->local_time)
-			time_format_local(ts, o->ts_cache, sizeof(o->ts_cache));
+			time_format_local(ts, c->text, sizeof(c->text));
 		else
-			time_format_iso_utc(ts, o->ts_cache, sizeof(o->ts_cache));
-		o->ts_cache_value = ts;
-		o->ts_cache_len = strlen(o->ts_cache);
-		o->ts_cached = 1;
+			time_format_iso_utc(ts, c->text, sizeof(c->text));
+		c->value = ts;
+		c->len = strlen(c->text);
+		c->valid = 1;
 	}
-	memcpy(buf, o->ts_cache, sizeof(o->ts_cache)); /* a fixed size: inlined */
-	return o->ts_cache_len;
+	memcpy(buf, c->text, sizeof(c->text)); /* a fixed size: inlined */
+	return c->len;
 }
 
 static void put_int(struct out *o, int64_t v)
@@ -446,9 +453,9 @@ static void put_real(struct out *o, double v)
 	o->len += format_real(v, cell_room(o), OUT_CELL);
 }
 
-static void put_time(struct out *o, int64_t ts)
+static void put_time(struct out *o, int col, int64_t ts)
 {
-	o->len += format_time(o, ts, cell_room(o));
+	o->len += format_time(o, col, ts, cell_room(o));
 }
 
 /* Length of the leading run of printable ASCII that CSV writes unquoted. */
@@ -476,7 +483,7 @@ static void csv_row(struct out *o, sqlite3_stmt *st)
 			break;
 		case SQLITE_INTEGER:
 			if (o->is_time[i])
-				put_time(o, sqlite3_value_int64(v));
+				put_time(o, i, sqlite3_value_int64(v));
 			else
 				put_int(o, sqlite3_value_int64(v));
 			break;
@@ -506,16 +513,16 @@ static void csv_row(struct out *o, sqlite3_stmt *st)
 	put(o, "\r\n", 2);
 }
 
-static void json_value(struct out *o, sqlite3_value *v, int is_time)
+static void json_value(struct out *o, sqlite3_value *v, int col)
 {
 	switch (sqlite3_value_type(v)) {
 	case SQLITE_NULL:
 		put_s(o, "null");
 		break;
 	case SQLITE_INTEGER:
-		if (is_time && o->time != OUT_TIME_EPOCH) {
+		if (o->is_time[col] && o->time != OUT_TIME_EPOCH) {
 			put_c(o, '"');
-			put_time(o, sqlite3_value_int64(v));
+			put_time(o, col, sqlite3_value_int64(v));
 			put_c(o, '"');
 		} else {
 			put_int(o, sqlite3_value_int64(v));
@@ -552,7 +559,7 @@ static void json_row(struct out *o, sqlite3_stmt *st)
 		put_c(o, '"');
 		put_text(o, (const unsigned char *)o->names[i], 1);
 		put_s(o, "\":");
-		json_value(o, sqlite3_column_value(st, i), o->is_time[i]);
+		json_value(o, sqlite3_column_value(st, i), i);
 	}
 	put_c(o, '}');
 	if (o->fmt == OUT_NDJSON)
@@ -646,7 +653,7 @@ static void table_row(struct out *o, sqlite3_stmt *st)
 			row[i] = NULL;
 			continue;
 		} else if (type == SQLITE_INTEGER && o->is_time[i]) {
-			format_time(o, sqlite3_column_int64(st, i), buf);
+			format_time(o, i, sqlite3_column_int64(st, i), buf);
 		} else if (type == SQLITE_INTEGER) {
 			snprintf(buf, sizeof(buf), "%lld", sqlite3_column_int64(st, i));
 			t->numeric[i] = 1;

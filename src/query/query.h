@@ -113,6 +113,8 @@ int qdb_name_ok(const char *name);
 
 struct out_table; /* buffered rows of the aligned table */
 
+#define OUT_TIME_SLOTS 4
+
 struct out {
 	FILE *f;
 	int close_f;
@@ -124,10 +126,14 @@ struct out {
 	unsigned char *is_time;
 	uint64_t rows;
 	int silent_empty; /* the table prints nothing at all for no rows */
-	int ts_cached;
-	int64_t ts_cache_value;
-	char ts_cache[32];
-	size_t ts_cache_len;
+	/* The last text of each time column (slot = column % OUT_TIME_SLOTS):
+	 * rows of one tick share their ts, and a start time stays for hours. */
+	struct out_time_cell {
+		int64_t value;
+		int valid;
+		size_t len;
+		char text[32];
+	} time_cell[OUT_TIME_SLOTS];
 	struct out_table *table;
 	char *buf; /* the block being filled (output.c) */
 	size_t len, cap;

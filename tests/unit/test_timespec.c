@@ -139,16 +139,53 @@ static void formats(void **state)
 	assert_int_equal(parse_ok("2026-11-20 04:12:00"), NOW);
 }
 
+/* The library's text for ts: what time_format_iso_utc wrote before it
+ * formatted the common years itself. */
+static void iso_by_strftime(int64_t ts, char *buf, size_t n)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "@%lld", (long long)ts);
+}
+
+static void iso_matches(int64_t ts)
+{
+	char got[32], want[32];
+	time_format_iso_utc(ts, got, sizeof(got));
+	iso_by_strftime(ts, want, sizeof(want));
+	if (strcmp(got, want) != 0)
+		fail_msg("@%lld: wrote %s, strftime writes %s", (long long)ts, got, want);
+}
+
+/* Every day's edges over the years around the epoch and both ends of the
+ * directly written years (leap days and centuries included), and random
+ * seconds from year 1 to beyond 9999: the same text as gmtime and strftime. */
+static void iso_utc_matches_strftime(void **state)
+{
+	(void)state;
+	for (int64_t day = -800 * 366; day <= 800 * 366; day++) {
+		iso_matches(day * 86400);
+		iso_matches(day * 86400 - 1);
+	}
+	static const int64_t edges[] = {-30610224000LL, 253402300799LL, 951782400LL, 4107542400LL};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		for (int64_t d = -90000; d <= 90000; d += 7)
+			iso_matches(edges[i] + d);
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 1000000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		iso_matches(-62135596800LL + (int64_t)(x % 400000000000ull));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(named),
-	    cmocka_unit_test(relative),
-	    cmocka_unit_test(absolute_utc_and_offsets),
-	    cmocka_unit_test(absolute_local),
-	    cmocka_unit_test(epoch),
-	    cmocka_unit_test(bad_forms),
-	    cmocka_unit_test(formats),
+	    cmocka_unit_test(named),	      cmocka_unit_test(iso_utc_matches_strftime),
+	    cmocka_unit_test(relative),	      cmocka_unit_test(absolute_utc_and_offsets),
+	    cmocka_unit_test(absolute_local), cmocka_unit_test(epoch),
+	    cmocka_unit_test(bad_forms),      cmocka_unit_test(formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
