@@ -140,7 +140,7 @@ void source_log_refused(int dirfd, const char *path, int err, size_t max)
 	log_warn("%s%s: %s; not read (counted as a read error)", root, path, why);
 }
 
-int source_open(int dirfd, const char *path, size_t max)
+int open_regular(int dirfd, const char *path, size_t max)
 {
 	/* O_NONBLOCK: opening a FIFO waits for a writer without it. */
 	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -160,8 +160,15 @@ int source_open(int dirfd, const char *path, size_t max)
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	source_log_refused(dirfd, path, rc, max);
 	return rc;
+}
+
+int source_open(int dirfd, const char *path, size_t max)
+{
+	int fd = open_regular(dirfd, path, max);
+	if (fd < 0)
+		source_log_refused(dirfd, path, fd, max);
+	return fd;
 }
 
 int buf_read_fd(struct buf *b, int fd, size_t max)
