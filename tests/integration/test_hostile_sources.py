@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""hindsightd on proc and sys roots whose files are not what /proc and /sys hold.
+"""hindsightd on hostile inputs: proc and sys roots whose files are not what
+/proc and /sys hold, and configuration files built to cost time or memory.
 
 A fixture root where stat is /dev/zero, loadavg and a boot id are FIFOs,
 meminfo is a 100 MB file, pressure/cpu a socket, cpuinfo a directory and a
 process's files are devices, FIFOs or too large: the daemon must keep
 ticking with each of them counted as a read error (logged once per file),
-stay small, and end within a second of SIGTERM."""
+stay small, and end within a second of SIGTERM. A configuration nested 100k
+deep given on SIGHUP must not stall the ticks; one too large, or with a key
+twice, is refused at start with file:line:column and no database."""
 import os
 import shutil
 import signal
@@ -100,10 +103,57 @@ def make_roots(tmp):
     return proc, sysr, sock
 
 
+def test_hostile_config(tmp):
+    db = os.path.join(tmp, "config.db")
+    cfg = os.path.join(tmp, "bad.yaml")
+    for text, want in (("interval: 1s\nlog_level: info\ninterval: 2s\n",
+                        f"{cfg}:3:1: duplicate key 'interval'"),
+                       ("# padding\n" * (200 << 10), "larger than 1024 KiB"),
+                       ("interval: 100000000d\n", "'100000000d' makes it longer than"),
+                       ("interval: 2d\n", "interval must be at most 1d")):
+        open(cfg, "w").write(text)
+        p = subprocess.Popen([DAEMON, "--db", db, "--no-bpf", "--once", "--config", cfg],
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # accepted, and waiting for its first tick
+            p.kill()
+            _, err = p.communicate()
+        check(p.returncode == 2 and want in err, f"refused at start: {want} ({err.strip()[:120]})")
+        check(not os.path.exists(db), "no database created")
+        if os.path.exists(db):
+            os.unlink(db)
+    # On SIGHUP the file is parsed inside the event loop: 100k levels of
+    # nesting once cost over 30 s of CPU there, and no tick ran meanwhile.
+    good = os.path.join(tmp, "good.yaml")
+    open(good, "w").write("interval: 1s\n")
+    p = subprocess.Popen([DAEMON, "--db", db, "--no-bpf", "--config", good],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        check(wait_ticks(db, 2, 20), "daemon ticking before the reload")
+        open(good, "w").write("interval: " + "[" * 100000 + "]" * 100000 + "\n")
+        n = rows(db, "SELECT count(*) FROM agent")[0][0]
+        p.send_signal(signal.SIGHUP)
+        check(wait_ticks(db, n + 3, 6), "ticks go on after a SIGHUP with 100k-deep nesting")
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            err = ""
+        check(p.returncode == 0, "SIGTERM after the reload ends it")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    check(f"{good}:1:42: nested deeper than 32 levels" in err, "the reload error names file:line:column")
+
+
 def main():
     if not os.path.exists(DAEMON):
         print(f"no daemon at {DAEMON}")
         return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        test_hostile_config(tmp)
     with tempfile.TemporaryDirectory() as tmp:
         proc, sysr, sock = make_roots(tmp)
         db = os.path.join(tmp, "hostile.db")
