@@ -169,9 +169,11 @@ static int lock_take(struct db_files *f, struct err *e)
 		if (stat(f->lock_path, &now) == 0 && now.st_dev == held.st_dev &&
 		    now.st_ino == held.st_ino) {
 			f->lock_fd = fd;
+			/* The pid only names the holder in a message: a full
+			 * disk that cannot take it does not stop the start. */
 			if (fchmod(fd, 0640) || lock_write_pid(fd))
-				return err_set(e, "cannot write lock file %s: %s", f->lock_path,
-					       strerror(errno));
+				log_warn("cannot write this daemon's pid into %s: %s", f->lock_path,
+					 strerror(errno));
 			return 0;
 		}
 		close(fd); /* removed by its holder after we opened it */

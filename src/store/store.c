@@ -153,7 +153,7 @@ int store_probe(const char *path, struct err *e)
 	if (!S_ISREG(st.st_mode))
 		return err_set(e, "refusing database %s: not a regular file", path);
 	if (st.st_size == 0)
-		return STORE_FILE_NEW;
+		return STORE_FILE_NEW; /* (SQLite ignores a -wal beside an empty file) */
 	sqlite3 *db;
 	int version = 0, has_meta = 0;
 	int64_t objects = 0;
