@@ -292,6 +292,19 @@ def test_failed_start_leaves_nothing(tmp):
               f"({sorted(os.listdir(existing))})")
 
 
+def test_new_directory_in_another_users(tmp):
+    """A directory still to be made is judged by the one it would be made in."""
+    if os.geteuid() != 0:
+        print("SKIP another user's directory: needs root")
+        return
+    other = tempfile.mkdtemp(dir=tmp)
+    os.chown(other, 65534, 65534)
+    r = once(os.path.join(other, "new", "h.db"))
+    check(r.returncode == 1 and f"directory {other} belongs to user 65534" in r.stderr,
+          f"a database to be made in another user's directory is refused ({tail(r.stderr)})")
+    check(os.listdir(other) == [], "nothing made there")
+
+
 def find_group():
     """The hindsight group: the machine's own, or one made for this test."""
     try:
@@ -395,6 +408,7 @@ def main():
             test_empty_path_refused(tmp)
             test_new_databases(tmp)
             test_failed_start_leaves_nothing(tmp)
+            test_new_directory_in_another_users(tmp)
             group = test_group_readable(tmp)
         finally:
             for p in daemons:
