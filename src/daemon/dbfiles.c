@@ -53,31 +53,25 @@ int check_db_path(const char *path, struct err *e)
 /* Gives a file or directory the daemon made (or one from before the group
  * existed) to the hindsight group, so its members can read the database.
  * Only what is in group root, gid 0, is moved: that is what root creates, and
- * a group an administrator chose is theirs to keep. */
-static int share_fd(const struct db_files *f, int fd, const char *path)
+ * a group an administrator chose is theirs to keep. It is done by path and
+ * never through a descriptor of its own: closing one on a file SQLite has
+ * open would drop this process's POSIX locks on it, SQLite's included. No
+ * other user can swap the file meanwhile: check_db_path saw to the directory. */
+static int share(const struct db_files *f, const char *path)
 {
 	struct stat st;
-	if (!f->have_group || fstat(fd, &st) != 0 || st.st_gid != 0 || f->group == 0)
-		return 0;
+	if (!f->have_group || f->group == 0 ||
+	    fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_gid != 0)
+		return 0; /* no group, no such file (-wal, -shm), or not in group root */
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return 0;
-	if (fchown(fd, (uid_t)-1, f->group) == 0)
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, f->group, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
 	if (geteuid() == 0)
 		log_warn("cannot give %s to group %s: %s; its members cannot read the database "
 			 "(run hindsightd with group %s, or with CAP_CHOWN)",
 			 path, HINDSIGHT_GROUP, strerror(errno), HINDSIGHT_GROUP);
 	return 0;
-}
-
-static int share_path(const struct db_files *f, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* no -wal or -shm yet */
-	int moved = share_fd(f, fd, path);
-	close(fd);
-	return moved;
 }
 
 /* Creates the missing directories above path (0750, in the hindsight group
@@ -98,7 +92,7 @@ static int make_parent_dirs(struct db_files *f, const char *path, struct err *e)
 		if (mkdir(dir, 0750) == 0) {
 			if (!f->first_made_dir[0])
 				snprintf(f->first_made_dir, sizeof(f->first_made_dir), "%s", dir);
-			share_path(f, dir);
+			share(f, dir);
 		} else if (errno != EEXIST) {
 			return err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
 		}
@@ -205,11 +199,11 @@ int db_files_open(struct db_files *f, const char *db, struct err *e)
 void db_files_share(struct db_files *f)
 {
 	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	int moved = f->lock_fd >= 0 ? share_fd(f, f->lock_fd, f->lock_path) : 0;
+	int moved = share(f, f->lock_path);
 	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
 		char path[sizeof(f->db) + 8];
 		snprintf(path, sizeof(path), "%s%s", f->db, suffixes[i]);
-		moved += share_path(f, path);
+		moved += share(f, path);
 	}
 	if (moved && f->was == DB_WAS_THERE)
 		log_info("gave %s and its files to group %s, whose members may read it", f->db,
