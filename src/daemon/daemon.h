@@ -20,7 +20,8 @@ struct daemon_options {
 };
 
 /* Opens the database, migrates it, installs the views, opens the collectors
- * and takes their baselines. */
+ * and takes their baselines. On failure *out is still to be passed to
+ * daemon_close, which removes what the failed start created. */
 int daemon_open(struct daemon **out, const struct config *cfg, const struct daemon_options *opt,
 		struct err *e);
 /* Runs the event loop until a signal, --duration or --once ends it. */
