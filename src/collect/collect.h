@@ -8,15 +8,6 @@
 
 struct config;
 
-/* Problems met while reading sources during one tick. None of them stops a
- * tick; all of them are stored in the self-metrics. */
-struct tick_errors {
-	uint64_t vanished;   /* file gone: a process exited mid-read */
-	uint64_t permission; /* EACCES/EPERM: partial read */
-	uint64_t read;	     /* any other read error */
-	uint64_t parse;	     /* malformed text */
-};
-
 /* What a collector needs for one tick. */
 struct tick {
 	int64_t ts;	/* epoch seconds at the end of the sample */
@@ -32,9 +23,6 @@ struct sources {
 	int sys_fd;  /* sys root (default /sys, or HOST_SYS) */
 	const struct config *cfg;
 };
-
-/* Counts a failed read by its errno (negative, as buf_read_file returns it). */
-void tick_errors_count_read(struct tick_errors *te, int neg_errno);
 
 /*
  * A collector owns a source, its parser and its table. The daemon calls

@@ -5,10 +5,10 @@
 #include <stdint.h>
 
 #include "store/tiers.h"
+#include "util/defaults.h"
 #include "util/util.h"
 #include "util/yaml.h"
 
-#define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
 #define INTERVAL_MAX_MS (86400LL * 1000) /* 1 day: see config_validate */
 
 /* The eBPF collectors: the `bpf:` section. Each family can be turned off. */
