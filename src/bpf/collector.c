@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 #include "collect/collect.h"
 #include "daemon/config.h"
 #include "proc/groups.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 
 /* Each record in the arena: this header, then the record padded to 8 bytes. */
 struct slot {

@@ -4,7 +4,7 @@
 #ifndef HINDSIGHT_HAVE_BPF
 #include <stdlib.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 #include "collect/collect.h"
 
 static int stub_open(void **state, struct store *st, const struct sources *src, struct err *e)
