@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "daemon/config.h"
-#include "store/simulate.h"
+#include "simulate.h"
 #include "store/tiers.h"
 
 #define START 1700000003 /* deliberately not on a bucket edge */
