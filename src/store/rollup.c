@@ -646,6 +646,8 @@ static int roll_range(struct tiers *t, struct series_table *st, int tier, int64_
 		      struct err *e)
 {
 	struct err inner;
+	/* a bucket is rolled once: the watermark only moves forward */
+	ASSERT(tier != TIER_RAW && lo < hi && hi > st->rolled[tier]);
 	if (store_begin(t->store, &inner))
 		return err_set(e, "rollup %s_%s: %s", st->name, tier_names[tier], inner.msg);
 	sqlite3_bind_int64(st->roll[tier], 1, lo);

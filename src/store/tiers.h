@@ -216,6 +216,7 @@ int tier_by_name(const char *name);
 /* Time on bucket edges (floor and ceiling to a multiple of w). */
 static inline int64_t align_down(int64_t v, int64_t w)
 {
+	ASSERT(w > 0);
 	int64_t r = v % w;
 	return r < 0 ? v - r - w : v - r;
 }
