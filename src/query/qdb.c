@@ -147,7 +147,11 @@ void qdb_arm(struct qdb *q)
 {
 	q->timed_out = 0;
 	q->denied[0] = '\0';
-	q->deadline_us = q->timeout_ms > 0 ? clock_mono_us() + q->timeout_ms * 1000 : 0;
+	int64_t now = clock_mono_us();
+	/* A limit too far away to count in microseconds is no limit. */
+	q->deadline_us = q->timeout_ms > 0 && q->timeout_ms < (INT64_MAX - now) / 1000
+			     ? now + q->timeout_ms * 1000
+			     : 0;
 }
 
 /* A WAL database with no -wal file, in a directory this user cannot write
@@ -214,8 +218,16 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	 * the time, spent in the kernel. SQLite maps at most 2 GiB (the
 	 * default size cap is 1 GiB), remaps at each read transaction when the
 	 * file has grown, and in WAL mode never shrinks the file under a
-	 * reader. The daemon, which writes, keeps reading with pread. */
-	if (store_exec(&q->store, "PRAGMA mmap_size=2147418112; PRAGMA query_only=1", &inner)) {
+	 * reader. The daemon, which writes, keeps reading with pread.
+	 * Temporary storage (sorts, DISTINCT, GROUP BY, materialized views,
+	 * recursive queries) stays in memory, under the memory limit: SQLite
+	 * otherwise spills it to files in the temporary directory without any
+	 * limit, and that disk may be the daemon's. With it in memory SQLite's
+	 * sorter never writes a file either (vdbesort.c spills only when
+	 * temporary storage is on disk). */
+	if (store_exec(&q->store,
+		       "PRAGMA mmap_size=2147418112; PRAGMA temp_store=MEMORY; PRAGMA query_only=1",
+		       &inner)) {
 		qdb_close(q);
 		return err_set(e, "%s", inner.msg);
 	}
@@ -292,8 +304,8 @@ int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e)
 		    (long long)q->timeout_ms);
 	if ((rc & 0xff) == SQLITE_NOMEM)
 		return err_set(e,
-			       "%s needed more than the memory limit of %lld MiB (raise it with "
-			       "--memory-limit)",
+			       "%s needed more than the memory limit of %lld MiB, sorting and "
+			       "temporary tables included (raise it with --memory-limit)",
 			       what, (long long)q->memory_limit_mb);
 	return err_set(e, "%s: %s", what, sqlite3_errmsg(q->db));
 }
