@@ -114,7 +114,7 @@ static void print_section(struct qdb *q, const struct section *s, const struct t
 	bind_named(st, ":window_ms", p->window_ms);
 	bind_named(st, ":ticks", p->ticks);
 	fflush(stdout);
-	out_open(&out, OUT_TABLE, OUT_TIME_DEFAULT, NULL, &e);
+	out_open(&out, OUT_TABLE, OUT_TIME_DEFAULT, NULL, NULL, &e);
 	out_columns(&out, st);
 	int rc;
 	qdb_arm(q);

@@ -232,5 +232,13 @@ int main(int argc, char **argv)
 			 cmd->max_args, cmd->max_args == 1 ? "" : "s", o.nargs);
 		return usage_error(cmd->name, msg);
 	}
-	return cmd->run(&o);
+	/* Before the database is opened: an output that is the database or a
+	 * file beside it is refused with nothing written. */
+	if (outfile_check_all(&o, &e))
+		return qfail(2, &e);
+	struct leftovers before;
+	leftovers_note(&before, o.db);
+	int rc = cmd->run(&o);
+	leftovers_tidy(&before);
+	return rc;
 }

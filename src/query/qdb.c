@@ -197,18 +197,24 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	q->timeout_ms = o->timeout_ms;
 	q->memory_limit_mb = o->memory_limit_mb;
 	struct stat st;
-	if (stat(o->db, &st) != 0)
+	if (stat(o->db, &st) != 0) {
+		if (errno == EACCES && dbfiles_explain_access(o->db, e))
+			return -1;
 		return err_set(e,
 			       "cannot open database %s: %s (give --db PATH or set $HINDSIGHT_DB)",
 			       o->db, strerror(errno));
+	}
 	/* A process-wide cap: SQLite fails an allocation past it with NOMEM
 	 * instead of letting one query take the machine's memory. */
 	if (q->memory_limit_mb > 0)
 		sqlite3_hard_heap_limit64(q->memory_limit_mb * 1024 * 1024);
 	struct err inner;
 	if (store_open(&q->store, o->db, STORE_READONLY, &inner) &&
-	    open_immutable(q, o->db, &inner))
+	    open_immutable(q, o->db, &inner)) {
+		if (dbfiles_explain_access(o->db, e))
+			return -1;
 		return err_set(e, "%s", inner.msg);
+	}
 	q->db = q->store.db;
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -398,7 +404,7 @@ int qdb_emit(struct qdb *q, sqlite3_stmt *st, const struct qopts *o, const char 
 {
 	struct out out;
 	struct err e;
-	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
+	if (out_open(&out, o->format, o->time, o->out_path, o->db, &e)) {
 		sqlite3_finalize(st);
 		qdb_close(q);
 		return qfail(1, &e);
