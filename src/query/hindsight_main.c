@@ -240,7 +240,9 @@ int main(int argc, char **argv)
 		return qfail(2, &e);
 	struct leftovers before;
 	leftovers_note(&before, o.db);
+	stop_signals_catch();
 	int rc = cmd->run(&o);
 	leftovers_tidy(&before);
+	stop_by_signal();
 	return rc;
 }

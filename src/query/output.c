@@ -226,9 +226,11 @@ size_t format_real(double v, char *buf, size_t n)
 	return strlen(buf);
 }
 
+/* Nothing more is written once a signal stops the command (stop.c): a
+ * write could block on a pipe nobody reads. */
 static void out_write_block(struct out *o)
 {
-	if (o->len)
+	if (o->len && !stop_signal())
 		fwrite(o->buf, 1, o->len, o->f);
 	o->len = 0;
 }

@@ -136,6 +136,8 @@ static int authorize(void *arg, int action, const char *a1, const char *a2, cons
 static int progress(void *arg)
 {
 	struct qdb *q = arg;
+	if (stop_signal())
+		return 1;
 	if (q->deadline_us && clock_mono_us() > q->deadline_us) {
 		q->timed_out = 1;
 		return 1;
@@ -304,6 +306,8 @@ int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e)
 {
 	if (q->denied[0])
 		return err_set(e, "%s", q->denied);
+	if (stop_signal())
+		return err_set(e, "%s stopped by signal %d", what, stop_signal());
 	if (q->timed_out || (rc & 0xff) == SQLITE_INTERRUPT)
 		return err_set(
 		    e, "%s stopped after the time limit of %lld ms (raise it with --timeout)", what,

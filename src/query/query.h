@@ -140,6 +140,16 @@ void leftovers_tidy(const struct leftovers *l);
  * group hindsight, and returns -1; else returns 0. */
 int dbfiles_explain_access(const char *db, struct err *e);
 
+/* ---- ending early on a signal (stop.c) ---- */
+
+/* Catches SIGINT, SIGTERM, SIGHUP and SIGPIPE (unless ignored): each stops
+ * the running statement, and the command ends quietly. */
+void stop_signals_catch(void);
+/* The signal caught, or 0. */
+int stop_signal(void);
+/* Ends the process by the signal caught, if any (call after tidying). */
+void stop_by_signal(void);
+
 /* ---- output (output.c) ---- */
 
 struct out_table; /* buffered rows of the aligned table */

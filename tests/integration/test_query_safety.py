@@ -20,6 +20,7 @@ import ctypes
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -364,6 +365,57 @@ def test_no_leftovers(base, tmp):
     check(queries > 0, "queries ran while the daemon ran")
 
 
+ENDLESS = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+           "SELECT x FROM c")
+
+
+def test_signals(base, tmp):
+    """A command ended by a signal (a closed pipe, Ctrl-C, SIGTERM) leaves
+    no -wal and -shm either, and ends by that signal, quietly."""
+    d, db = fresh(base, tmp)
+    before = sha256(db)
+    # hindsight sql ... | head -c 20
+    p = subprocess.Popen([HINDSIGHT, "--db", db, "sql", ENDLESS, "--timeout", "0", "--csv"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(20)
+    p.stdout.close()
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    err = p.stderr.read().decode()
+    check(rc == -signal.SIGPIPE and err == "",
+          f"a closed pipe ends the command by SIGPIPE, quietly: rc {rc}, {err.strip()!r}")
+    check(os.listdir(d) == ["d.db"], f"after a closed pipe: no file beside the database "
+          f"({sorted(os.listdir(d))})")
+    for sig, out in ((signal.SIGINT, subprocess.DEVNULL), (signal.SIGTERM, subprocess.DEVNULL),
+                     (signal.SIGINT, subprocess.PIPE)):
+        # The last one writes to a pipe nobody reads: it blocks on the write.
+        p = subprocess.Popen([HINDSIGHT, "--db", db, "sql", ENDLESS, "--timeout", "0",
+                              "--csv"], stdout=out, stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while not os.path.exists(db + "-shm") and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        p.send_signal(sig)
+        try:
+            rc = p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        err = p.stderr.read().decode()
+        name = f"{signal.Signals(sig).name} ({'blocked writing' if out else 'running'})"
+        check(rc == -sig and err == "", f"{name} ends the command by that signal, quietly: "
+              f"rc {rc}, {err.strip()!r}")
+        check(os.listdir(d) == ["d.db"], f"after {name}: no file beside the database "
+              f"({sorted(os.listdir(d))})")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+    check(sha256(db) == before, "the database is byte-identical after the signals")
+
+
 # ---- 4. permissions ----
 
 def test_permissions(base, tmp):
@@ -463,6 +515,7 @@ def main():
         test_outputs(base, tmp)
         test_temp_storage(base, tmp)
         test_no_leftovers(base, tmp)
+        test_signals(base, tmp)
         test_permissions(base, tmp)
         test_times(base, tmp)
     finally:
