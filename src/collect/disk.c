@@ -123,7 +123,7 @@ struct disk_state {
 static int disk_read(struct disk_state *s, struct diskstats *out, struct tick_errors *te,
 		     struct err *e)
 {
-	int rc = buf_read_file(&s->buf, s->proc_fd, "diskstats");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "diskstats", SOURCE_MAX_TABLE);
 	if (rc < 0) {
 		if (te)
 			tick_errors_count_read(te, rc);

@@ -215,7 +215,7 @@ static int fs_open(void **state, struct store *st, const struct sources *src, st
 	s->pid = pick_pid(src->proc_fd);
 	char path[32];
 	snprintf(path, sizeof(path), "%s/mountinfo", s->pid);
-	s->watch_fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	s->watch_fd = source_open(s->proc_fd, path, SOURCE_MAX_TABLE);
 	if (dim_init(&s->names, st, "filesystem_mount", e))
 		return -1;
 	s->ins = store_prepare(st,
@@ -243,7 +243,7 @@ static int fs_refresh(struct fs_state *s, struct tick *t)
 	 * this one is complete (keep and ids are sized for it). */
 	s->parsed = 0;
 	s->mi.n = 0;
-	int rc = buf_read_file(&s->buf, s->proc_fd, path);
+	int rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_TABLE);
 	if (rc < 0) {
 		tick_errors_count_read(t->errors, rc);
 		return -1;

@@ -209,7 +209,8 @@ struct inv_state {
 /* A small file's first line, trimmed; NULL when unreadable. */
 static const char *read_line(struct inv_state *s, int dirfd, const char *path)
 {
-	if (buf_read_file(&s->buf, dirfd, path) < 0)
+	if (buf_read_file(&s->buf, dirfd, path,
+			  dirfd == s->sys_fd ? SOURCE_MAX_ATTR : SOURCE_MAX_SMALL) < 0)
 		return NULL;
 	char *nl = strchr(s->buf.data, '\n');
 	if (nl)
@@ -244,7 +245,7 @@ static int gather_host(struct inv_state *s, struct inv_set *set)
 	const char *old_btime = inv_set_get(&s->stored, "boot.time");
 	if (boot && old_btime && same(boot, inv_set_get(&s->stored, "boot.id")))
 		return inv_set_put(set, old_btime, "boot.time");
-	if (buf_read_file(&s->buf, s->proc_fd, "stat") == 0) {
+	if (buf_read_file(&s->buf, s->proc_fd, "stat", SOURCE_MAX_TABLE) == 0) {
 		const char *b = strstr(s->buf.data, "\nbtime ");
 		uint64_t v;
 		if (b && (b += 7, scan_u64(&b, &v) == 0) && put_u64(set, v, "%s", "boot.time"))
@@ -257,7 +258,7 @@ static int gather_cpu_mem(struct inv_state *s, struct inv_set *set)
 {
 	struct cpuinfo ci;
 	struct err e;
-	if (buf_read_file(&s->buf, s->proc_fd, "cpuinfo") == 0 &&
+	if (buf_read_file(&s->buf, s->proc_fd, "cpuinfo", SOURCE_MAX_TABLE) == 0 &&
 	    cpuinfo_parse(s->buf.data, &ci, &e) == 0) {
 		if ((ci.model[0] && inv_set_put(set, ci.model, "cpu.model")) ||
 		    (ci.flags[0] && inv_set_put(set, ci.flags, "cpu.flags")) ||
@@ -266,7 +267,7 @@ static int gather_cpu_mem(struct inv_state *s, struct inv_set *set)
 		    (ci.cores && put_u64(set, ci.cores, "%s", "cpu.cores")))
 			return -1;
 	}
-	if (buf_read_file(&s->buf, s->proc_fd, "meminfo") == 0) {
+	if (buf_read_file(&s->buf, s->proc_fd, "meminfo", SOURCE_MAX_SMALL) == 0) {
 		const char *p = s->buf.data;
 		uint64_t kb;
 		if (strncmp(p, "MemTotal:", 9) == 0 && (p += 9, scan_u64(&p, &kb) == 0) &&
@@ -293,7 +294,7 @@ static int gather_numa(struct inv_state *s, struct inv_set *set)
 		    de->d_name[4] > '9')
 			continue;
 		snprintf(path, sizeof(path), "devices/system/node/%s/meminfo", de->d_name);
-		if (buf_read_file(&s->buf, s->sys_fd, path) < 0)
+		if (buf_read_file(&s->buf, s->sys_fd, path, SOURCE_MAX_ATTR) < 0)
 			continue;
 		const char *p = strstr(s->buf.data, "MemTotal:");
 		uint64_t kb;

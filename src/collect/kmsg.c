@@ -204,7 +204,7 @@ static void kmsg_drain(struct kmsg_state *s)
 static int read_boot_id(int proc_fd, char *out, size_t n)
 {
 	struct buf b = {0};
-	int rc = buf_read_file(&b, proc_fd, "sys/kernel/random/boot_id");
+	int rc = buf_read_file(&b, proc_fd, "sys/kernel/random/boot_id", SOURCE_MAX_SMALL);
 	if (rc == 0) {
 		const char *p = b.data;
 		scan_token(&p, out, n);

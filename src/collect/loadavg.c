@@ -76,7 +76,7 @@ static int loadavg_sample(void *state, struct tick *t, struct err *e)
 	struct loadavg_state *s = state;
 	struct loadavg la;
 	struct err perr;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "loadavg");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "loadavg", SOURCE_MAX_SMALL);
 	if (rc < 0) {
 		tick_errors_count_read(t->errors, rc);
 		return 0;

@@ -86,7 +86,7 @@ static int meminfo_sample(void *state, struct tick *t, struct err *e)
 	struct meminfo_state *s = state;
 	struct meminfo m;
 	struct err perr;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "meminfo");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "meminfo", SOURCE_MAX_SMALL);
 	if (rc < 0) {
 		tick_errors_count_read(t->errors, rc);
 		return 0;

@@ -146,7 +146,7 @@ struct net_state {
 
 static int net_read(struct net_state *s, struct net_dev *out, struct tick_errors *te, struct err *e)
 {
-	int rc = buf_read_file(&s->buf, s->proc_fd, s->dev_path);
+	int rc = buf_read_file(&s->buf, s->proc_fd, s->dev_path, SOURCE_MAX_TABLE);
 	if (rc < 0) {
 		if (te)
 			tick_errors_count_read(te, rc);
@@ -220,7 +220,7 @@ static int64_t sys_attr_int(struct net_state *s, const char *ifname, const char 
 {
 	char path[160];
 	snprintf(path, sizeof(path), "class/net/%s/%s", ifname, attr);
-	if (buf_read_file(&s->attr, s->sys_fd, path) < 0)
+	if (buf_read_file(&s->attr, s->sys_fd, path, SOURCE_MAX_ATTR) < 0)
 		return -1;
 	const char *p = s->attr.data;
 	int64_t v;
@@ -235,7 +235,7 @@ static void read_link(struct net_state *s, const char *ifname, struct link_info 
 	li->carrier = sys_attr_int(s, ifname, "carrier");
 	snprintf(path, sizeof(path), "class/net/%s/operstate", ifname);
 	li->operstate[0] = '\0';
-	if (buf_read_file(&s->attr, s->sys_fd, path) == 0) {
+	if (buf_read_file(&s->attr, s->sys_fd, path, SOURCE_MAX_ATTR) == 0) {
 		const char *p = s->attr.data;
 		scan_token(&p, li->operstate, sizeof(li->operstate));
 	}

@@ -467,7 +467,7 @@ static int64_t read_boot_s(int proc_fd)
 {
 	struct buf b = {0};
 	int64_t boot = 0;
-	if (buf_read_file(&b, proc_fd, "stat") == 0) {
+	if (buf_read_file(&b, proc_fd, "stat", SOURCE_MAX_TABLE) == 0) {
 		const char *p = strstr(b.data, "\nbtime ");
 		uint64_t v;
 		if (p && (p += 7, scan_u64(&p, &v) == 0))

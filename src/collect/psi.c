@@ -107,7 +107,7 @@ static void psi_read_all(struct psi_state *s, int idx, struct tick_errors *te)
 		snprintf(path, sizeof(path), "pressure/%s", resources[r]);
 		snprintf(what, sizeof(what), "/proc/%s", path);
 		s->ok[idx][r] = 0;
-		int rc = buf_read_file(&s->buf, s->proc_fd, path);
+		int rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_SMALL);
 		if (rc < 0) {
 			if (te && !(r == 3 && (rc == -ENOENT || rc == -EOPNOTSUPP)))
 				tick_errors_count_read(te, rc);
@@ -130,7 +130,7 @@ static int psi_open(void **state, struct store *st, const struct sources *src, s
 		return err_set(e, "out of memory");
 	*state = s;
 	s->proc_fd = src->proc_fd;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "pressure/cpu");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "pressure/cpu", SOURCE_MAX_SMALL);
 	if (rc < 0) {
 		/* ENOENT: no CONFIG_PSI; EOPNOTSUPP: booted with psi=0. */
 		log_info("psi: /proc/pressure/cpu: %s; pressure is not collected", strerror(-rc));

@@ -145,7 +145,7 @@ struct stat_state {
 static int stat_read(struct stat_state *s, struct proc_stat *out, struct tick_errors *te,
 		     struct err *e)
 {
-	int rc = buf_read_file(&s->buf, s->proc_fd, "stat");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "stat", SOURCE_MAX_TABLE);
 	if (rc < 0) {
 		if (te)
 			tick_errors_count_read(te, rc);

@@ -247,11 +247,11 @@ static int read_counters(struct tcp_state *s, int64_t *out, struct tick_errors *
 	struct err e;
 	char path[32];
 	snprintf(path, sizeof(path), "%s/snmp", s->dir);
-	int rc = buf_read_file(&s->buf, s->proc_fd, path);
+	int rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_SMALL);
 	if (rc == 0 && snmp_parse(s->buf.data, "/proc/net/snmp", counters, NSNMP, out, &e))
 		goto parse;
 	snprintf(path, sizeof(path), "%s/netstat", s->dir);
-	if (rc == 0 && (rc = buf_read_file(&s->buf, s->proc_fd, path)) == 0 &&
+	if (rc == 0 && (rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_SMALL)) == 0 &&
 	    snmp_parse(s->buf.data, "/proc/net/netstat", counters + NSNMP, NCOUNTERS - NSNMP,
 		       out + NSNMP, &e))
 		goto parse;
@@ -363,7 +363,7 @@ static int proc_count(struct tcp_state *s, const int skip[2], uint64_t counts[TC
 			continue;
 		char path[32];
 		snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
-		int rc = buf_read_file(&s->buf, s->proc_fd, path);
+		int rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_TABLE);
 		if (rc == -ENOENT && i == 1)
 			continue; /* no IPv6 */
 		if (rc < 0) {
@@ -390,7 +390,7 @@ static void empty_families(struct tcp_state *s, const int64_t *g, int *skip4, in
 	char path[32];
 	struct err e;
 	snprintf(path, sizeof(path), "%s/sockstat6", s->dir);
-	if (buf_read_file(&s->buf, s->proc_fd, path) == 0 &&
+	if (buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_SMALL) == 0 &&
 	    sockstat_parse(s->buf.data, tcp6, 1, &inuse6, &e) != 0)
 		inuse6 = STAT_ABSENT;
 	int no_tw = g[SOCKSTAT_TCP_TW] == 0;
@@ -442,7 +442,7 @@ static int tcp_sample(void *state, struct tick *t, struct err *e)
 	struct err perr;
 	char path[32];
 	snprintf(path, sizeof(path), "%s/sockstat", s->dir);
-	int rc = buf_read_file(&s->buf, s->proc_fd, path);
+	int rc = buf_read_file(&s->buf, s->proc_fd, path, SOURCE_MAX_SMALL);
 	if (rc < 0 || sockstat_parse(s->buf.data, gauges, NGAUGES, g, &perr)) {
 		for (size_t i = 0; i < NGAUGES; i++)
 			g[i] = STAT_ABSENT;

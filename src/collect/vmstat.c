@@ -96,7 +96,7 @@ struct vmstat_state {
 static int vmstat_read(struct vmstat_state *s, int idx, struct tick_errors *te)
 {
 	struct err e;
-	int rc = buf_read_file(&s->buf, s->proc_fd, "vmstat");
+	int rc = buf_read_file(&s->buf, s->proc_fd, "vmstat", SOURCE_MAX_SMALL);
 	if (rc < 0) {
 		if (te)
 			tick_errors_count_read(te, rc);

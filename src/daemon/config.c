@@ -52,6 +52,13 @@ int config_validate(const struct config *c, struct err *e)
 		return err_set(
 		    e, "interval must be a whole number of seconds, at least 1s (got %lld ms)",
 		    (long long)c->interval_ms);
+	/* The first tick comes one interval after the start, and the finest
+	 * rollups are 1 minute and 1 hour: an interval longer than a day is a
+	 * typo (100000000d) that would leave the daemon running and never
+	 * storing anything. */
+	if (c->interval_ms > INTERVAL_MAX_MS)
+		return err_set(e, "interval must be at most 1d (got %llds)",
+			       (long long)(c->interval_ms / 1000));
 	/* The kernel wants a ring buffer of a power-of-two number of pages. */
 	if (c->bpf.ring_kb < 4 || (c->bpf.ring_kb & (c->bpf.ring_kb - 1)))
 		return err_set(e, "bpf.ring_kb must be a power of two, at least 4 (got %lld)",
@@ -71,85 +78,6 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->process_config[0] && c->process_names_inline)
 		return err_set(e, "%s: give either process_config or process_names, not both",
 			       c->file[0] ? c->file : "configuration");
-	return 0;
-}
-
-const char *yaml_where(const struct yaml_walk *w, const yaml_node_t *n, char *out, size_t len)
-{
-	snprintf(out, len, "%s:%zu:%zu", w->file, n->start_mark.line + 1, n->start_mark.column + 1);
-	return out;
-}
-
-const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *what, struct err *e)
-{
-	char where[PATH_MAX + 32];
-	if (!n || n->type != YAML_SCALAR_NODE) {
-		err_set(e, "%s: %s must be a single value",
-			n ? yaml_where(w, n, where, sizeof(where)) : w->file, what);
-		return NULL;
-	}
-	return (const char *)n->data.scalar.value;
-}
-
-int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t *out,
-		     struct err *e)
-{
-	const char *v = yaml_scalar(w, n, what, e);
-	struct err inner;
-	char where[PATH_MAX + 32];
-	if (!v)
-		return -1;
-	if (parse_duration_ms(v, out, &inner))
-		return err_set(e, "%s: %s: %s", yaml_where(w, n, where, sizeof(where)), what,
-			       inner.msg);
-	return 0;
-}
-
-int yaml_bool(const struct yaml_walk *w, yaml_node_t *n, const char *what, int *out, struct err *e)
-{
-	const char *v = yaml_scalar(w, n, what, e);
-	char where[PATH_MAX + 32];
-	if (!v)
-		return -1;
-	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
-		*out = 1;
-	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
-		*out = 0;
-	else
-		return err_set(e, "%s: %s: expected true or false, got '%s'",
-			       yaml_where(w, n, where, sizeof(where)), what, v);
-	return 0;
-}
-
-int yaml_int(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t min, int64_t max,
-	     int64_t *out, struct err *e)
-{
-	const char *v = yaml_scalar(w, n, what, e);
-	char where[PATH_MAX + 32];
-	if (!v)
-		return -1;
-	char *end;
-	errno = 0;
-	long long x = strtoll(v, &end, 10);
-	if (errno || end == v || *end || x < min || x > max)
-		return err_set(e, "%s: %s: expected a whole number from %lld to %lld, got '%s'",
-			       yaml_where(w, n, where, sizeof(where)), what, (long long)min,
-			       (long long)max, v);
-	*out = x;
-	return 0;
-}
-
-int yaml_path(const struct yaml_walk *w, yaml_node_t *n, const char *what, char *out, size_t len,
-	      struct err *e)
-{
-	const char *v = yaml_scalar(w, n, what, e);
-	char where[PATH_MAX + 32];
-	if (!v)
-		return -1;
-	if (!*v || strlen(v) >= len)
-		return err_set(e, "%s: %s: path is empty or too long",
-			       yaml_where(w, n, where, sizeof(where)), what);
-	memcpy(out, v, strlen(v) + 1);
 	return 0;
 }
 
@@ -489,30 +417,16 @@ static int config_walk(struct config *c, const struct yaml_walk *w, struct err *
 
 int config_load_file(struct config *c, const char *path, struct err *e)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	int rc;
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = err_set(e, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1,
-			     parser.problem ? parser.problem : "bad YAML",
-			     parser.context ? parser.context : "");
-	} else {
-		struct config next = *c;
-		struct yaml_walk w = {&doc, path};
-		rc = config_walk(&next, &w, e);
-		if (rc == 0) {
-			snprintf(next.file, sizeof(next.file), "%s", path);
-			*c = next;
-		}
-		yaml_document_delete(&doc);
+	if (yaml_load_file(&doc, path, e))
+		return -1;
+	struct config next = *c;
+	struct yaml_walk w = {&doc, path};
+	int rc = config_walk(&next, &w, e);
+	if (rc == 0) {
+		snprintf(next.file, sizeof(next.file), "%s", path);
+		*c = next;
 	}
-	yaml_parser_delete(&parser);
-	fclose(f);
+	yaml_document_delete(&doc);
 	return rc;
 }

@@ -3,12 +3,13 @@
 
 #include <limits.h>
 #include <stdint.h>
-#include <yaml.h>
 
 #include "store/tiers.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 #define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
+#define INTERVAL_MAX_MS (86400LL * 1000) /* 1 day: see config_validate */
 
 /* The eBPF collectors: the `bpf:` section. Each family can be turned off. */
 struct bpf_config {
@@ -60,22 +61,5 @@ int config_load_file(struct config *c, const char *path, struct err *e);
 void config_apply_env(struct config *c);
 /* Checks values that only make sense together (e.g. a minimum interval). */
 int config_validate(const struct config *c, struct err *e);
-
-/* Walking a loaded YAML document; sections of the config use these. */
-struct yaml_walk {
-	yaml_document_t *doc;
-	const char *file;
-};
-/* "file:line:col" of a node, for error messages. */
-const char *yaml_where(const struct yaml_walk *w, const yaml_node_t *n, char *out, size_t len);
-/* The text of a scalar node, or NULL with an error naming what was expected. */
-const char *yaml_scalar(const struct yaml_walk *w, yaml_node_t *n, const char *what, struct err *e);
-int yaml_duration_ms(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t *out,
-		     struct err *e);
-int yaml_bool(const struct yaml_walk *w, yaml_node_t *n, const char *what, int *out, struct err *e);
-int yaml_int(const struct yaml_walk *w, yaml_node_t *n, const char *what, int64_t min, int64_t max,
-	     int64_t *out, struct err *e);
-int yaml_path(const struct yaml_walk *w, yaml_node_t *n, const char *what, char *out, size_t len,
-	      struct err *e);
 
 #endif

@@ -32,6 +32,7 @@ struct daemon {
 	struct config cfg;
 	struct daemon_options opt;
 	struct store store;
+	struct db_files files;
 	struct sources src;
 	struct collector_slot slots[NCOLLECTORS];
 	struct event_base *base;
@@ -56,48 +57,6 @@ struct daemon {
 	int clock_held; /* ts is being held ahead of a wall clock that stepped back */
 	int exit_code;
 };
-
-int ensure_parent_dir(const char *path, struct err *e)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0750) && errno != EEXIST)
-			return err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(dir, 0750) && errno != EEXIST)
-		return err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
-	return 0;
-}
-
-/* The daemon runs with privileges: a database path that is a symbolic link,
- * or that sits in a directory another user owns, could make it write where
- * that user chooses. Both are refused. */
-int check_db_path(const char *path, struct err *e)
-{
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-		return err_set(e, "refusing database path %s: it is a symbolic link", path);
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (stat(dir, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0)
-		return err_set(e, "refusing database path %s: directory %s belongs to user %u",
-			       path, dir, (unsigned)st.st_uid);
-	return 0;
-}
 
 static int open_root(const char *path, const char *what, struct err *e)
 {
@@ -174,22 +133,27 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	d->opt = *opt;
 	d->src.cfg = &d->cfg;
 	d->src.proc_fd = d->src.sys_fd = -1;
-	if (ensure_parent_dir(cfg->db, e) || check_db_path(cfg->db, e) ||
-	    store_open(&d->store, cfg->db, 0, e) || store_migrate(&d->store, e) ||
-	    tiers_open(&d->tiers, &d->store, e) ||
+	d->files.lock_fd = -1;
+	/* Everything that can be checked without the database is checked
+	 * before its directory, lock or file is made; what fails after that
+	 * is undone by daemon_close (db_files_close). */
+	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
+	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0 ||
+	    db_files_open(&d->files, cfg->db, e) || store_open(&d->store, cfg->db, 0, e))
+		return -1;
+	db_files_share(&d->files); /* before the first migration: its -wal and -shm exist */
+	if (store_migrate(&d->store, e) || tiers_open(&d->tiers, &d->store, e) ||
 	    (d->tiers_open = 1, tiers_configure(&d->tiers, &cfg->retention, e)) ||
 	    tiers_background_checkpoints(&d->tiers, e) ||
 	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
-		return -1;
-	/* one sample needs no room to prune in later */
-	reserve_init(&d->reserve, cfg->db, opt->once ? 0 : cfg->retention.disk_reserve_bytes);
-	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
-	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0)
 		return -1;
 	for (size_t i = 0; i < NCOLLECTORS; i++)
 		d->slots[i].ops = all_collectors[i];
 	if (daemon_prepare(d, e) || daemon_open_collectors(d, e))
 		return -1;
+	/* one sample needs no room to prune in later */
+	reserve_init(&d->reserve, cfg->db, opt->once ? 0 : cfg->retention.disk_reserve_bytes);
+	d->files.started = 1;
 	/* A restart continues after the last stored tick even if the wall clock
 	 * now reads earlier, so no insert ever collides with an old row (nor
 	 * lands in a minute already rolled up, should the size cap have pruned
@@ -534,6 +498,7 @@ void daemon_close(struct daemon *d)
 	if (d->base)
 		event_base_free(d->base);
 	store_close(&d->store);
+	db_files_close(&d->files);
 	if (d->src.proc_fd >= 0)
 		close(d->src.proc_fd);
 	if (d->src.sys_fd >= 0)

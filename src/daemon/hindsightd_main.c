@@ -55,6 +55,18 @@ static int apply_flags(struct config *c, const struct cli *cli, struct err *e)
 	return 0;
 }
 
+/* An empty path is SQLite's temporary database: the daemon would sample
+ * into memory and lose it all at exit, so it is a bad flag or setting. */
+static int check_db_given(const struct config *c, const struct cli *cli, struct err *e)
+{
+	if (c->db[0])
+		return 0;
+	if (cli->db)
+		return err_set(e, "--db: the database path is empty");
+	return err_set(e, "%s: db: the database path is empty",
+		       cli->config ? cli->config : "configuration");
+}
+
 static int build_config(struct config *c, void *arg, struct err *e)
 {
 	const struct cli *cli = arg;
@@ -62,7 +74,8 @@ static int build_config(struct config *c, void *arg, struct err *e)
 	if (cli->config && config_load_file(c, cli->config, e))
 		return -1;
 	config_apply_env(c);
-	return apply_flags(c, cli, e) || config_validate(c, e) ? -1 : 0;
+	return apply_flags(c, cli, e) || config_validate(c, e) || check_db_given(c, cli, e) ? -1
+											    : 0;
 }
 
 static int parse_args(int argc, char **argv, struct cli *cli)

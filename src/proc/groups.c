@@ -280,39 +280,24 @@ int group_rules_parse(struct group_rules *r, const struct yaml_walk *w, yaml_nod
 
 int group_rules_load(struct group_rules *r, const char *path, struct err *e)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	int rc = 0;
 	group_rules_default(r);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = err_set(e, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-			     parser.problem_mark.column + 1,
-			     parser.problem ? parser.problem : "bad YAML");
-	} else {
-		struct yaml_walk w = {&doc, path};
-		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		if (root && root->type == YAML_MAPPING_NODE)
-			for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-			     p < root->data.mapping.pairs.top; p++) {
-				yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-				if (k->type == YAML_SCALAR_NODE &&
-				    !strcmp((char *)k->data.scalar.value, "process_names")) {
-					/* A repeated key: the last one wins, the
-					 * earlier rules are released. */
-					group_rules_free(r);
-					rc = group_rules_parse(
-					    r, &w, yaml_document_get_node(&doc, p->value), e);
-				}
-			}
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&parser);
-	fclose(f);
+	if (yaml_load_file(&doc, path, e))
+		return -1;
+	struct yaml_walk w = {&doc, path};
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	int rc = 0;
+	/* Other keys are process-exporter's or hindsight's own; keys are unique. */
+	if (root && root->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		     p < root->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+			if (k->type == YAML_SCALAR_NODE &&
+			    !strcmp((char *)k->data.scalar.value, "process_names"))
+				rc = group_rules_parse(r, &w,
+						       yaml_document_get_node(&doc, p->value), e);
+		}
+	yaml_document_delete(&doc);
 	return rc;
 }
 

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 /*
  * Process groups in the rule language of ncabatoff/process-exporter, so its

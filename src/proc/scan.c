@@ -123,9 +123,12 @@ static int push_gone(struct proc_scan *s, const struct proc_entry *p)
 
 /* The whole file behind fd, from offset 0, into s->buf. /proc's small files
  * come whole in one read when the buffer is big enough; read on only when
- * it came back full. Offset 0 makes a kept descriptor read fresh text. */
+ * it came back full. Offset 0 makes a kept descriptor read fresh text. A
+ * file past the cap of a /proc/PID file is refused (-EFBIG) and the buffer
+ * never grows beyond that cap. */
 static int read_fd(struct proc_scan *s, int fd)
 {
+	const size_t limit = SOURCE_MAX_SMALL + 2; /* one byte past the cap, and the NUL */
 	if (s->buf.cap < 4096) {
 		buf_free(&s->buf);
 		if (!(s->buf.data = malloc(4096)))
@@ -140,25 +143,45 @@ static int read_fd(struct proc_scan *s, int fd)
 		if (n < 0)
 			return -errno;
 		len += (size_t)n;
+		if (len > SOURCE_MAX_SMALL)
+			return -EFBIG;
 		if (n == 0 || len < s->buf.cap - 1)
 			break;
-		char *p = realloc(s->buf.data, s->buf.cap * 2);
+		size_t cap = s->buf.cap * 2 < limit ? s->buf.cap * 2 : limit;
+		char *p = realloc(s->buf.data, cap);
 		if (!p)
 			return -ENOMEM;
 		s->buf.data = p;
-		s->buf.cap *= 2;
+		s->buf.cap = cap;
 	}
 	s->buf.data[len] = '\0';
 	s->buf.len = len;
 	return 0;
 }
 
+static void pid_path(char *out, size_t n, int32_t pid, const char *name)
+{
+	snprintf(out, n, "%d/%s", pid, name);
+}
+
+/* /proc/PID/<name>, opened without blocking and only as a regular file. */
 static int open_pid_file(struct proc_scan *s, int32_t pid, const char *name)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "%d/%s", pid, name);
-	int fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	pid_path(path, sizeof(path), pid, name);
+	return source_open(s->proc_fd, path, SOURCE_MAX_SMALL);
+}
+
+/* read_fd of /proc/PID/<name>, logging (once) a file past the cap. */
+static int read_pid_fd(struct proc_scan *s, int fd, int32_t pid, const char *name)
+{
+	int rc = read_fd(s, fd);
+	if (rc == -EFBIG) {
+		char path[64];
+		pid_path(path, sizeof(path), pid, name);
+		source_log_refused(s->proc_fd, path, rc, SOURCE_MAX_SMALL);
+	}
+	return rc;
 }
 
 int proc_read(struct proc_scan *s, int32_t pid, const char *name)
@@ -166,7 +189,7 @@ int proc_read(struct proc_scan *s, int32_t pid, const char *name)
 	int fd = open_pid_file(s, pid, name);
 	if (fd < 0)
 		return fd;
-	int rc = read_fd(s, fd);
+	int rc = read_pid_fd(s, fd, pid, name);
 	close(fd);
 	return rc;
 }
@@ -196,15 +219,16 @@ struct kept {
 static int read_kept(struct proc_scan *s, struct proc_entry *p, int32_t pid, int want_stat,
 		     struct kept *keep)
 {
+	const char *name = want_stat ? "stat" : "schedstat";
 	if (p && p->kfd >= 0) {
 		if (!!(p->flags & PF_KFD_STAT) == want_stat && read_fd(s, p->kfd) == 0)
 			return 0;
 		drop_fd(s, p);
 	}
-	int fd = open_pid_file(s, pid, want_stat ? "stat" : "schedstat");
+	int fd = open_pid_file(s, pid, name);
 	if (fd < 0)
 		return fd;
-	int rc = read_fd(s, fd);
+	int rc = read_pid_fd(s, fd, pid, name);
 	if (rc == 0 && keep->fd < 0 && s->nfds < s->fd_budget) {
 		keep->fd = fd;
 		keep->is_stat = want_stat;
@@ -217,12 +241,10 @@ static int read_kept(struct proc_scan *s, struct proc_entry *p, int32_t pid, int
 
 int proc_read_cmdline(struct proc_scan *s, int32_t pid, char *out, size_t n)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "%d/cmdline", pid);
-	int fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	int fd = open_pid_file(s, pid, "cmdline");
 	if (fd < 0)
-		return -errno;
-	ssize_t len = read(fd, out, n - 1);
+		return fd;
+	ssize_t len = read(fd, out, n - 1); /* bounded: only the first n - 1 bytes count */
 	int rc = len < 0 ? -errno : (int)len;
 	close(fd);
 	out[len > 0 ? len : 0] = '\0';

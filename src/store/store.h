@@ -25,8 +25,19 @@ enum store_flags {
 };
 
 /* Opens (creating if allowed) the database at path. A database whose schema is
- * newer than this binary is refused before anything is written to it. */
+ * newer than this binary is refused before anything is written to it; opened
+ * for writing, so is any file store_probe refuses. */
 int store_open(struct store *s, const char *path, int flags, struct err *e);
+
+/* What the file at path is for a writer, decided without writing: */
+enum store_file_kind {
+	STORE_FILE_NEW,	 /* missing, zero-length, or a SQLite file without any schema */
+	STORE_FILE_OURS, /* a hindsight database this binary can open */
+};
+/* Returns the kind, or -1 with a message for a file that must not be written:
+ * another application's SQLite file (no hindsight meta table), an impossible
+ * or newer schema version, a symbolic link, not a regular file. */
+int store_probe(const char *path, struct err *e);
 void store_close(struct store *s);
 
 /* The newest schema version this binary knows (the number of schema files). */

@@ -155,7 +155,7 @@ static int install_dir_views(struct store *s, const char *dir, struct err *e)
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		int r = rc ? 0 : buf_read_file(&b, AT_FDCWD, path);
+		int r = rc ? 0 : buf_read_file(&b, AT_FDCWD, path, SOURCE_MAX_SMALL);
 		if (r < 0)
 			rc = err_set(e, "view %s: cannot read: %s", path, strerror(-r));
 		else if (rc == 0)

@@ -1,6 +1,7 @@
 /* Small scanners shared by the pure parsers, and the duration syntax. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -105,6 +106,22 @@ uint64_t counter_delta(uint64_t prev, uint64_t cur)
 	return cur >= prev ? cur - prev : cur;
 }
 
+/* The part of text at p that reads as one duration term ("70000000y"),
+ * for error messages. */
+static const char *duration_term(const char *p, char *out, size_t n)
+{
+	size_t len = 0;
+	p = skip_blanks(p);
+	while (isdigit((unsigned char)p[len]))
+		len++;
+	while (isalpha((unsigned char)p[len]))
+		len++;
+	snprintf(out, n, "%.*s", (int)len, p);
+	return out;
+}
+
+/* Each term is checked against what is left of DURATION_MAX_MS, so no sum
+ * or product can overflow, however many terms there are. */
 int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 {
 	static const struct {
@@ -112,16 +129,21 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 		int64_t ms;
 	} units[] = {{"ms", 1},	      {"s", 1000},	  {"m", 60000},	       {"h", 3600000},
 		     {"d", 86400000}, {"w", 604800000LL}, {"y", 31536000000LL}};
+	static const char usage[] = "expected e.g. 10, 10s, 500ms, 5m, 2h, 3d, 2w, 1y, 1h30m";
 	const char *p = text;
 	int64_t total = 0;
 	int parts = 0;
 	while (*p) {
+		const char *term = p;
+		char tok[48];
 		uint64_t n;
-		if (scan_u64(&p, &n) || n > 1000000000ULL)
-			return err_set(e,
-				       "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, "
-				       "3d, 2w, 1y, 1h30m",
-				       text);
+		if (scan_u64(&p, &n)) {
+			if (!isdigit((unsigned char)*p))
+				return err_set(e, "bad duration '%s': %s", text, usage);
+			while (isdigit((unsigned char)*p))
+				p++;
+			n = UINT64_MAX; /* more digits than a uint64 holds: too long */
+		}
 		int64_t scale = 0;
 		for (size_t i = 0; i < ARRAY_LEN(units); i++) {
 			size_t l = strlen(units[i].suffix);
@@ -134,12 +156,13 @@ int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e)
 		if (!scale && *p == '\0' && parts == 0)
 			scale = 1000; /* a plain number is seconds */
 		if (!scale)
+			return err_set(e, "bad duration '%s': %s", text, usage);
+		if (n > (uint64_t)((DURATION_MAX_MS - total) / scale))
 			return err_set(e,
-				       "bad duration '%s': expected e.g. 10, 10s, 500ms, 5m, 2h, "
-				       "3d, 2w, 1y, 1h30m",
-				       text);
-		if ((int64_t)n > (INT64_MAX / 4) / scale)
-			return err_set(e, "bad duration '%s': too long", text);
+				       "bad duration '%s': '%s' makes it longer than %lldy, the "
+				       "longest accepted",
+				       text, duration_term(term, tok, sizeof(tok)),
+				       (long long)(DURATION_MAX_MS / units[6].ms));
 		total += (int64_t)n * scale;
 		parts++;
 	}

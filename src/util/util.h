@@ -35,9 +35,31 @@ struct buf {
 	size_t cap;
 };
 void buf_free(struct buf *b);
-/* Reads a whole file (dirfd may be AT_FDCWD). Returns 0 or a negative errno:
- * -ENOENT/-ESRCH for a file that vanished, -EACCES/-EPERM for a permission error. */
-int buf_read_file(struct buf *b, int dirfd, const char *path);
+
+/* The most one read of a source may return, by kind of file (the reasons
+ * are in buf.c). A file past its cap is refused whole: a table cut short
+ * would be parsed as a complete one. */
+#define SOURCE_MAX_TABLE ((size_t)64 << 20) /* a line per CPU, mount, disk, socket */
+#define SOURCE_MAX_SMALL ((size_t)1 << 20)  /* fixed lines, and /proc/PID files */
+#define SOURCE_MAX_ATTR	 ((size_t)64 << 10) /* one sysfs attribute */
+
+/* Opens a file (dirfd may be AT_FDCWD) for reading without blocking,
+ * accepting only a regular file, as procfs and sysfs files are. Returns the
+ * descriptor or a negative errno: -ENXIO for a device, FIFO or socket,
+ * -EISDIR for a directory, -EFBIG when it is larger than max. */
+int open_regular(int dirfd, const char *path, size_t max);
+/* open_regular for a /proc or /sys file, logging each refused file once. */
+int source_open(int dirfd, const char *path, size_t max);
+/* Reads fd from its current offset to EOF: 0, or a negative errno; -EFBIG
+ * (nothing kept) past max bytes. */
+int buf_read_fd(struct buf *b, int fd, size_t max);
+/* source_open and buf_read_fd: 0 or a negative errno (b then empty):
+ * -ENOENT/-ESRCH for a file that vanished, -EACCES/-EPERM for a permission
+ * error, -ENXIO, -EISDIR or -EFBIG for a file refused. */
+int buf_read_file(struct buf *b, int dirfd, const char *path, size_t max);
+/* Logs, once per file, why it was refused (err: -ENXIO, -EISDIR, -EFBIG;
+ * other errors are not refusals and are not logged). */
+void source_log_refused(int dirfd, const char *path, int err, size_t max);
 
 /* Text scanning for the pure parsers: skip blanks, then read an unsigned or
  * signed decimal. Return 0 and advance *p, or -1 leaving *p at the bad token. */
@@ -57,7 +79,10 @@ const char *token_preview(const char *p, char *out, size_t n);
 uint64_t counter_delta(uint64_t prev, uint64_t cur);
 
 /* Durations: "10" (seconds), "10s", "500ms", "5m", "2h", "3d", "2w", "1y" (365d),
- * "1h30m". */
+ * "1h30m". At most DURATION_MAX_MS: 100000 years, which callers may still
+ * turn into microseconds (x1000) and add to a clock without overflowing an
+ * int64; anything longer is refused, naming the term that passed it. */
+#define DURATION_MAX_MS (100000LL * 31536000000LL)
 int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e);
 
 /* Clocks. The wall clock can be offset for tests through HINDSIGHT_CLOCK_OFFSET_S. */

@@ -2,6 +2,7 @@
 database and read what it stored. Exit code 77 (ctest's skip) when the test
 cannot run here: not root, eBPF not built, or the kernel refuses the programs."""
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -29,15 +30,31 @@ def daemon_path():
     return os.path.join(build, "hindsightd")
 
 
+def copy_for_other_users(path):
+    """A copy of the file at path in a fresh directory every user can enter, or
+    None when the temporary directory's own parents are closed to others. The
+    build tree may sit under a 0700 home directory, where a process that has
+    dropped root cannot execute the binary in place."""
+    d = tempfile.mkdtemp(prefix="hindsight-exe-")
+    os.chmod(d, 0o755)
+    parent = os.path.dirname(d)
+    while parent != os.path.dirname(parent):
+        if not os.stat(parent).st_mode & 0o001:
+            shutil.rmtree(d)
+            return None
+        parent = os.path.dirname(parent)
+    return shutil.copy2(path, d)
+
+
 class Daemon:
     """hindsightd sampling every second into a fresh database."""
 
-    def __init__(self, config_text=None, args=(), preexec=None):
+    def __init__(self, config_text=None, args=(), preexec=None, exe=None):
         self.dir = tempfile.mkdtemp(prefix="hindsight-bpf-")
         os.chmod(self.dir, 0o777)
         self.db = os.path.join(self.dir, "h.db")
         self.log = os.path.join(self.dir, "log")
-        cmd = [daemon_path(), "--db", self.db, "--interval", "1s", *args]
+        cmd = [exe or daemon_path(), "--db", self.db, "--interval", "1s", *args]
         if config_text is not None:
             cfg = os.path.join(self.dir, "config.yaml")
             with open(cfg, "w") as f:

@@ -5,12 +5,14 @@ a threaded process as one exit; fork counters move; nothing is dropped.
 A tick that cannot be stored keeps its records for the next one. Then
 --no-bpf and an unprivileged run: state recorded, /proc sampling goes on."""
 import os
+import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
 
-from bpfcommon import Daemon, fail, require_root
+from bpfcommon import Daemon, copy_for_other_users, daemon_path, fail, require_root
 
 require_root()
 marker = "hsmark" + uuid.uuid4().hex[:10]
@@ -114,15 +116,21 @@ d.stop()
 if rows != [("off", 1)]:
     fail(f"--no-bpf: expected state off with cpu rows, got {rows}")
 
-# Not root: one clear log line, state 'failed', /proc sampling goes on.
+# Not root: one clear log line, state 'failed', /proc sampling goes on. The
+# binary runs from a copy other users can reach: the build tree may not be.
 def drop_root():
     os.setgroups([])
     os.setgid(65534)
     os.setuid(65534)
 
-d = Daemon(args=["--once"], preexec=drop_root)
+exe = copy_for_other_users(daemon_path())
+if exe is None:
+    print("SKIP unprivileged run: the temporary directory's parents are closed to other users")
+    sys.exit(0)
+d = Daemon(args=["--once"], preexec=drop_root, exe=exe)
 d.proc.wait(15)
 d.stop()
+shutil.rmtree(os.path.dirname(exe))
 rows = d.query("SELECT s.name, (SELECT count(*) FROM cpu) > 0 FROM bpf_tick b "
                "JOIN bpf_state s ON s.id = b.state_id")
 log = [l for l in d.log_text().splitlines() if "eBPF" in l]

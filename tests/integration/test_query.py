@@ -451,20 +451,39 @@ def test_top_plot_status(full, empty):
     check(rc == 1 and "--db" in err, "a missing database names --db")
 
 
+def parents_open_to_others(path):
+    """Whether every directory above path lets other users pass through."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while parent != os.path.dirname(parent):
+        if not os.stat(parent).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(parent)
+    return True
+
+
 def test_other_user(full, tmp):
     """A reader who cannot write the directory (the daemon stopped, so no
-    -shm file exists and none can be created) still reads the database."""
+    -shm file exists and none can be created) still reads the database. The
+    reader runs a copy of the binary in tmp: the build tree may sit under a
+    0700 home directory that user cannot enter."""
     if os.geteuid() != 0 or not shutil.which("runuser"):
         print("SKIP other-user check: needs root and runuser")
         return
+    if not parents_open_to_others(tmp):
+        print(f"SKIP other-user check: a directory above {tmp} is closed to other users")
+        return
+    os.chmod(tmp, 0o755)
+    bindir = os.path.join(tmp, "bin")
+    os.mkdir(bindir)
+    os.chmod(bindir, 0o755)
+    exe = shutil.copy2(HINDSIGHT, bindir)
     d = os.path.join(tmp, "readonly dir")
     os.mkdir(d)
     db = os.path.join(d, "ro?#.db")
     shutil.copy(full, db)
     os.chmod(d, 0o755)
     os.chmod(db, 0o644)
-    os.chmod(tmp, 0o755)
-    p = subprocess.run(["runuser", "-u", "nobody", "--", HINDSIGHT, "--db", db, "sql",
+    p = subprocess.run(["runuser", "-u", "nobody", "--", exe, "--db", db, "sql",
                         "SELECT count(*) FROM cpu", "--csv"], capture_output=True, text=True)
     check(p.returncode == 0 and int(parse_csv(p.stdout)[1][0][0]) ==
           direct(full, "SELECT count(*) FROM cpu")[1][0][0],

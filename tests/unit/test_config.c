@@ -1,6 +1,8 @@
 /* The YAML configuration: values, and errors that name file, line and token. */
 #include "testutil.h"
 
+#include <sys/stat.h>
+
 #include "daemon/config.h"
 
 static char *dir;
@@ -74,6 +76,136 @@ static void bad_files(void **state)
 	expect_config_error("- a\n- b\n", "1:1", "mapping");
 }
 
+/* A key given twice, at any level, is refused where it is repeated: before,
+ * one of the two values was taken silently. */
+static void duplicate_keys(void **state)
+{
+	expect_config_error("interval: 5s\ndb: /tmp/x.db\ninterval: 10s\n", "3:1",
+			    "duplicate key 'interval' (first at line 1, column 1)");
+	expect_config_error("retention:\n  raw: 7d\n  1m: 30d\n  raw: 1d\n", "4:3",
+			    "duplicate key 'raw'");
+	expect_config_error("bpf: {exec: true, exec: false}\n", "1:19", "duplicate key 'exec'");
+	expect_config_error("process_names:\n  - comm: [a]\n    name: x\n    comm: [b]\n", "4:5",
+			    "duplicate key 'comm'");
+	/* in the process-exporter file given as process_config: that file named */
+	char pe[4200], text[4300];
+	snprintf(pe, sizeof(pe), "%s/pe.yml", dir);
+	write_file(pe, "process_names:\n  - name: a\n    exe: [x]\n    name: b\n");
+	snprintf(text, sizeof(text), "process_config: %s\n", pe);
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	write_file(path, text);
+	expect_error(config_load_file(&c, path, &e), &e, "pe.yml:4:5: duplicate key 'name'");
+}
+
+/* A second document was ignored; aliases could expand without bound. */
+static void one_document_no_aliases(void **state)
+{
+	expect_config_error("interval: 5s\n---\ninterval: 10s\n", "2:1", "a second YAML document");
+	expect_config_error("db: &x /tmp/a.db\nviews_dir: *x\n", "2:12",
+			    "alias '*x': anchors and aliases are not supported");
+}
+
+/* Writes `interval: ` and depth nested flow sequences. */
+static void write_nested(int depth)
+{
+	size_t n = 16 + 2 * (size_t)depth;
+	char *t = malloc(n);
+	size_t len = (size_t)snprintf(t, n, "interval: ");
+	memset(t + len, '[', (size_t)depth);
+	memset(t + len + depth, ']', (size_t)depth);
+	memcpy(t + len + 2 * (size_t)depth, "\n", 2);
+	write_file(path, t);
+	free(t);
+}
+
+/* Nesting 100k deep took over 30 s of CPU (libyaml rescans every open flow
+ * level per token); it is now refused after 32 levels, in linear time. */
+static void deep_nesting(void **state)
+{
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	write_nested(100000);
+	int64_t t0 = clock_process_cpu_us();
+	assert_int_equal(config_load_file(&c, path, &e), -1);
+	int64_t cpu_us = clock_process_cpu_us() - t0;
+	char want[4300];
+	snprintf(want, sizeof(want), "%s:1:42: nested deeper than 32 levels", path);
+	if (!strstr(e.msg, want))
+		fail_msg("error '%s' lacks '%s'", e.msg, want);
+	if (cpu_us > 100000)
+		fail_msg("refusing depth 100000 took %lld us of CPU", (long long)cpu_us);
+	/* 32 levels (the mapping and 31 sequences) are still YAML we read */
+	write_nested(31);
+	assert_int_equal(config_load_file(&c, path, &e), -1);
+	assert_non_null(strstr(e.msg, "interval must be a single value"));
+}
+
+/* A 10 MB configuration took 212 MB; anything past 1 MiB is refused before
+ * it is parsed, and a FIFO is refused without waiting for a writer. */
+static void size_and_kind(void **state)
+{
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	size_t n = 10 << 20;
+	char *t = malloc(n + 1);
+	for (size_t i = 0; i < n; i += 16)
+		memcpy(t + i, "# a comment ...\n", 16);
+	t[n] = '\0';
+	write_file(path, t);
+	assert_int_equal(config_load_file(&c, path, &e), -1);
+	assert_non_null(
+	    strstr(e.msg, "larger than 1024 KiB, the most a configuration file may be"));
+	t[(1 << 20)] = '\0'; /* exactly 1 MiB of comments is fine */
+	write_file(path, t);
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	free(t);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(config_load_file(&c, path, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(config_load_file(&c, dir, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+}
+
+/* A 1 MiB file of one-character values took ~90 MB as a document; past
+ * 100000 values it is refused while parsing. */
+static void too_many_values(void **state)
+{
+	size_t n = 100001;
+	char *t = malloc(2 * n + 16);
+	size_t len = (size_t)sprintf(t, "x: [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(t + len, i ? ",1" : "1");
+	strcpy(t + len, "]\n");
+	expect_config_error(t, "1:", "more than 100000 values in one file");
+	free(t);
+}
+
+/* Durations that do not fit are refused naming the term, and an interval
+ * longer than a day (a typo) is refused by validation. */
+static void absurd_durations(void **state)
+{
+	expect_config_error("interval: 100000000d\n", "1:11", "'100000000d' makes it longer");
+	expect_config_error("retention:\n  raw: 99999y99999y\n", "2:8",
+			    "'99999y' makes it longer than 100000y");
+	expect_config_error("procs_refresh: 99999999999999999999999s\n", "1:16",
+			    "'99999999999999999999999s'");
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	write_file(path, "interval: 2d\n");
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_int_equal(config_validate(&c, &e), -1);
+	assert_non_null(strstr(e.msg, "interval must be at most 1d (got 172800s)"));
+	write_file(path, "interval: 1d\n");
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_int_equal(config_validate(&c, &e), 0);
+}
+
 static void missing_file(void **state)
 {
 	struct config c;
@@ -116,6 +248,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(good_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(empty_file_keeps_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(duplicate_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(one_document_no_aliases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(deep_nesting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(size_and_kind, setup, teardown),
+	    cmocka_unit_test_setup_teardown(too_many_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(absurd_durations, setup, teardown),
 	    cmocka_unit_test(missing_file),
 	    cmocka_unit_test(intervals_validated),
 	    cmocka_unit_test(environment_roots),

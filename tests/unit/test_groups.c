@@ -158,14 +158,19 @@ static void first_match_wins(void **state)
 	group_rules_free(&r);
 }
 
-/* Found by fuzzing: a repeated process_names key leaked the first list. */
-static void repeated_key_last_wins(void **state)
+/* A repeated process_names key once leaked the first list (found by
+ * fuzzing), then silently took the last one; now it is refused, as a key
+ * repeated at any level is. */
+static void repeated_key_refused(void **state)
 {
 	struct group_rules r;
 	struct err e;
-	assert_int_equal(group_rules_load(&r, fixture_path("groups/repeated-key.yml"), &e), 0);
-	assert_string_equal(NAME(&r, "sh", "sh\0"), "second");
-	group_rules_free(&r);
+	expect_error(group_rules_load(&r, fixture_path("groups/repeated-key.yml"), &e), &e,
+		     "repeated-key.yml:4:1: duplicate key 'process_names' (first at line 1, "
+		     "column 1)");
+	assert_int_equal(r.n, 0);
+	expect_error(load_text(&r, "process_names:\n  - {name: a, comm: [x], name: b}\n", &e), &e,
+		     "pe.yml:2:26: duplicate key 'name'");
 }
 
 static void errors_name_file_and_line(void **state)
@@ -182,7 +187,7 @@ static void errors_name_file_and_line(void **state)
 		     "unknown-key.yml:3:5: unknown key 'cmd'");
 	expect_error(load_text(&r, "process_names: {comm: x}\n", &e), &e, "must be a list");
 	expect_error(load_text(&r, "process_names:\n  - {comm: [a], comm: [b]}\n", &e), &e,
-		     "pe.yml:2:23: comm given twice");
+		     "pe.yml:2:17: duplicate key 'comm' (first at line 2, column 6)");
 	expect_error(load_text(&r, "process_names:\n  - comm: [\n", &e), &e, "pe.yml:");
 }
 
@@ -232,7 +237,7 @@ int main(void)
 	    cmocka_unit_test(every_field_and_matcher),
 	    cmocka_unit_test(long_java_command_line),
 	    cmocka_unit_test(first_match_wins),
-	    cmocka_unit_test(repeated_key_last_wins),
+	    cmocka_unit_test(repeated_key_refused),
 	    cmocka_unit_test(errors_name_file_and_line),
 	    cmocka_unit_test(hindsight_config_section),
 	};

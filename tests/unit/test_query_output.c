@@ -158,7 +158,7 @@ static char *render(enum out_format fmt, enum out_time t, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	struct buf b = {0};
-	assert_int_equal(buf_read_file(&b, AT_FDCWD, path), 0);
+	assert_int_equal(buf_read_file(&b, AT_FDCWD, path, SOURCE_MAX_TABLE), 0);
 	unlink(path);
 	char *s = strdup(b.data);
 	buf_free(&b);

@@ -3,6 +3,7 @@
  * reaped children; and on the real /proc (permission errors on PID 1). */
 #include "fakeproc.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -320,6 +321,44 @@ static void garbage_is_counted_not_fatal(void **state)
 	assert_int_equal(proc_scan_find(&f->s, 70)->delta.utime, 5);
 }
 
+/* Files that are not what /proc holds: a FIFO, /dev/zero, a status past
+ * the cap of a /proc/PID file. Each is a read error; the scan neither
+ * blocks nor reads the device, and the buffer stays within the cap. */
+static void hostile_files_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_proc a = {.pid = 90, .comm = "fifo", .start = 1, .run_ns = 1};
+	struct fake_proc b = {.pid = 91, .comm = "zero", .start = 1, .run_ns = 1};
+	struct fake_proc c = {.pid = 92, .comm = "big", .start = 1, .run_ns = 1};
+	fake_proc_write(f->root, &a);
+	fake_proc_write(f->root, &b);
+	fake_proc_write(f->root, &c);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/90/schedstat", f->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/90/stat", f->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/91/stat", f->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	snprintf(path, sizeof(path), "%s/92/status", f->root);
+	assert_int_equal(truncate(path, 2 << 20), 0);
+	init(f, 0);
+	scan(f);
+	assert_int_equal(f->te.read, 3); /* 90 stat, 91 stat, 92 status */
+	assert_null(proc_scan_find(&f->s, 90));
+	assert_null(proc_scan_find(&f->s, 91));
+	assert_non_null(proc_scan_find(&f->s, 92)); /* stat read, status refused */
+	assert_true(f->s.buf.cap <= SOURCE_MAX_SMALL + 2);
+	char argv[64];
+	snprintf(path, sizeof(path), "%s/92/cmdline", f->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(proc_read_cmdline(&f->s, 92, argv, sizeof(argv)), -ENXIO);
+}
+
 /* Many processes coming and going: the table (open addressing with
  * backward-shift deletion, growing) must find exactly the live ones. */
 static void churn(void **state)
@@ -502,6 +541,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(reaped_grandchild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refresh_rereads_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(garbage_is_counted_not_fatal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hostile_files_are_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(permission_error_is_partial_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(real_proc, setup, teardown),

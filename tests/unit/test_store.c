@@ -1,5 +1,6 @@
 /* The store on real SQLite files: migrations, refusal of newer databases,
- * saved views, dimension ids, and the view header parser. */
+ * other applications' files and impossible versions, saved views, dimension
+ * ids, and the view header parser. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -90,6 +91,162 @@ static void not_a_database(void **state)
 	write_file(path, "this is not a database file, it is text long enough to matter......\n");
 	assert_int_equal(store_open(&s, path, 0, &e), -1);
 	assert_non_null(strstr(e.msg, path));
+}
+
+/* A database written by sqlite3 itself, as another application would. */
+static void make_foreign(const char *p, const char *journal_mode, int user_version)
+{
+	sqlite3 *db;
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA journal_mode=%s; CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); "
+		 "INSERT INTO users(name) VALUES ('ann'); PRAGMA user_version=%d;",
+		 journal_mode, user_version);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void set_user_version(const char *p, int version)
+{
+	sqlite3 *db;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static int beside_exists(const char *p, const char *suffix)
+{
+	char q[4600];
+	snprintf(q, sizeof(q), "%s%s", p, suffix);
+	return access(q, F_OK) == 0;
+}
+
+/* store_open for writing fails with a message containing needle and leaves
+ * the file byte-identical, with no -wal, -shm or -journal beside it. */
+static void refused_untouched(const char *needle)
+{
+	struct store s;
+	struct err e;
+	size_t len1, len2;
+	char *before = file_bytes(path, &len1);
+	int had_wal = beside_exists(path, "-wal"), had_shm = beside_exists(path, "-shm");
+	assert_int_equal(store_open(&s, path, 0, &e), -1);
+	if (!strstr(e.msg, needle))
+		fail_msg("error '%s' does not mention '%s'", e.msg, needle);
+	assert_non_null(strstr(e.msg, path));
+	char *after = file_bytes(path, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(before, after, len1);
+	assert_int_equal(beside_exists(path, "-wal"), had_wal);
+	assert_int_equal(beside_exists(path, "-shm"), had_shm);
+	assert_false(beside_exists(path, "-journal"));
+	free(before);
+	free(after);
+}
+
+static void foreign_database_refused_untouched(void **state)
+{
+	make_foreign(path, "DELETE", 0);
+	refused_untouched("not a hindsight database");
+	/* A WAL file with no -wal beside it is read without creating one. */
+	assert_int_equal(unlink(path), 0);
+	make_foreign(path, "WAL", 0);
+	assert_false(beside_exists(path, "-wal"));
+	refused_untouched("not a hindsight database");
+	/* A version hindsight knows does not make it hindsight's. */
+	assert_int_equal(unlink(path), 0);
+	make_foreign(path, "DELETE", 2);
+	refused_untouched("not a hindsight database");
+	/* The read-only tool may still look at it. */
+	struct store s;
+	struct err e;
+	assert_int_equal(store_open(&s, path, STORE_READONLY, &e), 0);
+	store_close(&s);
+}
+
+static void impossible_versions_refused(void **state)
+{
+	static const int versions[] = {-1, -2147483647 - 1, 0};
+	struct store s;
+	struct err e;
+	for (size_t i = 0; i < ARRAY_LEN(versions); i++) {
+		assert_int_equal(store_open(&s, path, 0, &e), 0);
+		assert_int_equal(store_migrate(&s, &e), 0);
+		assert_int_equal(store_exec(&s, "PRAGMA journal_mode=DELETE", &e), 0);
+		store_close(&s);
+		set_user_version(path, versions[i]);
+		char needle[64];
+		snprintf(needle, sizeof(needle), "schema version %d (PRAGMA user_version)",
+			 versions[i]);
+		refused_untouched(needle);
+		/* Migrating from a negative version is refused too, never
+		 * indexing the list of migrations with it. */
+		assert_int_equal(store_open(&s, path, STORE_READONLY, &e), 0);
+		assert_int_equal(store_migrate(&s, &e), -1);
+		if (versions[i] < 0)
+			assert_non_null(strstr(e.msg, "cannot migrate from schema version"));
+		store_close(&s);
+		assert_int_equal(unlink(path), 0);
+	}
+}
+
+static void new_files_taken(void **state)
+{
+	struct store s;
+	struct err e;
+	write_file(path, ""); /* zero-length */
+	assert_int_equal(store_probe(path, &e), STORE_FILE_NEW);
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	assert_int_equal(store_probe(path, &e), STORE_FILE_OURS);
+	store_close(&s);
+	assert_int_equal(store_probe(path, &e), STORE_FILE_OURS);
+	assert_int_equal(unlink(path), 0);
+	/* A header and no schema: a first start stopped before its migration. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(store_probe(path, &e), STORE_FILE_NEW);
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	store_close(&s);
+}
+
+/* The probe opens a URI: characters that mean something in one stay part of
+ * the file name. */
+static void probe_names_with_uri_characters(void **state)
+{
+	char odd[4300], db_path[4400];
+	snprintf(odd, sizeof(odd), "%s/a?b#c%%d e&f=g", dir);
+	assert_int_equal(mkdir(odd, 0700), 0);
+	snprintf(db_path, sizeof(db_path), "%s/h.db", odd);
+	struct store s;
+	struct err e;
+	assert_int_equal(store_open(&s, db_path, 0, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	store_close(&s);
+	assert_false(beside_exists(db_path, "-wal")); /* read as immutable next */
+	assert_int_equal(store_probe(db_path, &e), STORE_FILE_OURS);
+	assert_int_equal(store_open(&s, db_path, 0, &e), 0);
+	store_close(&s);
+}
+
+static void probe_refuses_what_is_not_a_file(void **state)
+{
+	struct err e;
+	assert_int_equal(store_probe("", &e), -1);
+	assert_non_null(strstr(e.msg, "empty"));
+	assert_int_equal(store_probe(dir, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	char link[4300];
+	snprintf(link, sizeof(link), "%s/link.db", dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(store_probe(link, &e), -1);
+	assert_non_null(strstr(e.msg, "symbolic link"));
 }
 
 static void views_installed_and_refreshed(void **state)
@@ -214,6 +371,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(migrate_new_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(newer_database_refused_untouched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(not_a_database, setup, teardown),
+	    cmocka_unit_test_setup_teardown(foreign_database_refused_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(impossible_versions_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(new_files_taken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(probe_names_with_uri_characters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(probe_refuses_what_is_not_a_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(views_installed_and_refreshed, setup, teardown),
 	    cmocka_unit_test(migrations_numbered_without_gaps),
 	    cmocka_unit_test(view_headers),

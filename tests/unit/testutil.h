@@ -22,7 +22,7 @@ static inline char *fixture_text(const char *rel)
 	char path[4096];
 	const char *root = getenv("FIXTURES");
 	snprintf(path, sizeof(path), "%s/%s", root ? root : "tests/fixtures", rel);
-	int rc = buf_read_file(&b, AT_FDCWD, path);
+	int rc = buf_read_file(&b, AT_FDCWD, path, SOURCE_MAX_TABLE);
 	if (rc < 0)
 		fail_msg("cannot read fixture %s", path);
 	return strdup(b.data);
