@@ -109,7 +109,7 @@ int qdb_bind_guess(sqlite3_stmt *st, int idx, const char *text);
 /* A plain SQL identifier: letters, digits and '_', not starting with a digit. */
 int qdb_name_ok(const char *name);
 
-/* ---- the database's files (dbfiles.c) ---- */
+/* ---- guarding the database's files (dbguard.c) ---- */
 
 /* Refuses (-1, with an error naming the option) a path that is, or once
  * written would be, the database db or a file beside it (-wal, -shm,

@@ -2,7 +2,7 @@
  * SIGTERM or SIGHUP. The handler only notes the signal; a running statement
  * stops at its next progress callback (qdb.c), the command ends as on an
  * error but without a message, and main, once the database's files are
- * tidied (dbfiles.c), ends by the same signal, as the default action would
+ * tidied (dbguard.c), ends by the same signal, as the default action would
  * have, without leaving a -wal and -shm behind. A second signal ends it at
  * once. */
 #include <signal.h>
