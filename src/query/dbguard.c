@@ -192,10 +192,12 @@ FILE *outfile_open(const char *path, const char *db, const char *option, struct 
 	if (fstat(fd, &st) != 0 || (db && (which = companion_by_id(db, &st)) >= 0)) {
 		/* Nothing was written or truncated. (Closing a descriptor of the
 		 * database drops this process's locks on it, which matters only
-		 * to this process's own reads: it stops here.) */
+		 * to this process's own reads: it stops here.) A file just made
+		 * that is a companion stays: SQLite may have opened it already,
+		 * and an empty one is harmless. */
 		int saved = errno;
 		close(fd);
-		if (created)
+		if (created && which < 0)
 			unlink(path);
 		if (which >= 0)
 			return refuse(e, option, path, db, which), NULL;
