@@ -500,6 +500,9 @@ def test_times(base, tmp):
         rc, _, err = run(db, *args)
         check(rc == 2 and f"{option}: {token} is out of range" in err,
               f"{' '.join(args)}: names the option and the token: {err.strip()[:200]!r}")
+    rc, _, err = run(db, "top", "--at", "now", "--window", "70000000y" * 5)
+    check(rc == 2 and "--window: " in err and "70000000y" in err and "longest" in err,
+          f"top --window too long says why: {err.strip()!r}")
     rc, _, err = run(db, "show", "cpu_usage", "--since", "@253402300799", "--csv")
     check(rc == 0, f"the last representable second is accepted: {err.strip()}")
 
