@@ -254,8 +254,8 @@ static int64_t tick_trusted_us(struct daemon *d)
 			 step_text(step_us, size, sizeof(size)));
 		break;
 	case WALL_ACCEPTED:
-		log_warn("wall clock step of %s lasted %llds: taken as a correction; ticks "
-			 "follow the wall clock again",
+		log_warn("wall clock step of %s outlasted the settle period (%llds): taken as a "
+			 "correction; ticks follow the wall clock again",
 			 step_text(step_us, size, sizeof(size)),
 			 (long long)(d->wall.settle_us / 1000000));
 		break;
