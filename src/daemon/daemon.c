@@ -219,16 +219,21 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	return 0;
 }
 
+static int64_t round_s(int64_t us)
+{
+	return (us + (us < 0 ? -500000 : 500000)) / 1000000;
+}
+
 /* "+34560000 s (400.0 days)": a step's size for the log. */
 static const char *step_text(int64_t step_us, char *out, size_t n)
 {
-	double sec = (double)step_us / 1e6, mag = sec < 0 ? -sec : sec;
+	long long sec = (long long)round_s(step_us), mag = sec < 0 ? -sec : sec;
 	if (mag >= 86400)
-		snprintf(out, n, "%+.0f s (%.1f days)", sec, mag / 86400);
+		snprintf(out, n, "%+lld s (%.1f days)", sec, (double)mag / 86400);
 	else if (mag >= 3600)
-		snprintf(out, n, "%+.0f s (%.1f hours)", sec, mag / 3600);
+		snprintf(out, n, "%+lld s (%.1f hours)", sec, (double)mag / 3600);
 	else
-		snprintf(out, n, "%+.1f s", sec);
+		snprintf(out, n, "%+.1f s", (double)step_us / 1e6);
 	return out;
 }
 
@@ -242,7 +247,7 @@ static int64_t tick_trusted_us(struct daemon *d)
 	clock_read_wall_boot(&wall_us, &boot_us);
 	switch (wall_clock_observe(&d->wall, wall_us, boot_us, &step_us)) {
 	case WALL_STEPPED:
-		d->step_s = (step_us + (step_us < 0 ? -500000 : 500000)) / 1000000;
+		d->step_s = round_s(step_us);
 		log_warn("wall clock stepped %s by %s; ticks keep the time the boot clock carried "
 			 "on, and nothing is pruned by age, until it comes back or stays %llds",
 			 step_us < 0 ? "back" : "forward", step_text(step_us, size, sizeof(size)),
@@ -262,6 +267,7 @@ static int64_t tick_trusted_us(struct daemon *d)
 	default:
 		break;
 	}
+	clock_publish_trusted(&d->wall);
 	return wall_clock_trusted_us(&d->wall, boot_us);
 }
 
