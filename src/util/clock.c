@@ -101,6 +101,25 @@ int wall_clock_settled(const struct wall_clock *w, int64_t boot_us)
 	return !w->step_us && boot_us - w->started_us >= w->settle_us;
 }
 
+/* Set by the daemon's loop thread, read by collectors in the same thread. */
+static int64_t published_offset_us;
+static int published;
+
+void clock_publish_trusted(const struct wall_clock *w)
+{
+	published_offset_us = w->offset_us;
+	published = 1;
+}
+
+int64_t clock_wall_minus_boot_us(void)
+{
+	int64_t wall_us, boot_us;
+	if (published)
+		return published_offset_us;
+	clock_read_wall_boot(&wall_us, &boot_us);
+	return wall_us - boot_us;
+}
+
 int64_t clock_process_cpu_us(void)
 {
 	struct timespec ts;

@@ -107,6 +107,11 @@ static inline int64_t wall_clock_trusted_us(const struct wall_clock *w, int64_t 
  * is unsettled, nor before the clock was watched for a settle period (a
  * daemon started on a wrong clock would otherwise prune by it at once). */
 int wall_clock_settled(const struct wall_clock *w, int64_t boot_us);
+/* Collectors that date events by the wall clock (kernel log records, eBPF
+ * events) take trusted time too: the daemon publishes its anchor at every
+ * tick; before that, and in other programs, this reads the clocks. */
+void clock_publish_trusted(const struct wall_clock *w);
+int64_t clock_wall_minus_boot_us(void);
 
 /* The kernel's clock tick (USER_HZ), for converting /proc jiffies to ms. */
 long clock_ticks_per_s(void);
