@@ -6,7 +6,11 @@ The steps go through an LD_PRELOAD shim (build/tests/clockstep.so) that adds
 the offset in a file to CLOCK_REALTIME, gettimeofday() and time() of the
 daemon alone; rewriting the file steps its clock. The machine's clock is
 never changed. The loaded run (a 1 s interval beside two busy loops for a
-minute) goes on while the step cases run, one daemon each."""
+minute) goes on while the step cases run, one daemon each. Its wall clock is
+moved by 5 ms at a time until its ticks start just before a second boundary,
+where the jitter of a loaded machine split the ticks of the old start-time
+grid into two per second (or until 20 moves were made: ticks on the
+wall clock's boundaries do not care where they start)."""
 import os
 import re
 import signal
@@ -14,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BUILD = os.environ.get("BUILD_DIR", "build")
@@ -108,7 +113,11 @@ class Daemon:
 
 
 def agent(db):
-    return rows(db, "SELECT ts, dur_ms, clock_held_s, clock_step_s FROM agent ORDER BY ts")
+    # (a database of a daemon without clock_step_s reads 0: the test then
+    # reports what an older daemon does instead of stopping)
+    step = "clock_step_s" if any(c[1] == "clock_step_s" for c in
+                                 rows(db, "PRAGMA table_info(agent)")) else "0"
+    return rows(db, f"SELECT ts, dur_ms, clock_held_s, {step} FROM agent ORDER BY ts")
 
 
 def increasing(ts):
@@ -292,8 +301,51 @@ def test_boundaries_and_reload(tmp):
     check(increasing([r[0] for r in a]), "reload: ts strictly increasing")
 
 
+class PhaseSweep(threading.Thread):
+    """Moves the loaded daemon's wall clock in 5 ms steps, every 2 s, from
+    where its ticks start 20 ms before a second boundary (as seen from the
+    rows appearing, less the time the tick took), until a tick is held or
+    20 steps were made."""
+
+    def __init__(self, d, until):
+        super().__init__(daemon=True)
+        self.d, self.until, self.shift = d, until, 0.0
+
+    def tick_starts(self):
+        """When in the second the next four ticks started."""
+        seen, n = [], self.d.ticks()
+        while len(seen) < 4 and time.time() < self.until:
+            m = self.d.ticks()
+            if m != n:
+                took = one(self.d.db, "SELECT tick_wall_us + 3000 FROM agent ORDER BY ts DESC")
+                seen.append((time.time() - took / 1e6) % 1.0)
+                n = m
+            time.sleep(0.002)
+        return seen
+
+    def run(self):
+        try:
+            seen = self.tick_starts()
+        except sqlite3.Error:
+            return
+        if not seen:
+            return
+        base = (0.98 - sorted(seen)[len(seen) // 2]) % 1.0
+        for k in range(20):
+            if time.time() + 2 > self.until:
+                return
+            self.shift = base + k * 0.005
+            self.d.step(self.shift)
+            time.sleep(2)
+            try:
+                if one(self.d.db, "SELECT count(*) FROM agent WHERE clock_held_s != 0"):
+                    return
+            except sqlite3.Error:
+                pass
+
+
 def loaded_figures(db, log):
-    a = agent(db)
+    a = rows(db, "SELECT ts, dur_ms, clock_held_s FROM agent ORDER BY ts")
     ts = [r[0] for r in a]
     return {
         "ticks": len(a),
@@ -316,14 +368,17 @@ def main():
         load = start_load()
         loaded = None
         try:
-            loaded = Daemon(tmp, "loaded", "--interval", "1", shim=False)
+            loaded = Daemon(tmp, "loaded", "--interval", "1")
             t_loaded = time.time()
+            sweep = PhaseSweep(loaded, t_loaded + LOADED_S - 2)
+            sweep.start()
             db = test_back_and_again(tmp)
             test_restart_behind(tmp, db)
             test_forward_400_days(tmp)
             test_settled_steps(tmp)
             test_boundaries_and_reload(tmp)
             time.sleep(max(0, LOADED_S - (time.time() - t_loaded)))
+            sweep.join()
             check(loaded.stop() == 0, "loaded: exits 0")
         finally:
             for p in load:
@@ -332,7 +387,7 @@ def main():
             if loaded and loaded.p.poll() is None:
                 loaded.p.kill()
         f, ts, a = loaded_figures(loaded.db, loaded.text())
-        print(f"loaded 1 s interval beside two busy loops: {f}")
+        print(f"loaded 1 s interval beside two busy loops (clock moved {sweep.shift:.2f} s): {f}")
         check(f["ticks"] >= LOADED_S - 5, f"loaded: a tick a second ({f['ticks']})")
         check(f["held"] == 0, f"loaded: no clock_held_s != 0 ({f['held']})")
         check(increasing(ts), "loaded: ts strictly increasing, never two ticks in one second")
