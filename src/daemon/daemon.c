@@ -40,6 +40,7 @@ struct daemon {
 	struct tiers tiers;
 	int tiers_open;
 	int retention_failing;
+	int ticked; /* a tick has run */
 	struct event *sig_ev[3];
 	sqlite3_stmt *ins_agent;
 	sqlite3_stmt *ins_agent_collector;
@@ -216,6 +217,7 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	int64_t wall_us, boot_us;
 	clock_read_wall_boot(&wall_us, &boot_us);
 	wall_clock_init(&d->wall, wall_us, boot_us, clock_settle_us());
+	clock_publish_trusted(&d->wall);
 	return 0;
 }
 
@@ -511,6 +513,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	int64_t began_us = clock_mono_us();
 	daemon_tick(d);
+	/* the first tick can come after the retention timer's first run (it
+	 * waits for a boundary): roll up right after it too */
+	if (!d->ticked) {
+		struct timeval soon = {0, 20000};
+		d->ticked = 1;
+		evtimer_add(d->retention_ev, &soon);
+	}
 	/* --duration ends with the tick on the boundary nearest to it */
 	if (d->opt.once ||
 	    (d->cfg.duration_ms &&

@@ -237,24 +237,33 @@ def test_forward_400_days(tmp):
     check("wall clock stepped forward by +34560000 s (400.0 days)" in log,
           "400 days ahead: the step logged with its size")
     check("wall clock back in step" in log, "400 days ahead: the return logged")
+    return db
 
 
-def test_settled_steps(tmp):
+def test_settled_steps(tmp, history):
     """A step that stays past the settle period (3 s here) is a correction:
-    forward, ts follows it; back, ts is held after the stored ticks."""
+    forward, ts follows it; back, ts is held after the stored ticks. A daemon
+    started on a clock 400 days ahead of its history, set right after its
+    first tick, prunes nothing by it (ages wait for the settle period after
+    the start, 6 s for this one)."""
     env = {"HINDSIGHT_CLOCK_SETTLE_S": "3"}
     fwd = Daemon(tmp, "settle_fwd", "--interval", "1", "--no-bpf", env=env)
     back = Daemon(tmp, "settle_back", "--interval", "1", "--no-bpf", env=env)
+    kept = one(history, "SELECT count(*) FROM agent")
+    wrong = Daemon(tmp, "wrong_start", "--interval", "1", "--no-bpf", db=history,
+                   offset=DAYS400, env={"HINDSIGHT_CLOCK_SETTLE_S": "6"})
+    wrong.wait_ticks(1)
+    wrong.step(0)
     fwd.wait_ticks(3)
     back.wait_ticks(3)
     t_step = time.time()
     fwd.step(86400)
     back.step(-3600)
-    fwd.wait_log("taken as a correction", 15)
-    back.wait_log("taken as a correction", 15)
-    fwd.wait_ticks(3)
-    back.wait_ticks(3)
-    check(fwd.stop() == 0 and back.stop() == 0, "settled steps: both daemons exit 0")
+    for d in (fwd, back, wrong):
+        d.wait_log("taken as a correction", 20)
+    for d in (fwd, back, wrong):
+        d.wait_ticks(3)
+    check(all(d.stop() == 0 for d in (fwd, back, wrong)), "settled steps: the daemons exit 0")
     t1 = time.time()
 
     a = agent(fwd.db)
@@ -278,6 +287,17 @@ def test_settled_steps(tmp):
           f"back an hour, kept: ts held after the stored ticks, clock_held_s ~3600 ({held})")
     check([r[3] for r in a if r[3]] == [-3600], "back an hour, kept: the step recorded once")
     check("behind the last stored tick" in back.text(), "back an hour, kept: the hold logged")
+
+    a = agent(history)
+    check(sum(1 for r in a if r[0] <= t_step) == kept,
+          f"started 400 days ahead: the history before is kept ({kept} ticks)")
+    pruned = rows(history, "SELECT scope, removed_count FROM prune_state WHERE removed_count > 0")
+    check(pruned == [], f"started 400 days ahead: nothing pruned {pruned}")
+    held = [r[2] for r in a if r[2]]
+    check(len(held) >= 2 and all(abs(h - DAYS400) < 30 for h in held),
+          "started 400 days ahead, corrected: ts held after the ticks stored ahead")
+    check("wall clock stepped back by -34560000 s (400.0 days)" in wrong.text(),
+          "started 400 days ahead: the correction logged as a step")
 
 
 def test_boundaries_and_reload(tmp):
@@ -374,8 +394,8 @@ def main():
             sweep.start()
             db = test_back_and_again(tmp)
             test_restart_behind(tmp, db)
-            test_forward_400_days(tmp)
-            test_settled_steps(tmp)
+            history = test_forward_400_days(tmp)
+            test_settled_steps(tmp, history)
             test_boundaries_and_reload(tmp)
             time.sleep(max(0, LOADED_S - (time.time() - t_loaded)))
             sweep.join()
