@@ -607,9 +607,9 @@ int daemon_run(struct daemon *d)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
 	/* libevent's default clock is CLOCK_MONOTONIC_COARSE, which lags the
-	 * precise clock the tick grid is computed with by up to a jiffy: timers
-	 * then fire a few ms early and the grid schedules a second tick right
-	 * after the first. The precise timer keeps both on one clock. */
+	 * precise clock the ticks' boundaries are timed with by up to a jiffy:
+	 * timers would fire a few ms early, each then re-armed for the rest.
+	 * The precise timer keeps both on one clock. */
 	struct event_config *ecfg = event_config_new();
 	if (ecfg)
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
