@@ -290,6 +290,9 @@ int qopts_range(const struct qopts *o, const char *dflt_since, int64_t *since, i
 
 int qfail(int code, const struct err *e)
 {
-	fprintf(stderr, "hindsight: %s\n", e->msg);
+	/* Stopped by Ctrl-C or a closed pipe: the process ends by that
+	 * signal, which says enough. */
+	if (!stop_signal())
+		fprintf(stderr, "hindsight: %s\n", e->msg);
 	return code;
 }

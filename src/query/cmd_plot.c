@@ -205,11 +205,12 @@ static void print_braille(const struct series *s, int width, int height)
 	       r);
 }
 
-static int write_svg(const char *path, const struct series *s, const char *title, struct err *e)
+static int write_svg(const char *path, const char *db, const struct series *s, const char *title,
+		     struct err *e)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = outfile_open(path, db, "--svg", e);
 	if (!f)
-		return err_set(e, "--svg: cannot write %s: %m", path);
+		return -1;
 	double pw = SVG_W - SVG_LEFT - SVG_RIGHT, ph = SVG_H - SVG_TOP - SVG_BOTTOM;
 	double vmin = s->vmin, vmax = s->vmax;
 	if (vmax <= vmin)
@@ -326,7 +327,7 @@ int cmd_plot(struct qopts *o)
 		 (long long)((s.hi - s.lo + s.n) / s.n), lo, hi);
 	int status = 0;
 	if (o->svg) {
-		if (write_svg(o->svg, &s, title, &e))
+		if (write_svg(o->svg, o->db, &s, title, &e))
 			status = qfail(1, &e);
 		else
 			printf("wrote %s: %s\n", o->svg, title);

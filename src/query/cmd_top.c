@@ -114,7 +114,7 @@ static void print_section(struct qdb *q, const struct section *s, const struct t
 	bind_named(st, ":window_ms", p->window_ms);
 	bind_named(st, ":ticks", p->ticks);
 	fflush(stdout);
-	out_open(&out, OUT_TABLE, OUT_TIME_DEFAULT, NULL, &e);
+	out_open(&out, OUT_TABLE, OUT_TIME_DEFAULT, NULL, NULL, &e);
 	out_columns(&out, st);
 	int rc;
 	qdb_arm(q);
@@ -191,7 +191,11 @@ int cmd_top(struct qopts *o)
 		err_set(&e, "--at: %s", inner.msg);
 		return qfail(2, &e);
 	}
-	if (o->window && (parse_duration_ms(o->window, &window_ms, &inner) || window_ms < 1000)) {
+	if (o->window && parse_duration_ms(o->window, &window_ms, &inner)) {
+		err_set(&e, "--window: %s", inner.msg);
+		return qfail(2, &e);
+	}
+	if (o->window && window_ms < 1000) {
 		err_set(&e, "--window: expected a duration of at least 1s, e.g. 5m, 1h (got '%s')",
 			o->window);
 		return qfail(2, &e);

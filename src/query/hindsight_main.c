@@ -11,7 +11,8 @@
 	"  --db PATH           the database (default $HINDSIGHT_DB, then " DEFAULT_DB_PATH ")\n"   \
 	"  --timeout DUR       stop a statement (or one page of it) that runs longer\n"            \
 	"                      (default 10s; 0: no limit)\n"                                       \
-	"  --memory-limit MB   stop a query that needs more memory (default 512)\n"                \
+	"  --memory-limit MB   stop a query that needs more memory (default 512); sorting\n"       \
+	"                      and temporary tables count too, they never go to disk\n"            \
 	"  -h, --help          this text\n"
 
 #define FORMAT_HELP                                                                                \
@@ -65,8 +66,9 @@ static const char main_help[] =
     "HINDSIGHT_READERS, how many connections read a long range at once in show\n"
     "and export (default: one per CPU, at most 2; 1 reads serially).\n"
     "\n"
-    "Exit status: 0 done, 1 failed (database, query, refused statement), 2 bad usage\n"
-    "(unknown option or column, bad time).\n"
+    "Exit status: 0 done, 1 failed (database, query, refused statement, permission\n"
+    "denied), 2 bad usage (unknown option or column, bad time, an output file that is\n"
+    "the database or a file beside it).\n"
     "\n"
     "'hindsight COMMAND --help' describes each command.\n";
 
@@ -232,5 +234,15 @@ int main(int argc, char **argv)
 			 cmd->max_args, cmd->max_args == 1 ? "" : "s", o.nargs);
 		return usage_error(cmd->name, msg);
 	}
-	return cmd->run(&o);
+	/* Before the database is opened: an output that is the database or a
+	 * file beside it is refused with nothing written. */
+	if (outfile_check_all(&o, &e))
+		return qfail(2, &e);
+	struct leftovers before;
+	leftovers_note(&before, o.db);
+	stop_signals_catch();
+	int rc = cmd->run(&o);
+	leftovers_tidy(&before);
+	stop_by_signal();
+	return rc;
 }

@@ -226,9 +226,11 @@ size_t format_real(double v, char *buf, size_t n)
 	return strlen(buf);
 }
 
+/* Nothing more is written once a signal stops the command (stop.c): a
+ * write could block on a pipe nobody reads. */
 static void out_write_block(struct out *o)
 {
-	if (o->len)
+	if (o->len && !stop_signal())
 		fwrite(o->buf, 1, o->len, o->f);
 	o->len = 0;
 }
@@ -296,14 +298,15 @@ static int is_time_name(const char *name)
 	return strcmp(name, "ts") == 0 || (l > 3 && strcmp(name + l - 3, "_ts") == 0);
 }
 
-int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, struct err *e)
+int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, const char *db,
+	     struct err *e)
 {
 	memset(o, 0, sizeof(*o));
 	o->f = stdout;
 	if (path && strcmp(path, "-") != 0) {
-		o->f = fopen(path, "w");
+		o->f = outfile_open(path, db, "-o", e);
 		if (!o->f)
-			return err_set(e, "cannot write %s: %s", path, strerror(errno));
+			return -1;
 		o->close_f = 1;
 	}
 	/* One thread writes: skip stdio's per-call locking, and write in

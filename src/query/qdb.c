@@ -136,6 +136,8 @@ static int authorize(void *arg, int action, const char *a1, const char *a2, cons
 static int progress(void *arg)
 {
 	struct qdb *q = arg;
+	if (stop_signal())
+		return 1;
 	if (q->deadline_us && clock_mono_us() > q->deadline_us) {
 		q->timed_out = 1;
 		return 1;
@@ -147,7 +149,11 @@ void qdb_arm(struct qdb *q)
 {
 	q->timed_out = 0;
 	q->denied[0] = '\0';
-	q->deadline_us = q->timeout_ms > 0 ? clock_mono_us() + q->timeout_ms * 1000 : 0;
+	int64_t now = clock_mono_us();
+	/* A limit too far away to count in microseconds is no limit. */
+	q->deadline_us = q->timeout_ms > 0 && q->timeout_ms < (INT64_MAX - now) / 1000
+			     ? now + q->timeout_ms * 1000
+			     : 0;
 }
 
 /* A WAL database with no -wal file, in a directory this user cannot write
@@ -193,18 +199,24 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	q->timeout_ms = o->timeout_ms;
 	q->memory_limit_mb = o->memory_limit_mb;
 	struct stat st;
-	if (stat(o->db, &st) != 0)
+	if (stat(o->db, &st) != 0) {
+		if (errno == EACCES && dbfiles_explain_access(o->db, e))
+			return -1;
 		return err_set(e,
 			       "cannot open database %s: %s (give --db PATH or set $HINDSIGHT_DB)",
 			       o->db, strerror(errno));
+	}
 	/* A process-wide cap: SQLite fails an allocation past it with NOMEM
 	 * instead of letting one query take the machine's memory. */
 	if (q->memory_limit_mb > 0)
 		sqlite3_hard_heap_limit64(q->memory_limit_mb * 1024 * 1024);
 	struct err inner;
 	if (store_open(&q->store, o->db, STORE_READONLY, &inner) &&
-	    open_immutable(q, o->db, &inner))
+	    open_immutable(q, o->db, &inner)) {
+		if (dbfiles_explain_access(o->db, e))
+			return -1;
 		return err_set(e, "%s", inner.msg);
+	}
 	q->db = q->store.db;
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -214,8 +226,16 @@ int qdb_open(struct qdb *q, const struct qopts *o, struct err *e)
 	 * the time, spent in the kernel. SQLite maps at most 2 GiB (the
 	 * default size cap is 1 GiB), remaps at each read transaction when the
 	 * file has grown, and in WAL mode never shrinks the file under a
-	 * reader. The daemon, which writes, keeps reading with pread. */
-	if (store_exec(&q->store, "PRAGMA mmap_size=2147418112; PRAGMA query_only=1", &inner)) {
+	 * reader. The daemon, which writes, keeps reading with pread.
+	 * Temporary storage (sorts, DISTINCT, GROUP BY, materialized views,
+	 * recursive queries) stays in memory, under the memory limit: SQLite
+	 * otherwise spills it to files in the temporary directory without any
+	 * limit, and that disk may be the daemon's. With it in memory SQLite's
+	 * sorter never writes a file either (vdbesort.c spills only when
+	 * temporary storage is on disk). */
+	if (store_exec(&q->store,
+		       "PRAGMA mmap_size=2147418112; PRAGMA temp_store=MEMORY; PRAGMA query_only=1",
+		       &inner)) {
 		qdb_close(q);
 		return err_set(e, "%s", inner.msg);
 	}
@@ -286,14 +306,16 @@ int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e)
 {
 	if (q->denied[0])
 		return err_set(e, "%s", q->denied);
+	if (stop_signal())
+		return err_set(e, "%s stopped by signal %d", what, stop_signal());
 	if (q->timed_out || (rc & 0xff) == SQLITE_INTERRUPT)
 		return err_set(
 		    e, "%s stopped after the time limit of %lld ms (raise it with --timeout)", what,
 		    (long long)q->timeout_ms);
 	if ((rc & 0xff) == SQLITE_NOMEM)
 		return err_set(e,
-			       "%s needed more than the memory limit of %lld MiB (raise it with "
-			       "--memory-limit)",
+			       "%s needed more than the memory limit of %lld MiB, sorting and "
+			       "temporary tables included (raise it with --memory-limit)",
 			       what, (long long)q->memory_limit_mb);
 	return err_set(e, "%s: %s", what, sqlite3_errmsg(q->db));
 }
@@ -386,7 +408,7 @@ int qdb_emit(struct qdb *q, sqlite3_stmt *st, const struct qopts *o, const char 
 {
 	struct out out;
 	struct err e;
-	if (out_open(&out, o->format, o->time, o->out_path, &e)) {
+	if (out_open(&out, o->format, o->time, o->out_path, o->db, &e)) {
 		sqlite3_finalize(st);
 		qdb_close(q);
 		return qfail(1, &e);

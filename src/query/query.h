@@ -109,6 +109,47 @@ int qdb_bind_guess(sqlite3_stmt *st, int idx, const char *text);
 /* A plain SQL identifier: letters, digits and '_', not starting with a digit. */
 int qdb_name_ok(const char *name);
 
+/* ---- guarding the database's files (dbguard.c) ---- */
+
+/* Refuses (-1, with an error naming the option) a path that is, or once
+ * written would be, the database db or a file beside it (-wal, -shm,
+ * -journal, -reserve, -lock): by device and inode, so through any symbolic
+ * or hard link, and one that does not exist yet by its directory and name. */
+int outfile_check(const char *path, const char *db, const char *option, struct err *e);
+/* That check for every file a command writes: -o, --svg, standard output
+ * and standard error. */
+int outfile_check_all(const struct qopts *o, struct err *e);
+/* Opens path for writing, replacing what it held as fopen "w" does, after
+ * the check; the opened file is checked again before it is truncated, so a
+ * link planted meanwhile cannot lead the write to the database. db NULL:
+ * no check. NULL with an error naming the option on failure. */
+FILE *outfile_open(const char *path, const char *db, const char *option, struct err *e);
+
+/* Whether the database's -wal and -shm existed before the command. */
+struct leftovers {
+	const char *db;
+	int had_wal, had_shm;
+};
+void leftovers_note(struct leftovers *l, const char *db);
+/* After the command closed its connections: has SQLite remove the -wal and
+ * -shm this command made, when they did not exist before and nothing else
+ * has the database open. */
+void leftovers_tidy(const struct leftovers *l);
+/* When file permissions keep this user from reading the database: sets an
+ * error naming the directory or file, its owner, group and mode, and the
+ * group hindsight, and returns -1; else returns 0. */
+int dbfiles_explain_access(const char *db, struct err *e);
+
+/* ---- ending early on a signal (stop.c) ---- */
+
+/* Catches SIGINT, SIGTERM, SIGHUP and SIGPIPE (unless ignored): each stops
+ * the running statement, and the command ends quietly. */
+void stop_signals_catch(void);
+/* The signal caught, or 0. */
+int stop_signal(void);
+/* Ends the process by the signal caught, if any (call after tidying). */
+void stop_by_signal(void);
+
 /* ---- output (output.c) ---- */
 
 struct out_table; /* buffered rows of the aligned table */
@@ -141,10 +182,12 @@ struct out {
 	int nomem; /* the page could not grow */
 };
 
-/* Opens the writer on path (NULL or "-": stdout). OUT_DEFAULT becomes the
+/* Opens the writer on path (NULL or "-": stdout), refusing the database db
+ * and the files beside it (outfile_open). OUT_DEFAULT becomes the
  * table on a terminal and CSV otherwise. Time defaults: the table shows
  * local time, CSV ISO 8601 UTC, JSON and NDJSON epoch seconds. */
-int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, struct err *e);
+int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *path, const char *db,
+	     struct err *e);
 /* Takes the column names from a prepared statement; later calls are no-ops. */
 int out_columns(struct out *o, sqlite3_stmt *st);
 /* Writes the statement's current row. */

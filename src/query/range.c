@@ -545,7 +545,7 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
 	struct err e;
 	q->uses = rq->relation;
 	if (qdb_plan(q, o, rq->since, rq->until, points, &e) ||
-	    out_open(&out, fmt, o->time, o->out_path, &e)) {
+	    out_open(&out, fmt, o->time, o->out_path, o->db, &e)) {
 		qdb_close(q);
 		return qfail(1, &e);
 	}
@@ -630,7 +630,7 @@ int output_absent_view(struct qopts *o, const char *view)
 		"hindsight: no data: view %s is not in this database (collector not "
 		"present)\n",
 		view);
-	if (out_open(&out, o->format, o->time, o->out_path, &e))
+	if (out_open(&out, o->format, o->time, o->out_path, o->db, &e))
 		return qfail(1, &e);
 	return out_close(&out, &e) ? qfail(1, &e) : 0;
 }

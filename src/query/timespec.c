@@ -18,10 +18,27 @@ const char timespec_forms[] =
     "  03:12                           (today at that time, local)\n"
     "  @1763600000                     (epoch seconds)\n";
 
+/* The instants a time may name: the years ISO 8601 writes with four
+ * digits, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+#define TIME_MIN (-62167219200LL)
+#define TIME_MAX 253402300799LL
+/* The longest duration back from now that can stay within them. */
+#define AGO_MAX (TIME_MAX - TIME_MIN)
+
 static int bad_time(struct err *e, const char *text, const char *why)
 {
 	return err_set(e, "bad time '%s'%s%s; accepted forms:\n%s", text, why ? ": " : "",
 		       why ? why : "", timespec_forms);
+}
+
+/* A well-formed time past the instants above: said as such, not as a bad
+ * form or a later "--since is after --until". */
+static int out_of_range(struct err *e, const char *text)
+{
+	return err_set(e,
+		       "%s is out of range: times run from 0000-01-01 to 9999-12-31 UTC (epoch "
+		       "seconds up to @%lld)",
+		       text, TIME_MAX);
 }
 
 static const char *skip_blanks(const char *p)
@@ -64,23 +81,33 @@ static int64_t unit_seconds(const char *w, size_t len)
 	return 0;
 }
 
+/* Decimal digits at *p into *v; past max the value is no longer kept (so
+ * nothing overflows) and 1 is returned, else 0. */
+static int scan_bounded(const char **p, int64_t max, int64_t *v)
+{
+	int over = 0;
+	*v = 0;
+	for (; isdigit((unsigned char)**p); (*p)++) {
+		if (!over)
+			*v = *v * 10 + (**p - '0');
+		over |= *v > max;
+	}
+	return over;
+}
+
 /* "15m", "1h30m", "2 hours", each optionally followed by "ago". Returns 1 when
  * the text is a relative time, 0 when it does not start with a number, -1 on
- * a bad one. */
+ * a bad one, -2 when it is longer than AGO_MAX. */
 static int parse_relative(const char *text, int64_t *ago_s)
 {
 	const char *p = skip_blanks(text);
 	int64_t total = 0;
-	int parts = 0;
+	int over = 0;
 	if (!isdigit((unsigned char)*p))
 		return 0;
 	while (isdigit((unsigned char)*p)) {
-		int64_t n = 0;
-		while (isdigit((unsigned char)*p)) {
-			n = n * 10 + (*p++ - '0');
-			if (n > 100000000)
-				return -1;
-		}
+		int64_t n;
+		over |= scan_bounded(&p, AGO_MAX, &n);
 		p = skip_blanks(p);
 		const char *w = p;
 		while (isalpha((unsigned char)*p))
@@ -88,14 +115,19 @@ static int parse_relative(const char *text, int64_t *ago_s)
 		int64_t unit = unit_seconds(w, (size_t)(p - w));
 		if (!unit)
 			return -1; /* a bare number is ambiguous: 90 what? */
-		total += n * unit;
-		parts++;
+		/* n and total are at most AGO_MAX (about 2^38) and a unit below
+		 * 2^20: no sum or product here overflows. */
+		if (!over)
+			total += n * unit;
+		over |= total > AGO_MAX;
 		p = skip_blanks(p);
 	}
 	if (strncasecmp(p, "ago", 3) == 0)
 		p = skip_blanks(p + 3);
 	if (*p)
 		return -1;
+	if (over)
+		return -2;
 	*ago_s = total;
 	return 1;
 }
@@ -230,7 +262,20 @@ static int parse_time_of_day(const char *text, int64_t now, int64_t *out)
 	return 0;
 }
 
-int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e)
+/* "@SECONDS": 1 when parsed, -1 when malformed, -2 past TIME_MAX. */
+static int parse_epoch(const char *p, int64_t *out)
+{
+	p++; /* the '@' */
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	int over = scan_bounded(&p, TIME_MAX, out);
+	if (*skip_blanks(p))
+		return -1;
+	return over ? -2 : 1;
+}
+
+/* Every form; the result is left unchecked against the range. */
+static int parse_any(const char *text, int64_t now, int64_t *out, struct err *e)
 {
 	const char *p = skip_blanks(text);
 	if (strcasecmp(p, "now") == 0)
@@ -240,15 +285,15 @@ int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e)
 			return bad_time(e, text, "local time unavailable");
 		return 0;
 	}
+	int r;
 	if (*p == '@') {
-		char *end;
-		long long v = strtoll(p + 1, &end, 10);
-		if (end == p + 1 || *skip_blanks(end) || !isdigit((unsigned char)p[1]))
-			return bad_time(e, text, "expected @ and epoch seconds");
-		return *out = v, 0;
+		r = parse_epoch(p, out);
+		return r > 0	? 0
+		       : r < -1 ? out_of_range(e, text)
+				: bad_time(e, text, "expected @ and epoch seconds");
 	}
 	const char *why = NULL;
-	int r = parse_absolute(p, out, &why);
+	r = parse_absolute(p, out, &why);
 	if (r)
 		return r > 0 ? 0 : bad_time(e, text, why);
 	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == ':')
@@ -258,7 +303,18 @@ int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e)
 	r = parse_relative(p, &ago);
 	if (r > 0)
 		return *out = now - ago, 0;
-	return bad_time(e, text, NULL);
+	return r < -1 ? out_of_range(e, text) : bad_time(e, text, NULL);
+}
+
+int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e)
+{
+	int64_t t;
+	if (parse_any(text, now, &t, e))
+		return -1;
+	if (t < TIME_MIN || t > TIME_MAX)
+		return out_of_range(e, text);
+	*out = t;
+	return 0;
 }
 
 /* The proleptic Gregorian date of a day counted from 1970-01-01, by

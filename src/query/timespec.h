@@ -17,7 +17,9 @@ extern const char timespec_forms[];
  *   2026-11-20T03:12:00Z  …+01:00  …-0530 (the zone given)
  *   03:12[:05]                           (today, local time)
  *   @1763600000                          (epoch seconds)
- * A bad time returns -1 with an error naming it and listing the forms. */
+ * A bad time returns -1 with an error naming it and listing the forms; a
+ * well-formed one outside the years 0000 to 9999 (UTC), or a number too
+ * large to hold, returns -1 with an error saying it is out of range. */
 int timespec_parse(const char *text, int64_t now, int64_t *out, struct err *e);
 
 /* Formats epoch seconds as ISO 8601 UTC ("2026-11-20T03:12:00Z") or local

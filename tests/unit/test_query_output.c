@@ -150,7 +150,7 @@ static char *render(enum out_format fmt, enum out_time t, const char *sql)
 	close(fd);
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(out_open(&o, fmt, t, path, &e), 0);
+	assert_int_equal(out_open(&o, fmt, t, path, NULL, &e), 0);
 	out_columns(&o, st);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		out_row(&o, st);

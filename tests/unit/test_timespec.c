@@ -124,7 +124,75 @@ static void bad_forms(void **state)
 	parse_bad("2026-11-20 03:12 junk", "after the date");
 	parse_bad("2026-11-20T03:12+25:00", "zone");
 	parse_bad("24:00", "HH:MM");
-	parse_bad("99999999999999999999m", NULL);
+	parse_bad("@99999999999999999999x", "epoch"); /* malformed before out of range */
+	parse_bad("99999999999999999999 fortnights", NULL);
+}
+
+/* The first and last second of the years 0000 to 9999 and the largest
+ * numbers that stay inside them, in every form that takes a number. */
+static void range_edges(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t want;
+	} cases[] = {
+	    {"@0", 0},
+	    {"@253402300799", 253402300799LL},
+	    {"@000000000000000000000000253402300799", 253402300799LL},
+	    {"9999-12-31T23:59:59Z", 253402300799LL},
+	    {"0000-01-01T00:00:00Z", -62167219200LL},
+	    {"0000-01-01T01:00:00+01:00", -62167219200LL},
+	    {"9999-12-31T22:59:59-01:00", 253402300799LL},
+	    {"63962363520s", -62167219200LL}, /* NOW back to 0000-01-01 */
+	    {"1066039392m", -62167219200LL},
+	    {"100000w", NOW - 100000LL * 604800},
+	    {"740304d 5h", NOW - 740304LL * 86400 - 5 * 3600},
+	    {"0000000000000000000000000005m", NOW - 300},
+	};
+	use_tz("UTC0");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (parse_ok(cases[i].text) != cases[i].want)
+			fail_msg("'%s' parsed as %lld, expected %lld", cases[i].text,
+				 (long long)parse_ok(cases[i].text), (long long)cases[i].want);
+}
+
+/* Well-formed times past them, and numbers that would overflow 64 bits
+ * (epoch seconds, a part of a duration, the sum of the parts): each is
+ * refused as out of range, naming the token, and nothing is written. */
+static void out_of_range(void **state)
+{
+	static const char *const cases[] = {
+	    "@253402300800",
+	    "@99999999999999999999",
+	    "@9223372036854775807",
+	    "@9223372036854775808",
+	    "@18446744073709551617",
+	    "63962363521s",
+	    "99999999999d",
+	    "99999999999999999999m",
+	    "18446744073709551616s",
+	    "9223372036854775807w",
+	    "1000000000000w",
+	    "100000000w",
+	    "9999999999 hours ago",
+	    "300000000000s 300000000000s",
+	    "1w 99999999999999999999999999999999999999s ago",
+	    "9999-12-31T23:59:59-00:01",
+	    "0000-01-01T00:00:00+00:01",
+	};
+	use_tz("UTC0");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = 12345;
+		struct err e = {{0}};
+		if (timespec_parse(cases[i], NOW, &v, &e) == 0)
+			fail_msg("'%s' parsed as %lld but is out of range", cases[i], (long long)v);
+		assert_int_equal(v, 12345);
+		char want[160];
+		snprintf(want, sizeof(want), "%s is out of range", cases[i]);
+		if (!strstr(e.msg, want) || !strstr(e.msg, "9999-12-31"))
+			fail_msg("error for '%s' does not say '%s' and the range: %s", cases[i],
+				 want, e.msg);
+	}
 }
 
 static void formats(void **state)
@@ -186,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(relative),	      cmocka_unit_test(absolute_utc_and_offsets),
 	    cmocka_unit_test(absolute_local), cmocka_unit_test(epoch),
 	    cmocka_unit_test(bad_forms),      cmocka_unit_test(formats),
+	    cmocka_unit_test(range_edges),    cmocka_unit_test(out_of_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
