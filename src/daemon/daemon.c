@@ -295,6 +295,7 @@ static int64_t tick_timestamp(struct daemon *d, int64_t trusted_us, int64_t *hel
 		d->clock_held = 0;
 	}
 	*held_s = ts > now_s ? ts - now_s : 0;
+	ASSERT(ts > d->last_ts); /* time only moves forward in the database */
 	return ts;
 }
 
