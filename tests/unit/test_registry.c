@@ -253,6 +253,30 @@ static void catalog_names_collectors(void **state)
 	close_schema(&sc);
 }
 
+/* A database from before view_catalog had the column (schema 6) gets it
+ * from migration 007 and its views labelled at the next start. */
+static void older_database_gets_labels(void **state)
+{
+	struct schema sc;
+	struct err e;
+	open_schema(&sc);
+	assert_int_equal(store_exec(&sc.s,
+				    "ALTER TABLE view_catalog DROP COLUMN collector; "
+				    "PRAGMA user_version = 6",
+				    &e),
+			 0);
+	assert_int_equal(store_migrate(&sc.s, &e), 0);
+	assert_int_equal(store_install_views(&sc.s, NULL, &e), 0);
+	assert_int_equal(store_label_views(&sc.s, registry_view_collector, &e), 0);
+	assert_int_equal(
+	    store_query_int(&sc.s,
+			    "SELECT count(*) FROM view_catalog WHERE name = 'group_cpu' "
+			    "AND collector = 'procs'",
+			    0),
+	    1);
+	close_schema(&sc);
+}
+
 /* --list-collectors=names: scripts (bench/tick) read the sample order. */
 static void names_listing(void **state)
 {
@@ -281,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(every_table_has_one_owner),
 	    cmocka_unit_test(order_rules),
 	    cmocka_unit_test(catalog_names_collectors),
+	    cmocka_unit_test(older_database_gets_labels),
 	    cmocka_unit_test(names_listing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
