@@ -257,24 +257,33 @@ static void catalog_names_collectors(void **state)
  * from migration 007 and its views labelled at the next start. */
 static void older_database_gets_labels(void **state)
 {
-	struct schema sc;
+	struct store s;
 	struct err e;
-	open_schema(&sc);
-	assert_int_equal(store_exec(&sc.s,
-				    "ALTER TABLE view_catalog DROP COLUMN collector; "
-				    "PRAGMA user_version = 6",
-				    &e),
+	char *dir = temp_dir(), path[4200], bump[64];
+	snprintf(path, sizeof(path), "%s/h.db", dir);
+	assert_int_equal(store_open(&s, path, 0, &e), 0);
+	for (int v = 0; v < 6; v++) {
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", v + 1);
+		if (store_exec(&s, embedded_schema[v].text, &e) || store_exec(&s, bump, &e))
+			fail_msg("%s: %s", embedded_schema[v].name, e.msg);
+	}
+	assert_int_equal(store_query_int(&s,
+					 "SELECT count(*) FROM pragma_table_info('view_catalog') "
+					 "WHERE name = 'collector'",
+					 -1),
 			 0);
-	assert_int_equal(store_migrate(&sc.s, &e), 0);
-	assert_int_equal(store_install_views(&sc.s, NULL, &e), 0);
-	assert_int_equal(store_label_views(&sc.s, registry_view_collector, &e), 0);
+	assert_int_equal(store_migrate(&s, &e), 0);
+	assert_int_equal(store_install_views(&s, NULL, &e), 0);
+	assert_int_equal(store_label_views(&s, registry_view_collector, &e), 0);
 	assert_int_equal(
-	    store_query_int(&sc.s,
+	    store_query_int(&s,
 			    "SELECT count(*) FROM view_catalog WHERE name = 'group_cpu' "
 			    "AND collector = 'procs'",
 			    0),
 	    1);
-	close_schema(&sc);
+	store_close(&s);
+	rm_rf(dir);
+	free(dir);
 }
 
 /* --list-collectors=names: scripts (bench/tick) read the sample order. */
