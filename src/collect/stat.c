@@ -159,13 +159,15 @@ static int stat_read(struct stat_state *s, struct proc_stat *out, struct tick_er
 	return 0;
 }
 
-static int stat_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int stat_open(void **state, const struct collector_env *env, const void *options,
+		     struct err *e)
 {
+	struct store *st = env->store;
 	struct stat_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	if (!(s->ins_cpu =
 		  store_prepare(st,
 				"INSERT INTO cpu(ts, cpu_id, dur_ms, user_ms, nice_ms, "
