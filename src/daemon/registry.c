@@ -26,7 +26,7 @@
 const struct collector_entry collector_registry[] = {
     {.ops = &collector_cpu,
      .options = NO_OPTIONS,
-     .sources = "/proc/stat",
+     .sources = "/proc/stat, /proc/sys/kernel/random/boot_id",
      .tables = "cpu kernel_activity boot",
      .views = "cpu_usage cpu_per_core",
      .summary = "time per CPU mode, all CPUs and each; context switches, interrupts, forks, "
