@@ -1,0 +1,12 @@
+-- title: CPU by cgroup
+-- description: CPU of each cgroup (service, container, pod, with everything below it) per tick; cpu_pct is percent of one core (100 = one core busy), with throttling and tasks.
+CREATE VIEW cgroup_cpu AS
+SELECT s.ts, c.name AS cgroup, c.kind, s.dur_ms,
+       round(s.usage_us * 10.0 / s.dur_ms) / 100 AS cpu_pct,
+       s.usage_us / 1000.0 AS usage_ms,
+       s.user_us / 1000.0 AS user_ms,
+       s.system_us / 1000.0 AS system_ms,
+       s.throttled_us / 1000.0 AS throttled_ms,
+       s.throttled_count, s.periods_count, s.tasks_count,
+       c.path, c.id AS cgroup_id
+FROM cgroup_cpu_stat_auto s JOIN cgroup c ON c.id = s.cgroup_id;
