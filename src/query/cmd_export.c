@@ -10,11 +10,12 @@ int cmd_export(struct qopts *o)
 	struct err e;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, o->args[0]) && contract_view(o->args[0])) {
+	char note[128];
+	if (view_state(&q, o->args[0], note, sizeof(note)) != VIEW_READY && note[0]) {
 		qdb_close(&q);
 		if (o->format == OUT_DEFAULT)
 			o->format = OUT_CSV;
-		return output_absent_view(o, o->args[0]);
+		return output_unreadable_view(o, o->args[0], note);
 	}
 	if (range_from_opts(&q, o, o->args[0], NULL, &rq, &e)) {
 		qdb_close(&q);

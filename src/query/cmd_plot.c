@@ -287,9 +287,10 @@ int cmd_plot(struct qopts *o)
 	int width = o->width ? o->width : 72, height = o->height ? o->height : 12;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
+	char note[128];
+	if (view_state(&q, view, note, sizeof(note)) != VIEW_READY && note[0]) {
 		qdb_close(&q);
-		printf("no data (collector not present): view %s is not in this database\n", view);
+		printf("view %s: %s\n", view, note);
 		return 0;
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {

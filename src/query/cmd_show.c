@@ -11,9 +11,10 @@ int cmd_show(struct qopts *o)
 	const char *view = o->args[0];
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
+	char note[128];
+	if (view_state(&q, view, note, sizeof(note)) != VIEW_READY && note[0]) {
 		qdb_close(&q);
-		return output_absent_view(o, view);
+		return output_unreadable_view(o, view, note);
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);

@@ -92,6 +92,19 @@ unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
 	return t;
 }
 
+int read_plan_tier_at(const struct read_plan *p, int64_t ts)
+{
+	if (p->to_1h > 0 && ts <= p->to_1h)
+		return TIER_1H;
+	return ts <= p->to_1m && p->to_1m > p->to_1h ? TIER_1M : TIER_RAW;
+}
+
+void read_plan_part(const struct read_plan *p, int tier, int64_t *lo, int64_t *hi)
+{
+	*lo = tier == TIER_RAW ? p->to_1m + 1 : tier == TIER_1M ? p->to_1h + 1 : INT64_MIN;
+	*hi = tier == TIER_1H ? p->to_1h : tier == TIER_1M ? p->to_1m : INT64_MAX;
+}
+
 int read_plan_auto_tier(int64_t since, int64_t until, int points)
 {
 	int64_t step = points > 0 ? (until - since) / points : 0;
