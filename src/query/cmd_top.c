@@ -160,6 +160,7 @@ static int window_align(struct top_params *p, const struct read_plan *plan)
 	if (w_hi)
 		p->hi = align_up(p->hi, w_hi);
 	p->bucket_s = w_lo > w_hi ? w_lo : w_hi;
+	assert(p->from <= p->lo && p->lo <= p->at && p->at <= p->hi);
 	int grew = p->lo < p->near_lo || p->hi > p->near_hi;
 	p->near_lo = p->lo < p->near_lo ? p->lo : p->near_lo;
 	p->near_hi = p->hi > p->near_hi ? p->hi : p->near_hi;
