@@ -75,12 +75,11 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
+/* Event times are boottime; the wall clock is the daemon's trusted one, so
+ * an event is not dated by a stepped clock. */
 static int64_t boot_to_epoch_ns(void)
 {
-	struct timespec wall, boot;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	return (int64_t)(wall.tv_sec - boot.tv_sec) * 1000000000 + (wall.tv_nsec - boot.tv_nsec);
+	return clock_wall_minus_boot_us() * 1000;
 }
 
 /* Called by ring_buffer__consume for each record. */

@@ -267,14 +267,11 @@ static void kmsg_on_readable(void *state)
 }
 
 /* The record's kernel time as wall-clock microseconds: printk stamps with a
- * clock that, like CLOCK_MONOTONIC, stops during suspend. */
+ * clock that, like CLOCK_MONOTONIC, stops during suspend. The wall clock is
+ * the daemon's trusted one, so a record is not dated by a stepped clock. */
 static int64_t wall_us_of(uint64_t mono_us)
 {
-	struct timespec rt, mono;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	int64_t off =
-	    ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 + (rt.tv_nsec - mono.tv_nsec) / 1000;
+	int64_t off = clock_wall_minus_boot_us() + clock_boot_us() - clock_mono_us();
 	return off + (int64_t)mono_us;
 }
 

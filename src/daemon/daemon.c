@@ -41,20 +41,25 @@ struct daemon {
 	struct tiers tiers;
 	int tiers_open;
 	int retention_failing;
+	int ticked; /* a tick has run */
 	struct event *sig_ev[3];
 	sqlite3_stmt *ins_agent;
 	sqlite3_stmt *ins_agent_collector;
 
-	int64_t start_us;	/* monotonic start, for --duration and the tick grid */
+	int64_t start_us;	/* monotonic start, for --duration */
 	int64_t baseline_us;	/* monotonic time of the last committed sample */
 	int64_t last_ts;	/* ts of the last committed tick */
+	struct wall_clock wall; /* the wall clock checked against boottime */
+	int64_t next_ts;	/* the boundary the next tick is for (0: none yet) */
+	int64_t next_boot_us;	/* its boottime */
+	int64_t step_s;		/* a step seen since the last stored tick, for its row */
 	int64_t last_commit_us; /* how long the last commit took */
 	int64_t interval_us;
 	uint64_t commit_failures; /* since the last committed tick */
 	int failing;		  /* inside a run of failed commits: log once */
 	int disk_full;		  /* from a full disk until it has room again */
 	struct reserve reserve;
-	int clock_held; /* ts is being held ahead of a wall clock that stepped back */
+	int clock_held; /* ts is being held after stored ticks that trusted time has not reached */
 	int exit_code;
 };
 
@@ -74,8 +79,8 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
 	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
 	    "parse_errors_count, commit_failures_count, clock_held_s, retention_us, "
-	    "pruned_rows_count) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "pruned_rows_count, clock_step_s) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	d->ins_agent_collector = store_prepare(
 	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
@@ -122,6 +127,15 @@ static int daemon_open_collectors(struct daemon *d, struct err *e)
 	return 0;
 }
 
+/* A wall clock step is taken as a correction after WALL_STEP_SETTLE_S; tests
+ * shorten that through HINDSIGHT_CLOCK_SETTLE_S. */
+static int64_t clock_settle_us(void)
+{
+	const char *v = getenv("HINDSIGHT_CLOCK_SETTLE_S");
+	long long sec = v && *v ? strtoll(v, NULL, 10) : WALL_STEP_SETTLE_S;
+	return (sec < 0 ? 0 : sec) * 1000000;
+}
+
 int daemon_open(struct daemon **out, const struct config *cfg, const struct daemon_options *opt,
 		struct err *e)
 {
@@ -164,30 +178,95 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 				     0);
 	d->interval_us = cfg->interval_ms * 1000;
 	d->start_us = d->baseline_us = clock_mono_us();
+	int64_t wall_us, boot_us;
+	clock_read_wall_boot(&wall_us, &boot_us);
+	wall_clock_init(&d->wall, wall_us, boot_us, clock_settle_us());
+	clock_publish_trusted(&d->wall);
 	return 0;
 }
 
-/* The tick's timestamp: the wall clock, but never at or before the previous
- * tick's, so a clock stepped backwards neither fails the insert nor loses the
- * tick. While held, ts advances one second per tick until the clock catches up. */
-static int64_t tick_timestamp(struct daemon *d, int64_t wall)
+static int64_t round_s(int64_t us)
 {
-	if (wall > d->last_ts) {
-		if (d->clock_held)
-			log_info("wall clock caught up with stored history; ts follows it again");
-		d->clock_held = 0;
-		return wall;
-	}
-	if (!d->clock_held && d->last_ts)
-		log_warn(
-		    "wall clock reads %lld, not after the last stored tick %lld (stepped back?); "
-		    "holding ts monotonic",
-		    (long long)wall, (long long)d->last_ts);
-	d->clock_held = d->last_ts != 0;
-	return d->last_ts + 1;
+	return (us + (us < 0 ? -500000 : 500000)) / 1000000;
 }
 
-static int write_agent_rows(struct daemon *d, struct tick *t, int64_t wall, int64_t wall_us,
+/* "+34560000 s (400.0 days)": a step's size for the log. */
+static const char *step_text(int64_t step_us, char *out, size_t n)
+{
+	long long sec = (long long)round_s(step_us), mag = sec < 0 ? -sec : sec;
+	if (mag >= 86400)
+		snprintf(out, n, "%+lld s (%.1f days)", sec, (double)mag / 86400);
+	else if (mag >= 3600)
+		snprintf(out, n, "%+lld s (%.1f hours)", sec, (double)mag / 3600);
+	else
+		snprintf(out, n, "%+.1f s", (double)step_us / 1e6);
+	return out;
+}
+
+/* Reads the wall clock against boottime at the tick, logs a step once when
+ * it is seen, when it is undone and when it is accepted, keeps its size for
+ * the tick's agent row, and returns the trusted time (µs) to date the tick by. */
+static int64_t tick_trusted_us(struct daemon *d)
+{
+	int64_t wall_us, boot_us, step_us;
+	char size[64];
+	clock_read_wall_boot(&wall_us, &boot_us);
+	switch (wall_clock_observe(&d->wall, wall_us, boot_us, &step_us)) {
+	case WALL_STEPPED:
+		d->step_s = round_s(step_us);
+		log_warn("wall clock stepped %s by %s; ticks keep the time the boot clock carried "
+			 "on, and nothing is pruned by age, until it comes back or stays %llds",
+			 step_us < 0 ? "back" : "forward", step_text(step_us, size, sizeof(size)),
+			 (long long)(d->wall.settle_us / 1000000));
+		break;
+	case WALL_BACK:
+		log_info("wall clock back in step with the boot clock after a step of %s; "
+			 "following it again",
+			 step_text(step_us, size, sizeof(size)));
+		break;
+	case WALL_ACCEPTED:
+		log_warn("wall clock step of %s outlasted the settle period (%llds): taken as a "
+			 "correction; ticks follow the wall clock again",
+			 step_text(step_us, size, sizeof(size)),
+			 (long long)(d->wall.settle_us / 1000000));
+		break;
+	default:
+		break;
+	}
+	clock_publish_trusted(&d->wall);
+	return wall_clock_trusted_us(&d->wall, boot_us);
+}
+
+/* The tick's ts: the interval boundary it was scheduled for, or the latest
+ * boundary it ran after when it ran more than an interval late. Never at or
+ * before the last stored tick, so no insert collides with an older row nor
+ * lands in a minute already rolled up: while trusted time is behind the
+ * stored history (a backward correction accepted, or a restart on a clock
+ * behind it), ts is held one second after the last tick until trusted time
+ * passes it. *held_s is how far ts is ahead of trusted time. */
+static int64_t tick_timestamp(struct daemon *d, int64_t trusted_us, int64_t *held_s)
+{
+	int64_t now_s = align_down(trusted_us, 1000000) / 1000000;
+	int64_t at = align_down(now_s, d->interval_us / 1000000);
+	int64_t ts = d->next_ts > at ? d->next_ts : at;
+	if (ts <= d->last_ts) {
+		if (!d->clock_held)
+			log_warn("trusted time %lld is %llds behind the last stored tick %lld; "
+				 "storing ticks just after it until time passes it (clock_held_s)",
+				 (long long)now_s, (long long)(d->last_ts - now_s),
+				 (long long)d->last_ts);
+		d->clock_held = 1;
+		ts = d->last_ts + 1;
+	} else if (d->clock_held) {
+		log_info("trusted time passed the last stored tick; ts is on interval boundaries "
+			 "again");
+		d->clock_held = 0;
+	}
+	*held_s = ts > now_s ? ts - now_s : 0;
+	return ts;
+}
+
+static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, int64_t wall_us,
 			    int64_t cpu_us, struct err *e)
 {
 	for (size_t i = 0; i < NCOLLECTORS; i++) {
@@ -211,9 +290,10 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t wall, int6
 		       (int64_t)t->errors->read,
 		       (int64_t)t->errors->parse,
 		       (int64_t)d->commit_failures,
-		       t->ts - wall,
+		       held_s,
 		       d->tiers.stats.work_us,
-		       d->tiers.stats.removed_rows};
+		       d->tiers.stats.removed_rows,
+		       d->step_s};
 	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
 	return store_exec_stmt(&d->store, d->ins_agent, e);
 }
@@ -289,6 +369,7 @@ static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
 		disk_full_check(d);
 	d->last_ts = t->ts;
 	d->baseline_us = now_us;
+	d->step_s = 0;
 	memset(&d->tiers.stats, 0, sizeof(d->tiers.stats)); /* stored in this tick's agent row */
 }
 
@@ -315,10 +396,11 @@ static void daemon_tick(struct daemon *d)
 {
 	int64_t now_us = clock_mono_us();
 	int64_t cpu0 = clock_process_cpu_us();
-	int64_t wall = clock_wall_s();
+	int64_t held_s;
+	int64_t ts = tick_timestamp(d, tick_trusted_us(d), &held_s);
 	struct tick_errors errors = {0};
 	struct tick t = {
-	    .ts = tick_timestamp(d, wall),
+	    .ts = ts,
 	    .dur_ms = (now_us - d->baseline_us + 500) / 1000,
 	    .store = &d->store,
 	    .errors = &errors,
@@ -328,7 +410,7 @@ static void daemon_tick(struct daemon *d)
 		tick_failed(d, "begin", e.msg, d->store.last_errcode);
 		return;
 	}
-	if (run_collectors(d, &t, &e) || write_agent_rows(d, &t, wall, clock_mono_us() - now_us,
+	if (run_collectors(d, &t, &e) || write_agent_rows(d, &t, held_s, clock_mono_us() - now_us,
 							  clock_process_cpu_us() - cpu0, &e)) {
 		int code = sqlite3_extended_errcode(d->store.db);
 		store_rollback(&d->store);
@@ -346,28 +428,66 @@ static void daemon_tick(struct daemon *d)
 		  (unsigned long long)t.rows);
 }
 
-/* Ticks sit on a grid of the interval from the start, so a slow tick does not
- * shift every later one; missed grid points are skipped, not bunched up. */
-static void schedule_next(struct daemon *d)
+static void arm_tick(struct daemon *d, int64_t delay_us)
 {
-	int64_t now = clock_mono_us();
-	int64_t k = (now - d->start_us) / d->interval_us + 1;
-	int64_t delay = d->start_us + k * d->interval_us - now;
-	struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+	struct timeval tv = {0, 0};
+	if (delay_us > 0) {
+		tv.tv_sec = (time_t)(delay_us / 1000000);
+		tv.tv_usec = (suseconds_t)(delay_us % 1000000);
+	}
 	/* Inside a callback libevent adds the delay to the time it woke up at,
 	 * before the tick ran; without a fresh time the timer fires early by the
-	 * tick's length and the grid schedules a second tick right after. */
+	 * tick's length. */
 	if (d->base)
 		event_base_update_cache_time(d->base);
 	evtimer_add(d->tick_ev, &tv);
 }
 
+/* Ticks fall on the boundaries of the interval on the trusted wall clock (as
+ * sar's do), so ts is the true end of each interval and jitter never puts two
+ * ticks in one second: the next tick is for the first boundary after now, a
+ * first tick for the first at least half an interval after the baselines (so
+ * its interval is not a sliver). The boundary is timed as a delay on the
+ * boot clock, which a stepped wall clock does not move. When trusted time
+ * is only a little behind the last stored tick (the wall clock stepped back
+ * by less than the tolerance and was followed), the tick waits for the first
+ * boundary after that tick rather than hold ts off the boundaries. */
+static void schedule_next(struct daemon *d)
+{
+	int64_t boot = clock_boot_us();
+	int64_t now = wall_clock_trusted_us(&d->wall, boot);
+	int64_t iv = d->interval_us;
+	int64_t next = d->next_ts ? align_down(now, iv) + iv : align_up(now + iv / 2, iv);
+	int64_t after_last = align_down(d->last_ts * 1000000, iv) + iv;
+	if (next < after_last && after_last - now <= iv + WALL_STEP_TOLERANCE_US)
+		next = after_last;
+	d->next_ts = next / 1000000;
+	d->next_boot_us = next - d->wall.offset_us;
+	arm_tick(d, d->next_boot_us - boot);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	/* never sample before the boundary the tick is for */
+	int64_t early_us = d->next_boot_us - clock_boot_us();
+	if (early_us > 0) {
+		arm_tick(d, early_us);
+		return;
+	}
+	int64_t began_us = clock_mono_us();
 	daemon_tick(d);
-	int64_t ran_us = clock_mono_us() - d->start_us;
-	if (d->opt.once || (d->cfg.duration_ms && ran_us >= d->cfg.duration_ms * 1000 - 500)) {
+	/* the first tick can come after the retention timer's first run (it
+	 * waits for a boundary): roll up right after it too */
+	if (!d->ticked) {
+		struct timeval soon = {0, 20000};
+		d->ticked = 1;
+		evtimer_add(d->retention_ev, &soon);
+	}
+	/* --duration ends with the tick on the boundary nearest to it */
+	if (d->opt.once ||
+	    (d->cfg.duration_ms &&
+	     began_us - d->start_us >= d->cfg.duration_ms * 1000 - d->interval_us / 2)) {
 		event_base_loopbreak(d->base);
 		return;
 	}
@@ -381,6 +501,10 @@ static void on_retention(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	struct err e;
 	int more = 0;
+	int64_t boot = clock_boot_us();
+	tiers_age_clock(&d->tiers,
+			align_down(wall_clock_trusted_us(&d->wall, boot), 1000000) / 1000000,
+			!wall_clock_settled(&d->wall, boot));
 	if (tiers_run(&d->tiers, &d->cfg.retention, d->last_ts, 3000, &more, &e)) {
 		if (!d->retention_failing)
 			log_error("retention: %s; retrying", e.msg);
@@ -413,7 +537,6 @@ static void apply_reload(struct daemon *d, const struct config *next)
 	if (next->interval_ms != d->cfg.interval_ms) {
 		d->cfg.interval_ms = next->interval_ms;
 		d->interval_us = next->interval_ms * 1000;
-		d->start_us = clock_mono_us();
 		schedule_next(d);
 	}
 	d->cfg.retention = next->retention;
@@ -448,9 +571,9 @@ int daemon_run(struct daemon *d)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
 	/* libevent's default clock is CLOCK_MONOTONIC_COARSE, which lags the
-	 * precise clock the tick grid is computed with by up to a jiffy: timers
-	 * then fire a few ms early and the grid schedules a second tick right
-	 * after the first. The precise timer keeps both on one clock. */
+	 * precise clock the ticks' boundaries are timed with by up to a jiffy:
+	 * timers would fire a few ms early, each then re-armed for the rest.
+	 * The precise timer keeps both on one clock. */
 	struct event_config *ecfg = event_config_new();
 	if (ecfg)
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
@@ -470,7 +593,8 @@ int daemon_run(struct daemon *d)
 	d->retention_ev = evtimer_new(d->base, on_retention, d);
 	struct timeval first = {1, 0};
 	evtimer_add(d->retention_ev, &first);
-	log_info("sampling every %llds into %s", (long long)(d->cfg.interval_ms / 1000), d->cfg.db);
+	log_info("sampling every %llds, on the wall clock's boundaries, into %s",
+		 (long long)(d->cfg.interval_ms / 1000), d->cfg.db);
 	schedule_next(d);
 	event_base_dispatch(d->base);
 	return d->exit_code;

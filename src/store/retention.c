@@ -165,10 +165,25 @@ static int move_boundary(struct tiers *t, const char *scope, int64_t v, struct e
 	return store_exec_stmt(t->store, t->set_pruned, e);
 }
 
+void tiers_age_clock(struct tiers *t, int64_t age_ts, int paused)
+{
+	t->age_ts = age_ts;
+	t->age_paused = paused;
+}
+
+/* The time ages count from, or INT64_MIN while they must not be judged. */
+static int64_t age_now(const struct tiers *t, int64_t now_ts)
+{
+	if (t->age_paused)
+		return INT64_MIN;
+	return t->age_ts && t->age_ts < now_ts ? t->age_ts : now_ts;
+}
+
 /* Deletes up to chunk_rows of the oldest rows at or before bound, in one
- * transaction that also counts them in prune_state. */
+ * transaction that also counts them in prune_state (at now_ts, the newest
+ * tick's time: a wall clock read here could be stepped). */
 static int delete_chunk(struct tiers *t, sqlite3_stmt *nth, sqlite3_stmt *del, const char *scope,
-			int64_t bound, struct err *e)
+			int64_t bound, int64_t now_ts, struct err *e)
 {
 	int64_t t0 = clock_mono_us();
 	int64_t upto = bound;
@@ -187,7 +202,7 @@ static int delete_chunk(struct tiers *t, sqlite3_stmt *nth, sqlite3_stmt *del, c
 	}
 	int64_t n = sqlite3_changes(t->store->db);
 	sqlite3_bind_text(t->note_removed, 1, scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(t->note_removed, 2, clock_wall_s());
+	sqlite3_bind_int64(t->note_removed, 2, now_ts);
 	sqlite3_bind_int64(t->note_removed, 3, n);
 	if (store_exec_stmt(t->store, t->note_removed, &inner) || store_commit(t->store, &inner)) {
 		store_rollback(t->store);
@@ -205,7 +220,8 @@ static int delete_chunk(struct tiers *t, sqlite3_stmt *nth, sqlite3_stmt *del, c
 static int age_boundaries(struct tiers *t, const struct retention_limits *l, int64_t now_ts,
 			  int *did, struct err *e)
 {
-	for (int tier = 0; tier < NTIERS; tier++) {
+	now_ts = age_now(t, now_ts);
+	for (int tier = 0; tier < NTIERS && now_ts != INT64_MIN; tier++) {
 		if (!l->max_age_s[tier] || now_ts <= l->max_age_s[tier])
 			continue;
 		int64_t v = align_up(now_ts - l->max_age_s[tier], tier == TIER_RAW ? 60 : 3600);
@@ -228,7 +244,9 @@ static int64_t event_cutoff(const struct tiers *t, const struct retention_limits
 			    const struct event_tab *ev, int64_t now_ts)
 {
 	int64_t age = event_max_age(l, ev);
-	int64_t v = age && now_ts > age ? align_up(now_ts - age, 60) : INT64_MIN;
+	now_ts = age_now(t, now_ts);
+	int64_t v =
+	    age && now_ts != INT64_MIN && now_ts > age ? align_up(now_ts - age, 60) : INT64_MIN;
 	return t->pressure_ts > v ? t->pressure_ts : v;
 }
 
@@ -243,7 +261,7 @@ static int prune_pending(struct tiers *t, const struct retention_limits *l, int6
 				continue;
 			*did = 1;
 			return delete_chunk(t, st->nth[tier], st->del[tier], tier_names[tier],
-					    t->pruned[tier], e);
+					    t->pruned[tier], now_ts, e);
 		}
 	for (size_t i = 0; i < t->nevents; i++) {
 		struct event_tab *ev = &t->events[i];
@@ -258,7 +276,7 @@ static int prune_pending(struct tiers *t, const struct retention_limits *l, int6
 		if (oldest_after(ev->oldest, INT64_MIN) > cut)
 			continue;
 		*did = 1;
-		return delete_chunk(t, ev->nth, ev->del, ev->name, cut, e);
+		return delete_chunk(t, ev->nth, ev->del, ev->name, cut, now_ts, e);
 	}
 	return 0;
 }

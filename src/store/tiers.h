@@ -102,6 +102,8 @@ struct tiers {
 	int64_t max_db_bytes;	 /* the cap tiers_configure was given */
 	int64_t full_target;	 /* disk full: keep the pages in use at most this */
 	int warned_cap;
+	int64_t age_ts;	       /* ages are measured from this; 0: from tiers_run's now_ts */
+	int age_paused;	       /* the clock is not trusted: nothing is pruned by age */
 	const char *unit_kind; /* what the last unit did, for the slowest below */
 	const char *slowest_kind;
 	int64_t slowest_us; /* the longest unit so far */
@@ -136,6 +138,12 @@ int retention_unit(struct tiers *t, const struct retention_limits *l, int64_t no
  * inside the file, and keep it there, holding the freed pages for the next
  * ticks, until called with 0 once the disk has room again. */
 void tiers_disk_full(struct tiers *t, int64_t room_bytes);
+/* The time rows' ages are measured from, when it is not the newest tick
+ * (the daemon's trusted wall clock, behind the newest tick while ts is held
+ * after a backward clock correction; 0 goes back to the newest tick), and
+ * whether that clock is unsettled: then nothing is pruned by age (the size
+ * cap and a full disk still prune). */
+void tiers_age_clock(struct tiers *t, int64_t age_ts, int paused);
 /* The database's size on disk: the main file plus its WAL (stat). */
 int64_t tiers_file_bytes(struct tiers *t);
 

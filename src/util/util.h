@@ -85,11 +85,58 @@ uint64_t counter_delta(uint64_t prev, uint64_t cur);
 #define DURATION_MAX_MS (100000LL * 31536000000LL)
 int parse_duration_ms(const char *text, int64_t *out_ms, struct err *e);
 
-/* Clocks. The wall clock can be offset for tests through HINDSIGHT_CLOCK_OFFSET_S. */
+/* Clocks. */
 int64_t clock_wall_s(void);
 int64_t clock_mono_us(void);
+int64_t clock_boot_us(void); /* CLOCK_BOOTTIME: monotonic, counts suspend */
+/* The wall clock and CLOCK_BOOTTIME read as one instant (µs). */
+void clock_read_wall_boot(int64_t *wall_us, int64_t *boot_us);
 int64_t clock_process_cpu_us(void);
 int64_t clock_thread_cpu_us(void);
+
+/* The wall clock as the daemon trusts it. The kernel slews CLOCK_REALTIME
+ * and CLOCK_BOOTTIME alike (NTP's frequency and offset corrections change
+ * both), so their difference moves only when the wall clock is stepped
+ * (settimeofday, clock_settime, adjtimex ADJ_SETOFFSET, a leap second); a
+ * suspend advances both. Trusted time is boottime plus an anchor that
+ * follows the wall clock while the difference stays within
+ * WALL_STEP_TOLERANCE_US. A larger change is a step: trusted time carries on
+ * from the anchor until the wall clock comes back to it or stays stepped for
+ * settle_us, when the step is taken as a correction and the anchor moves. */
+#define WALL_STEP_TOLERANCE_US 1500000 /* a leap second, NTP's first small steps */
+#define WALL_STEP_SETTLE_S     300     /* a step lasting this long is a correction */
+
+struct wall_clock {
+	int64_t offset_us;    /* trusted wall time minus boottime */
+	int64_t step_us;      /* an unsettled step (wall clock minus trusted time); 0: none */
+	int64_t step_seen_us; /* boottime the step was first seen at */
+	int64_t started_us;   /* boottime of the first reading */
+	int64_t settle_us;
+};
+enum wall_event {
+	WALL_STEADY,	/* within tolerance: followed */
+	WALL_STEPPED,	/* a new step (*step_us: its size) */
+	WALL_UNSETTLED, /* the step seen before, not settled yet */
+	WALL_BACK,	/* the wall clock came back (*step_us: the step that ended) */
+	WALL_ACCEPTED,	/* the step lasted settle_us: now trusted (*step_us: its size) */
+};
+void wall_clock_init(struct wall_clock *w, int64_t wall_us, int64_t boot_us, int64_t settle_us);
+/* One reading of both clocks: updates the anchor and says what happened. */
+enum wall_event wall_clock_observe(struct wall_clock *w, int64_t wall_us, int64_t boot_us,
+				   int64_t *step_us);
+static inline int64_t wall_clock_trusted_us(const struct wall_clock *w, int64_t boot_us)
+{
+	return boot_us + w->offset_us;
+}
+/* Whether trusted time may date things by age (pruning): not while a step
+ * is unsettled, nor before the clock was watched for a settle period (a
+ * daemon started on a wrong clock would otherwise prune by it at once). */
+int wall_clock_settled(const struct wall_clock *w, int64_t boot_us);
+/* Collectors that date events by the wall clock (kernel log records, eBPF
+ * events) take trusted time too: the daemon publishes its anchor at every
+ * tick; before that, and in other programs, this reads the clocks. */
+void clock_publish_trusted(const struct wall_clock *w);
+int64_t clock_wall_minus_boot_us(void);
 
 /* The kernel's clock tick (USER_HZ), for converting /proc jiffies to ms. */
 long clock_ticks_per_s(void);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hindsightd on the real /proc: ticks, deltas, signals, crashes, clocks, config.
+"""hindsightd on the real /proc: ticks, deltas, signals, crashes, config.
 
 Starts the daemon at a 1 s interval and checks the stored numbers with SQL
 against their sources."""
@@ -69,7 +69,10 @@ def test_normal_run(tmp):
     ticks = rows(db, "SELECT ts, dur_ms FROM agent ORDER BY ts")
     check(len(ticks) >= 4, f"one agent row per tick ({len(ticks)})")
     check(all(b[0] > a[0] for a, b in zip(ticks, ticks[1:])), "ts strictly increasing")
-    check(all(700 <= d <= 1500 for _, d in ticks), f"dur_ms near 1000: {[d for _, d in ticks]}")
+    # the first tick is on the first second boundary at least half a second
+    # after the start; the others a second apart
+    check(500 <= ticks[0][1] <= 1600 and all(700 <= d <= 1500 for _, d in ticks[1:]),
+          f"dur_ms near 1000: {[d for _, d in ticks]}")
     for table in ("cpu", "kernel_activity", "memory", "loadavg"):
         n = rows(db, f"SELECT count(DISTINCT ts) FROM {table}")[0][0]
         check(n == len(ticks), f"{table}: one tick's rows per agent row ({n})")
@@ -120,40 +123,14 @@ def test_sigkill_and_restart(tmp, db):
     check(rows(db, "SELECT max(ts) FROM agent")[0][0] > before, "history continues")
 
 
-def test_clock_stepped_back(tmp, db):
-    last = rows(db, "SELECT max(ts) FROM agent")[0][0]
-    p = start(db, "--duration", "3", env={"HINDSIGHT_CLOCK_OFFSET_S": "-3600"})
-    _, err = p.communicate(timeout=20)
-    check(p.returncode == 0, "a wall clock an hour behind the history does not fail ticks")
-    new = rows(db, "SELECT ts, clock_held_s FROM agent WHERE ts > ? ORDER BY ts", last)
-    check(len(new) >= 2, f"ticks still stored ({len(new)})")
-    check(all(h > 3000 for _, h in new), "clock_held_s records how far ts was held ahead")
-    check("stepped back" in err, "the step is logged")
-
-
-def test_clock_stepped_forward(tmp):
-    db = os.path.join(tmp, "fwd.db")
-    p = start(db, "--duration", "2")
-    p.communicate(timeout=20)
-    last = rows(db, "SELECT max(ts) FROM agent")[0][0]
-    p = start(db, "--duration", "3", env={"HINDSIGHT_CLOCK_OFFSET_S": "86400"})
-    p.communicate(timeout=20)
-    new = rows(db, "SELECT ts, dur_ms, clock_held_s FROM agent WHERE ts > ? ORDER BY ts", last)
-    check(len(new) >= 2 and new[0][0] - last >= 86400, "a clock a day ahead: ts follows it")
-    check(all(700 <= d <= 1500 and h == 0 for _, d, h in new),
-          "dur_ms stays the measured interval, nothing held")
-    p = start(db, "--duration", "3")  # and back again: held, not lost
-    p.communicate(timeout=20)
-    back = rows(db, "SELECT count(*), min(clock_held_s) FROM agent WHERE ts > ?", new[-1][0])[0]
-    check(back[0] >= 2 and back[1] > 80000, f"stepping back a day keeps storing ticks {back}")
-
-
 def test_once(tmp):
     db = os.path.join(tmp, "once.db")
     r = subprocess.run([DAEMON, "--db", db, "--interval", "1", "--once"], capture_output=True,
                        text=True, timeout=20)
     check(r.returncode == 0, "--once exits 0")
     check(rows(db, "SELECT count(*) FROM agent")[0][0] == 1, "--once stores exactly one tick")
+    dur = rows(db, "SELECT dur_ms FROM agent")[0][0]
+    check(500 <= dur <= 1600, f"--once samples on the first boundary half an interval on ({dur} ms)")
     check(os.stat(db).st_mode & 0o777 == 0o640, "database created mode 0640")
 
 
@@ -279,8 +256,6 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = test_normal_run(tmp)
         test_sigkill_and_restart(tmp, db)
-        test_clock_stepped_back(tmp, db)
-        test_clock_stepped_forward(tmp)
         test_once(tmp)
         test_bad_config(tmp)
         test_sighup_reload(tmp)

@@ -344,6 +344,59 @@ static void pruning_honours_ages(void **state)
 	fx_free(f);
 }
 
+/* Ages are judged by the daemon's trusted clock: not at all while it is
+ * unsettled (a wall clock step not yet undone or accepted), from that clock
+ * when it is behind the newest tick (ts held after a backward correction). A
+ * delete is noted at the newest tick's time, not at a wall clock read then. */
+static void age_pruning_follows_the_trusted_clock(void **state)
+{
+	struct fx *f = fx_new(2, 20);
+	struct store *s = &f->s;
+	struct err e;
+	assert_int_equal(
+	    store_exec(s,
+		       "CREATE TABLE test_event (ts INTEGER NOT NULL, msg TEXT);"
+		       "CREATE INDEX test_event_ts ON test_event(ts);"
+		       "INSERT INTO event_table VALUES ('test_event', 'ts', 'test_log', 86400);"
+		       "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
+		       "WHERE i < 2879) INSERT INTO test_event SELECT 1700000003 + i * 60, "
+		       "'m' || i FROM n;",
+		       &e),
+	    0);
+	tiers_close(&f->t);
+	open_tiers(f);
+	struct retention_limits l = {0};
+	l.max_age_s[TIER_RAW] = 6 * 3600;
+	l.max_age_s[TIER_1M] = DAY;
+	int64_t now = START + 2 * DAY; /* a jump far ahead of the history */
+	int64_t raw = qi(s, "SELECT count(*) FROM sim_group");
+
+	tiers_age_clock(&f->t, 0, 1);
+	run_all(f, &l, now);
+	assert_int_equal(qi(s, "SELECT count(*) FROM sim_group"), raw);
+	assert_int_equal(qi(s, "SELECT count(*) FROM test_event"), 2880);
+	assert_int_equal(qi(s, "SELECT sum(pruned_ts) FROM prune_state"), 0);
+	assert_true(qi(s, "SELECT count(*) FROM sim_group_1m") > 0); /* rolling goes on */
+
+	int64_t trusted = START + DAY + 7 * 3600;
+	tiers_age_clock(&f->t, trusted, 0);
+	run_all(f, &l, now);
+	assert_int_equal(qi(s, "SELECT pruned_ts FROM prune_state WHERE scope='raw'"),
+			 align_up(trusted - 6 * 3600, 60));
+	assert_int_equal(
+	    qi(s, "SELECT count(*) FROM sim_group WHERE ts > %lld", (long long)trusted - 6 * 3600),
+	    qi(s, "SELECT count(*) FROM sim_group"));
+	assert_true(qi(s, "SELECT min(ts) FROM sim_group") <= trusted - 6 * 3600 + 60);
+	assert_true(qi(s, "SELECT min(ts) FROM test_event") <= trusted - DAY + 60);
+	assert_true(qi(s, "SELECT min(ts) FROM test_event") > trusted - DAY);
+	assert_int_equal(qi(s, "SELECT last_prune_ts FROM prune_state WHERE scope='raw'"), now);
+
+	tiers_age_clock(&f->t, 0, 0);
+	run_all(f, &l, now);
+	assert_true(qi(s, "SELECT min(ts) FROM sim_group") > now - 6 * 3600);
+	fx_free(f);
+}
+
 static int64_t disk_bytes(const char *path)
 {
 	struct stat st;
@@ -667,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(rollups_are_exact),
 	    cmocka_unit_test(rollups_resume_after_restart),
 	    cmocka_unit_test(pruning_honours_ages),
+	    cmocka_unit_test(age_pruning_follows_the_trusted_clock),
 	    cmocka_unit_test(size_cap_keeps_the_file_small),
 	    cmocka_unit_test(background_checkpoints_keep_the_cap),
 	    cmocka_unit_test(never_waits_for_a_lock),
