@@ -96,15 +96,11 @@ static int64_t print_liveness(struct qdb *q, const struct qopts *o)
  * over the last day. In rollup rows the counters are sums over their
  * samples: the average tick is their sum over samples_count, and the
  * slowest tick is known only from rows of one sample. */
-static void print_overhead(struct qdb *q, const struct qopts *o, int64_t last)
+static void print_overhead(struct qdb *q, int64_t last)
 {
 	char sql[640];
 	sqlite3_stmt *st;
 	struct err e;
-	if (qdb_plan(q, o, last - 86400 + 1, last, 0, &e)) {
-		printf("overhead      unavailable: %s\n", e.msg);
-		return;
-	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT 100.0 * sum(tick_cpu_us) / 1000 / nullif(sum(dur_ms), 0), "
 		 "sum(tick_wall_us) / 1000.0 / sum(samples_count), "
@@ -299,7 +295,7 @@ int cmd_status(struct qopts *o)
 	q.uses = "agent_health";
 	int64_t last = print_liveness(&q, o);
 	if (last >= 0)
-		print_overhead(&q, o, last);
+		print_overhead(&q, last);
 	static struct table_stats t[STATUS_MAX_TABLES];
 	int exact, n = count_tables(&q, t, &exact);
 	for (int i = 0; i < n && !exact; i++)

@@ -264,18 +264,20 @@ int64_t qdb_edge_ts(struct qdb *q, const char *relation, int64_t lo, int64_t hi,
 {
 	assert(qdb_name_ok(relation));
 	unsigned pinned = q->pinned;
+	struct read_plan p = q->plan;
+	unsigned held = read_plan_tiers(&p, lo, hi);
 	int64_t found = -1;
 	struct err ignored;
 	/* newest: raw, 1m, 1h; oldest: 1h, 1m, raw */
 	for (int i = 0; i < NTIERS && found < 0; i++) {
 		int tier = newest ? i : NTIERS - 1 - i;
 		int64_t a, b;
-		read_plan_part(&q->plan, tier, &a, &b);
+		read_plan_part(&p, tier, &a, &b);
 		a = a > lo ? a : lo;
 		b = b < hi ? b : hi;
-		if (a > b)
+		if (!(held & (1u << tier)) || a > b)
 			continue;
-		if (qdb_pin(q, 1u << tier, &ignored))
+		if (q->pinned != 1u << tier && qdb_pin(q, 1u << tier, &ignored))
 			break;
 		char sql[256];
 		snprintf(sql, sizeof(sql),
