@@ -68,43 +68,55 @@ def main():
     return 1 if failures else 0
 
 
+def stop(p):
+    """SIGTERM, then SIGKILL after 15 s; also when a check raised, since a
+    daemon left running would hold the tmpfs and go on writing after the test."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def run(mnt, tmp):
     db = os.path.join(mnt, "h.db")
     log = open(os.path.join(tmp, "log"), "w+")
     # Without eBPF: every exec on the machine (other tests' included) would
     # be a row, and the 2 MiB disk would fill at the machine's exec rate.
     p = subprocess.Popen([DAEMON, "--db", db, "--interval", "1", "--no-bpf"], stderr=log)
-    time.sleep(3.5)
-    before = count(db)
-    for incident in range(2):
-        filler = os.path.join(mnt, "filler")
-        fill(filler)
-        # A WAL that was checkpointed keeps its pages and reuses them, so the
-        # daemon could go on writing into space it already holds. Truncate the
-        # WAL and take its space too: the next tick must find the disk full.
-        with sqlite3.connect(db, timeout=10) as c:
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        fill(filler)
-        # The first failed tick gives back the disk reserve; another writer
-        # takes that space too, and with nothing old enough to prune the
-        # daemon has no room at all.
-        time.sleep(2.5)
-        check(not os.path.exists(db + "-reserve"),
-              f"incident {incident + 1}: the disk reserve is given back")
-        fill(filler)
-        time.sleep(3)
-        check(p.poll() is None, f"incident {incident + 1}: the daemon keeps running on a full disk")
-        stuck = count(db)
-        time.sleep(2)
-        check(count(db) == stuck, f"incident {incident + 1}: no tick stored while full")
-        check(whole(db), f"incident {incident + 1}: nothing half-written while full")
-        os.unlink(filler)
+    try:
         time.sleep(3.5)
-        check(count(db) >= stuck + 2, f"incident {incident + 1}: writing resumes when space returns")
-        check(os.path.exists(db + "-reserve"),
-              f"incident {incident + 1}: the reserve is taken again when space returns")
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=15)
+        before = count(db)
+        for incident in range(2):
+            filler = os.path.join(mnt, "filler")
+            fill(filler)
+            # A WAL that was checkpointed keeps its pages and reuses them, so the
+            # daemon could go on writing into space it already holds. Truncate the
+            # WAL and take its space too: the next tick must find the disk full.
+            with sqlite3.connect(db, timeout=10) as c:
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            fill(filler)
+            # The first failed tick gives back the disk reserve; another writer
+            # takes that space too, and with nothing old enough to prune the
+            # daemon has no room at all.
+            time.sleep(2.5)
+            check(not os.path.exists(db + "-reserve"),
+                  f"incident {incident + 1}: the disk reserve is given back")
+            fill(filler)
+            time.sleep(3)
+            check(p.poll() is None, f"incident {incident + 1}: the daemon keeps running on a full disk")
+            stuck = count(db)
+            time.sleep(2)
+            check(count(db) == stuck, f"incident {incident + 1}: no tick stored while full")
+            check(whole(db), f"incident {incident + 1}: nothing half-written while full")
+            os.unlink(filler)
+            time.sleep(3.5)
+            check(count(db) >= stuck + 2, f"incident {incident + 1}: writing resumes when space returns")
+            check(os.path.exists(db + "-reserve"),
+                  f"incident {incident + 1}: the reserve is taken again when space returns")
+    finally:
+        stop(p)
     check(p.returncode == 0, "clean exit after the incidents")
     log.seek(0)
     text = log.read()
@@ -153,21 +165,20 @@ def prune_to_make_room(mnt, tmp):
         f.write(f"db: {db}\ninterval: 1s\nretention:\n  raw: 30d\n  max_db_size: 0\n"
                 "  disk_reserve: 2MiB\n")
     p = subprocess.Popen([DAEMON, "--config", config, "--no-bpf"], stderr=log)
-    rolled = False
-    for _ in range(60):
-        time.sleep(0.5)
-        with sqlite3.connect(db, timeout=5) as c:
-            r = c.execute("SELECT rolled_ts FROM rollup_state WHERE table_name = 'cpu' "
-                          "AND tier = '1m'").fetchone()
-        if r and r[0] >= now - 3600:
-            rolled = True
-            break
-    check(rolled, "the old rows are rolled up before the disk fills")
     try:
+        rolled = False
+        for _ in range(60):
+            time.sleep(0.5)
+            with sqlite3.connect(db, timeout=5) as c:
+                r = c.execute("SELECT rolled_ts FROM rollup_state WHERE table_name = 'cpu' "
+                              "AND tier = '1m'").fetchone()
+            if r and r[0] >= now - 3600:
+                rolled = True
+                break
+        check(rolled, "the old rows are rolled up before the disk fills")
         fill_and_watch(mnt, db, p, now, old_rows)
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=15)
+        stop(p)
     log.seek(0)
     text = log.read()
     check(text.count("disk full:") == 1, "the pruning is logged once")

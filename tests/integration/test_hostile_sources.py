@@ -130,11 +130,13 @@ def test_hostile_config(tmp):
     p = subprocess.Popen([DAEMON, "--db", db, "--no-bpf", "--config", good],
                          stderr=subprocess.PIPE, text=True)
     try:
-        check(wait_ticks(db, 2, 20), "daemon ticking before the reload")
+        check(wait_ticks(db, 2, 60), "daemon ticking before the reload")
         open(good, "w").write("interval: " + "[" * 100000 + "]" * 100000 + "\n")
         n = rows(db, "SELECT count(*) FROM agent")[0][0]
         p.send_signal(signal.SIGHUP)
-        check(wait_ticks(db, n + 3, 6), "ticks go on after a SIGHUP with 100k-deep nesting")
+        # 3 ticks at 1 s: 8 s leaves room for a loaded machine, not for the
+        # 30 s the nesting once cost
+        check(wait_ticks(db, n + 3, 8), "ticks go on after a SIGHUP with 100k-deep nesting")
         p.send_signal(signal.SIGTERM)
         try:
             _, err = p.communicate(timeout=5)
@@ -179,8 +181,11 @@ def main():
             except subprocess.TimeoutExpired:
                 err = ""
             took = time.monotonic() - t0
-            check(p.returncode == 0 and took < 1.0,
-                  f"SIGTERM ends it in under 1 s with exit 0 ({took:.2f} s, rc {p.returncode})")
+            # Under the sanitizers the exit itself (leak check, shadow memory)
+            # takes a good part of a second on a loaded machine.
+            bound = 3.0 if SANITIZED else 1.0
+            check(p.returncode == 0 and took < bound,
+                  f"SIGTERM ends it in under {bound:g} s with exit 0 ({took:.2f} s, rc {p.returncode})")
         finally:
             if p.poll() is None:
                 p.kill()
