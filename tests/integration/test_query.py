@@ -473,7 +473,8 @@ def test_catalog(full, tmp):
     labelled = os.path.join(tmp, "labelled.db")
     shutil.copy(full, labelled)
     con = sqlite3.connect(labelled)
-    con.execute("ALTER TABLE view_catalog ADD COLUMN collector TEXT")
+    if "collector" not in [r[1] for r in con.execute("PRAGMA table_info(view_catalog)")]:
+        con.execute("ALTER TABLE view_catalog ADD COLUMN collector TEXT")  # an older catalog
     con.execute("UPDATE view_catalog SET collector = 'psi' WHERE name = 'pressure'")
     con.execute("UPDATE view_catalog SET collector = 'stat' WHERE name = 'cpu_usage'")
     con.execute("DELETE FROM collector WHERE name = 'psi'")
