@@ -66,7 +66,7 @@ enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n
 	return VIEW_READY;
 }
 
-int output_unreadable_view(struct qopts *o, const char *view, const char *note)
+int output_absent_view(struct qopts *o, const char *view, const char *note)
 {
 	struct out out;
 	struct err e;

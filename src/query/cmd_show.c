@@ -12,10 +12,13 @@ int cmd_show(struct qopts *o)
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
 	char note[128];
-	if (view_state(&q, view, note, sizeof(note)) != VIEW_READY && note[0]) {
+	enum view_state state = view_state(&q, view, note, sizeof(note));
+	if (state == VIEW_OLDER_DATABASE) {
 		qdb_close(&q);
-		return output_unreadable_view(o, view, note);
+		return output_absent_view(o, view, note);
 	}
+	if (state == VIEW_NO_COLLECTOR)
+		fprintf(stderr, "hindsight: view %s: %s\n", view, note);
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);
 		return qfail(2, &e);

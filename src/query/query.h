@@ -277,9 +277,11 @@ enum view_state {
  * binary embeds. For the two states that are "no data", not an error,
  * note gets what to print, such as "no data (collector psi not present)". */
 enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n);
-/* What show and export write for such a view: no rows in the chosen format,
- * and the note on stderr. Returns the exit code. */
-int output_unreadable_view(struct qopts *o, const char *view, const char *note);
+/* What show and export write for a view the database lacks
+ * (VIEW_OLDER_DATABASE): no rows in the chosen format, and the note on
+ * stderr. Returns the exit code. A view whose collector never ran is read
+ * as usual (its columns, no rows) after the note. */
+int output_absent_view(struct qopts *o, const char *view, const char *note);
 
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 

@@ -478,14 +478,17 @@ def test_catalog(full, tmp):
     con.execute("UPDATE view_catalog SET collector = 'psi' WHERE name = 'pressure'")
     con.execute("UPDATE view_catalog SET collector = 'stat' WHERE name = 'cpu_usage'")
     con.execute("DELETE FROM collector WHERE name = 'psi'")
+    for t in ("psi", "psi_1m", "psi_1h"):
+        con.execute(f"DELETE FROM {t}")
     con.commit()
     con.close()
     missing = "no data (collector psi not present)"
-    rc, out, err = run(labelled, "show", "pressure", *RAW, "--csv")
-    check(rc == 0 and out == "" and missing in err,
-          f"show of a view whose collector never ran: {rc} {err.strip()}")
-    rc, out, err = run(labelled, "export", "pressure")
-    check(rc == 0 and out == "" and missing in err, "export of a view whose collector never ran")
+    names = direct(labelled, "SELECT * FROM pressure LIMIT 0")[0]
+    for args in (("show", "pressure", *RAW, "--csv"), ("export", "pressure")):
+        rc, out, err = run(labelled, *args)
+        check(rc == 0 and parse_csv(out) == (names, []) and f"view pressure: {missing}" in err,
+              f"{args[0]} of a view whose collector never ran: its columns, no rows, a note: "
+              f"{rc} {err.strip()}")
     check(missing in ok(labelled, "plot", "pressure", "some_avg10_pct", "--since", "@0"),
           "plot of a view whose collector never ran")
     at = direct(labelled, "SELECT max(ts) FROM cpu")[1][0][0]
