@@ -288,9 +288,11 @@ int cmd_plot(struct qopts *o)
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
 	char note[128];
-	if (view_state(&q, view, note, sizeof(note)) != VIEW_READY && note[0]) {
-		qdb_close(&q);
+	enum view_state state = view_state(&q, view, note, sizeof(note));
+	if (state == VIEW_OLDER_DATABASE || state == VIEW_NO_COLLECTOR)
 		printf("view %s: %s\n", view, note);
+	if (state == VIEW_OLDER_DATABASE) {
+		qdb_close(&q);
 		return 0;
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
