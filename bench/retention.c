@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/simulate.h"
+#include "simulate.h"
 #include "store/tiers.h"
 
 struct bench {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "store/simulate.h"
+#include "simulate.h"
 #include "store/tiers.h"
 
 int main(int argc, char **argv)

@@ -17,10 +17,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/ebpf.h"
+#include "bpf/records.h"
 #include "collect/collect.h"
-#include "daemon/config.h"
-#include "proc/groups.h"
+#include "proc/accounting.h"
 #include "hindsight.skel.h"
 
 #define MAX_LINKS  8
@@ -36,8 +36,9 @@ struct exec_slot {
 };
 
 struct bpf_state {
-	struct bpf_config cfg;
-	int state; /* BPF_STATE_* */
+	struct bpf_options cfg;
+	struct proc_accounting *acct; /* where exits go; NULL: nowhere */
+	int state;		      /* BPF_STATE_* */
 	struct hindsight_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	size_t nlinks;
@@ -105,7 +106,7 @@ static void drain_ring(struct bpf_state *s)
 }
 
 /* Which programs a configuration needs. */
-static void choose_programs(struct hindsight_bpf *k, const struct bpf_config *c)
+static void choose_programs(struct hindsight_bpf *k, const struct bpf_options *c)
 {
 	bpf_program__set_autoload(k->progs.on_exec, c->exec || c->tasks);
 	bpf_program__set_autoload(k->progs.on_sys_exit, c->syscalls || c->failed_execs);
@@ -248,13 +249,17 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 		   : 0;
 }
 
-static int bpf_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int bpf_open(void **state, const struct collector_env *env, const void *options,
+		    struct err *e)
 {
+	struct store *st = env->store;
 	struct bpf_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->cfg = src->cfg->bpf;
+	ASSERT(options != NULL);
+	s->cfg = *(const struct bpf_options *)options;
+	s->acct = env->acct;
 	record_buf_init(&s->recs, (size_t)s->cfg.buffer_kb * 1024);
 	if (prepare(s, st, e))
 		return -1;
@@ -287,7 +292,7 @@ static void bind_counter(sqlite3_stmt *st, int col, int on, uint64_t delta)
 
 static int write_counters(struct bpf_state *s, struct tick *t, struct err *e)
 {
-	const struct bpf_config *c = &s->cfg;
+	const struct bpf_options *c = &s->cfg;
 	int sys_exit = c->syscalls || c->failed_execs;
 	/* Column order of the insert, and the family switch that turns each on. */
 	const struct {
@@ -400,7 +405,7 @@ static struct exec_slot *exec_slot(struct bpf_state *s, int32_t pid, int insert)
 	return NULL; /* crowded: the exit is classified without argv */
 }
 
-/* Hands each exit not yet reported to the processes collector, which adds
+/* Hands each exit not yet reported to the process accounting, which adds
  * it to its group; a tick that is retried reports nothing twice. */
 static void report_exits(struct bpf_state *s)
 {
@@ -440,7 +445,7 @@ static void report_exits(struct bpf_state *s)
 			pe.argv = e->x->args;
 			pe.argv_len = e->x->args_len < have ? e->x->args_len : have;
 		}
-		procs_exit(&pe);
+		acct_exit(s->acct, &pe);
 	}
 	s->reported_pos = s->recs.len;
 }
@@ -491,9 +496,11 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		}
 		if (write_records(s, t, &events, e))
 			return -1;
-		procs_exits_reported(s->cfg.exits);
-		if (s->cfg.exits)
-			report_exits(s);
+		if (s->acct) {
+			acct_exits_reported(s->acct, s->cfg.exits);
+			if (s->cfg.exits)
+				report_exits(s);
+		}
 		t->errors->parse += s->recs.malformed;
 		s->recs.malformed = 0;
 	}

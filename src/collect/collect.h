@@ -6,16 +6,7 @@
 #include "store/store.h"
 #include "util/util.h"
 
-struct config;
-
-/* Problems met while reading sources during one tick. None of them stops a
- * tick; all of them are stored in the self-metrics. */
-struct tick_errors {
-	uint64_t vanished;   /* file gone: a process exited mid-read */
-	uint64_t permission; /* EACCES/EPERM: partial read */
-	uint64_t read;	     /* any other read error */
-	uint64_t parse;	     /* malformed text */
-};
+struct proc_accounting;
 
 /* What a collector needs for one tick. */
 struct tick {
@@ -26,19 +17,22 @@ struct tick {
 	uint64_t rows; /* rows written in this tick, all collectors */
 };
 
-/* Where collectors read from: the configured roots, opened once. */
-struct sources {
-	int proc_fd; /* proc root (default /proc, or HOST_PROC) */
-	int sys_fd;  /* sys root (default /sys, or HOST_SYS) */
-	const struct config *cfg;
+/* What a collector may use besides its own options, set up once by the
+ * daemon. */
+struct collector_env {
+	struct store *store;
+	int proc_fd;		      /* proc root (default /proc, or HOST_PROC) */
+	int sys_fd;		      /* sys root (default /sys, or HOST_SYS) */
+	int own_proc;		      /* the proc root is this process's /proc, so /proc/net and
+					 netlink sock_diag show the same network namespace */
+	struct proc_accounting *acct; /* processes and groups (proc/accounting.h) */
 };
-
-/* Counts a failed read by its errno (negative, as buf_read_file returns it). */
-void tick_errors_count_read(struct tick_errors *te, int neg_errno);
 
 /*
  * A collector owns a source, its parser and its table. The daemon calls
- *   open   once: prepare statements and take the baseline snapshot;
+ *   open   once, with its options (the struct its header declares; NULL for
+ *          a collector without options): prepare statements and take the
+ *          baseline snapshot;
  *   sample every tick inside the tick's transaction: read, compute deltas
  *          against the baseline, write rows;
  *   commit after the transaction committed: the current snapshot becomes the
@@ -51,31 +45,19 @@ void tick_errors_count_read(struct tick_errors *te, int neg_errno);
  * A collector fed by a file descriptor (/dev/kmsg, a BPF ring buffer) also
  * returns it from event_fd (or -1 when it has none now); the loop calls
  * on_readable whenever it is readable, so events are buffered as they arrive
- * and written by the next sample. All hooks but open/sample may be NULL.
+ * and written by the next sample. All hooks but open/sample/close may be NULL.
+ * Which collectors run, in which order, is src/daemon/registry.c.
  */
 struct collector_ops {
 	const char *name;
-	int (*open)(void **state, struct store *st, const struct sources *src, struct err *e);
+	int (*open)(void **state, const struct collector_env *env, const void *options,
+		    struct err *e);
 	int (*sample)(void *state, struct tick *t, struct err *e);
 	void (*commit)(void *state);
 	void (*close)(void *state);
 	int (*event_fd)(void *state);
 	void (*on_readable)(void *state);
 };
-
-extern const struct collector_ops collector_cpu;
-extern const struct collector_ops collector_memory;
-extern const struct collector_ops collector_load;
-extern const struct collector_ops collector_net;
-extern const struct collector_ops collector_disk;
-extern const struct collector_ops collector_fs;
-extern const struct collector_ops collector_tcp;
-extern const struct collector_ops collector_psi;
-extern const struct collector_ops collector_vmstat;
-extern const struct collector_ops collector_kmsg;
-extern const struct collector_ops collector_inventory;
-extern const struct collector_ops collector_bpf; /* src/bpf/collector.c, or a stub */
-extern const struct collector_ops collector_procs;
 
 /* Binds one int64 per column in order, for the fact-table inserts. */
 void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n);

@@ -1,23 +1,5 @@
 /* Helpers every collector shares. */
-#include <errno.h>
-
 #include "collect/collect.h"
-
-void tick_errors_count_read(struct tick_errors *te, int neg_errno)
-{
-	switch (-neg_errno) {
-	case ENOENT:
-	case ESRCH:
-		te->vanished++;
-		break;
-	case EACCES:
-	case EPERM:
-		te->permission++;
-		break;
-	default:
-		te->read++;
-	}
-}
 
 void bind_int64s(sqlite3_stmt *st, int first, const int64_t *v, int n)
 {

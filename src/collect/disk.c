@@ -9,7 +9,6 @@
 #include "collect/collect.h"
 #include "collect/counter.h"
 #include "collect/disk.h"
-#include "daemon/config.h"
 
 #define MAJOR_RAMDISK 1
 #define MAJOR_LOOP    7
@@ -137,18 +136,20 @@ static int disk_read(struct disk_state *s, struct diskstats *out, struct tick_er
 	return 0;
 }
 
-static int disk_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int disk_open(void **state, const struct collector_env *env, const void *options,
+		     struct err *e)
 {
+	struct store *st = env->store;
 	struct disk_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
-	s->sys_fd = src->sys_fd;
-	if (src->cfg) {
-		s->include_loop = src->cfg->disks_include_loop;
-		s->include_ram = src->cfg->disks_include_ram;
-	}
+	s->proc_fd = env->proc_fd;
+	s->sys_fd = env->sys_fd;
+	const struct disk_options *o = options;
+	ASSERT(o != NULL);
+	s->include_loop = o->include_loop;
+	s->include_ram = o->include_ram;
 	if (dim_init(&s->names, st, "disk_device", e))
 		return -1;
 	s->ins = store_prepare(

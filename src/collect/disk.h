@@ -47,4 +47,14 @@ struct diskstats {
 int diskstats_parse(const char *text, struct diskstats *out, struct err *e);
 void diskstats_free(struct diskstats *d);
 
+/* The `disks:` section of the configuration. Loop and RAM disks are
+ * skipped unless asked for: they are rarely what a disk question is about. */
+struct disk_options {
+	int include_loop; /* include_loop (default false) */
+	int include_ram;  /* include_ram (default false) */
+};
+
+struct collector_ops;
+extern const struct collector_ops collector_disk;
+
 #endif

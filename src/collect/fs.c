@@ -205,14 +205,16 @@ static const char *pick_pid(int proc_fd)
 	return "self";
 }
 
-static int fs_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int fs_open(void **state, const struct collector_env *env, const void *options,
+		   struct err *e)
 {
+	struct store *st = env->store;
 	struct fs_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
-	s->pid = pick_pid(src->proc_fd);
+	s->proc_fd = env->proc_fd;
+	s->pid = pick_pid(env->proc_fd);
 	char path[32];
 	snprintf(path, sizeof(path), "%s/mountinfo", s->pid);
 	s->watch_fd = source_open(s->proc_fd, path, SOURCE_MAX_TABLE);

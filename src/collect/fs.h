@@ -34,4 +34,7 @@ int fs_is_pseudo(const char *fstype);
  * keep[i] is set to 1 or 0 for each mount. */
 void mountinfo_select(const struct mountinfo *mi, unsigned char *keep);
 
+struct collector_ops;
+extern const struct collector_ops collector_fs;
+
 #endif

@@ -377,14 +377,16 @@ static int gather_nics(struct inv_state *s, struct inv_set *set)
 	return rc;
 }
 
-static int inv_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int inv_open(void **state, const struct collector_env *env, const void *options,
+		    struct err *e)
 {
+	struct store *st = env->store;
 	struct inv_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
-	s->sys_fd = src->sys_fd;
+	s->proc_fd = env->proc_fd;
+	s->sys_fd = env->sys_fd;
 	s->ins = store_prepare(st, "INSERT INTO inventory(ts, key, value) VALUES (?,?,?)", e);
 	sqlite3_stmt *q = store_prepare(st,
 					"SELECT key, value FROM inventory i WHERE ts = "

@@ -39,4 +39,7 @@ void inv_set_free(struct inv_set *s);
  * (value NULL), in key order. out is reset first; its strings are copies. */
 int inv_set_diff(const struct inv_set *old, const struct inv_set *cur, struct inv_set *out);
 
+struct collector_ops;
+extern const struct collector_ops collector_inventory;
+
 #endif

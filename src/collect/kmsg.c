@@ -213,14 +213,16 @@ static int read_boot_id(int proc_fd, char *out, size_t n)
 	return rc == 0 && out[0] ? 0 : -1;
 }
 
-static int kmsg_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int kmsg_open(void **state, const struct collector_env *env, const void *options,
+		     struct err *e)
 {
+	struct store *st = env->store;
 	struct kmsg_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
 	s->fd = -1;
-	if (read_boot_id(src->proc_fd, s->boot_id, sizeof(s->boot_id))) {
+	if (read_boot_id(env->proc_fd, s->boot_id, sizeof(s->boot_id))) {
 		log_info("kmsg: no boot id in /proc/sys/kernel/random/boot_id; kernel log not "
 			 "collected");
 		return 0;

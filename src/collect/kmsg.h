@@ -33,4 +33,7 @@ size_t kmsg_unescape(const char *msg, size_t len, char *out, size_t n);
 /* Where the collector reads from; tests point it at a file. */
 extern const char *kmsg_path;
 
+struct collector_ops;
+extern const struct collector_ops collector_kmsg;
+
 #endif

@@ -57,13 +57,15 @@ struct loadavg_state {
 	sqlite3_stmt *ins;
 };
 
-static int loadavg_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int loadavg_open(void **state, const struct collector_env *env, const void *options,
+			struct err *e)
 {
+	struct store *st = env->store;
 	struct loadavg_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	s->ins = store_prepare(st,
 			       "INSERT INTO loadavg(ts, load1_x100, load5_x100, load15_x100, "
 			       "runnable_count, threads_count) VALUES (?,?,?,?,?,?)",

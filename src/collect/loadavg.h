@@ -16,4 +16,7 @@ struct loadavg {
 
 int loadavg_parse(const char *text, struct loadavg *out, struct err *e);
 
+struct collector_ops;
+extern const struct collector_ops collector_load;
+
 #endif

@@ -70,13 +70,15 @@ struct meminfo_state {
 	sqlite3_stmt *ins;
 };
 
-static int meminfo_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int meminfo_open(void **state, const struct collector_env *env, const void *options,
+			struct err *e)
 {
+	struct store *st = env->store;
 	struct meminfo_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	s->ins = store_prepare(st, meminfo_insert_sql, e);
 	return s->ins ? 0 : -1;
 }

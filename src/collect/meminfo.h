@@ -43,4 +43,7 @@ struct meminfo {
  * "Key: number [kB]" is an error naming the line; MemTotal is required. */
 int meminfo_parse(const char *text, struct meminfo *out, struct err *e);
 
+struct collector_ops;
+extern const struct collector_ops collector_memory;
+
 #endif

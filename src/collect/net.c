@@ -160,15 +160,17 @@ static int net_read(struct net_state *s, struct net_dev *out, struct tick_errors
 	return 0;
 }
 
-static int net_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int net_open(void **state, const struct collector_env *env, const void *options,
+		    struct err *e)
 {
+	struct store *st = env->store;
 	struct net_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
-	s->sys_fd = src->sys_fd;
-	snprintf(s->dev_path, sizeof(s->dev_path), "%s/dev", proc_net_dir(src));
+	s->proc_fd = env->proc_fd;
+	s->sys_fd = env->sys_fd;
+	snprintf(s->dev_path, sizeof(s->dev_path), "%s/dev", proc_net_dir(env));
 	if (dim_init(&s->names, st, "net_interface", e))
 		return -1;
 	s->ins = store_prepare(

@@ -35,4 +35,7 @@ void net_dev_free(struct net_dev *d);
 int net_if_deltas(const uint64_t prev[NET_COUNTERS], const uint64_t cur[NET_COUNTERS],
 		  uint64_t out[NET_COUNTERS]);
 
+struct collector_ops;
+extern const struct collector_ops collector_net;
+
 #endif

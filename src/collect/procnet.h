@@ -1,11 +1,9 @@
 #ifndef HINDSIGHT_COLLECT_PROCNET_H
 #define HINDSIGHT_COLLECT_PROCNET_H
 
-#include <string.h>
 #include <unistd.h>
 
 #include "collect/collect.h"
-#include "daemon/config.h"
 
 /* Where to read /proc/net files from, relative to the proc root. /proc/net
  * is a link to self/net: the network namespace of the reading process. With
@@ -13,10 +11,9 @@
  * view (and netlink's). With another proc root (HOST_PROC: the host's /proc
  * mounted in a container), "self" would still be the container's namespace,
  * so PID 1's (the host's) is read when reachable. */
-static inline const char *proc_net_dir(const struct sources *src)
+static inline const char *proc_net_dir(const struct collector_env *env)
 {
-	int own = !src->cfg || strcmp(src->cfg->proc_root, "/proc") == 0;
-	if (!own && faccessat(src->proc_fd, "1/net/dev", R_OK, 0) == 0)
+	if (!env->own_proc && faccessat(env->proc_fd, "1/net/dev", R_OK, 0) == 0)
 		return "1/net";
 	return "net";
 }

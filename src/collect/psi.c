@@ -123,13 +123,15 @@ static void psi_read_all(struct psi_state *s, int idx, struct tick_errors *te)
 	}
 }
 
-static int psi_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int psi_open(void **state, const struct collector_env *env, const void *options,
+		    struct err *e)
 {
+	struct store *st = env->store;
 	struct psi_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	int rc = buf_read_file(&s->buf, s->proc_fd, "pressure/cpu", SOURCE_MAX_SMALL);
 	if (rc < 0) {
 		/* ENOENT: no CONFIG_PSI; EOPNOTSUPP: booted with psi=0. */

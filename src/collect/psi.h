@@ -20,4 +20,7 @@ struct psi {
 
 int psi_parse(const char *text, const char *what, struct psi *out, struct err *e);
 
+struct collector_ops;
+extern const struct collector_ops collector_psi;
+
 #endif

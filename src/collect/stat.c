@@ -135,10 +135,12 @@ struct stat_state {
 	int proc_fd;
 	struct buf buf;
 	struct proc_stat snap[2];
-	int cur;		 /* index of the snapshot being filled this tick */
-	int have;		 /* a baseline exists */
-	int filled;		 /* this tick's snapshot was read */
-	uint64_t boot_committed; /* btime of the last committed boot row */
+	int cur;	  /* index of the snapshot being filled this tick */
+	int have;	  /* a baseline exists */
+	int filled;	  /* this tick's snapshot was read */
+	char boot_id[64]; /* the kernel's boot id, "" when it has none */
+	int boot_stored;  /* this boot's row is committed */
+	int boot_written; /* ... or written in this tick */
 	sqlite3_stmt *ins_cpu, *ins_activity, *ins_boot;
 };
 
@@ -159,13 +161,39 @@ static int stat_read(struct stat_state *s, struct proc_stat *out, struct tick_er
 	return 0;
 }
 
-static int stat_open(void **state, struct store *st, const struct sources *src, struct err *e)
+/* The boot id, or "" when the kernel (or a fixture tree) has none. */
+static void read_boot_id(struct stat_state *s)
 {
+	s->boot_id[0] = '\0';
+	if (buf_read_file(&s->buf, s->proc_fd, "sys/kernel/random/boot_id", SOURCE_MAX_ATTR) < 0)
+		return;
+	const char *p = s->buf.data;
+	scan_token(&p, s->boot_id, sizeof(s->boot_id));
+}
+
+/* Whether an earlier run in this boot stored its row already. */
+static int boot_id_stored(struct store *st, const char *boot_id)
+{
+	sqlite3_stmt *q;
+	int found = 0;
+	if (!boot_id[0] ||
+	    sqlite3_prepare_v2(st->db, "SELECT 1 FROM boot WHERE boot_id = ?1", -1, &q, NULL))
+		return 0;
+	sqlite3_bind_text(q, 1, boot_id, -1, SQLITE_STATIC);
+	found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return found;
+}
+
+static int stat_open(void **state, const struct collector_env *env, const void *options,
+		     struct err *e)
+{
+	struct store *st = env->store;
 	struct stat_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	if (!(s->ins_cpu =
 		  store_prepare(st,
 				"INSERT INTO cpu(ts, cpu_id, dur_ms, user_ms, nice_ms, "
@@ -178,9 +206,15 @@ static int stat_open(void **state, struct store *st, const struct sources *src, 
 		  "interrupts_count, forks_count, procs_running_count, procs_blocked_count) "
 		  "VALUES (?,?,?,?,?,?,?)",
 		  e)) ||
-	    !(s->ins_boot = store_prepare(
-		  st, "INSERT OR IGNORE INTO boot(boot_ts, first_seen_ts) VALUES (?,?)", e)))
+	    !(s->ins_boot =
+		  store_prepare(st,
+				"INSERT INTO boot(boot_ts, first_seen_ts, boot_id) VALUES (?,?,?) "
+				"ON CONFLICT(boot_ts) DO UPDATE SET boot_id = coalesce(boot_id, "
+				"excluded.boot_id)",
+				e)))
 		return -1;
+	read_boot_id(s);
+	s->boot_stored = boot_id_stored(st, s->boot_id);
 	struct err ignored;
 	s->have = stat_read(s, &s->snap[0], NULL, &ignored) == 0;
 	s->cur = 1;
@@ -206,6 +240,19 @@ static int write_cpu_row(struct stat_state *s, struct tick *t, const struct cpu_
 	bind_u64s(s->ins_cpu, 4, ms, CPU_MODES);
 	t->rows++;
 	return store_exec_stmt(t->store, s->ins_cpu, e);
+}
+
+/* One row per boot: btime follows the wall clock, so within a run a new
+ * btime is a clock step, and across runs the boot id tells a restart from a
+ * reboot. Without a boot id a run records its boot once, by btime. */
+static int write_boot(struct stat_state *s, struct tick *t, uint64_t btime, struct err *e)
+{
+	sqlite3_bind_int64(s->ins_boot, 1, (int64_t)btime);
+	sqlite3_bind_int64(s->ins_boot, 2, t->ts);
+	if (s->boot_id[0])
+		sqlite3_bind_text(s->ins_boot, 3, s->boot_id, -1, SQLITE_STATIC);
+	s->boot_written = 1;
+	return store_exec_stmt(t->store, s->ins_boot, e);
 }
 
 static int stat_sample(void *state, struct tick *t, struct err *e)
@@ -235,13 +282,7 @@ static int stat_sample(void *state, struct tick *t, struct err *e)
 	t->rows++;
 	if (store_exec_stmt(t->store, s->ins_activity, e))
 		return -1;
-	if (cur->btime != s->boot_committed) {
-		sqlite3_bind_int64(s->ins_boot, 1, (int64_t)cur->btime);
-		sqlite3_bind_int64(s->ins_boot, 2, t->ts);
-		if (store_exec_stmt(t->store, s->ins_boot, e))
-			return -1;
-	}
-	return 0;
+	return s->boot_stored ? 0 : write_boot(s, t, cur->btime, e);
 }
 
 static void stat_commit(void *state)
@@ -249,8 +290,8 @@ static void stat_commit(void *state)
 	struct stat_state *s = state;
 	if (!s->filled)
 		return;
-	if (s->have)
-		s->boot_committed = s->snap[s->cur].btime;
+	if (s->boot_written)
+		s->boot_stored = 1;
 	s->have = 1;
 	s->cur = !s->cur;
 }

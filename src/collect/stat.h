@@ -43,4 +43,7 @@ void proc_stat_free(struct proc_stat *s);
 void cpu_times_delta_ms(const struct cpu_times *prev, const struct cpu_times *cur, long hz,
 			uint64_t out_ms[CPU_MODES]);
 
+struct collector_ops;
+extern const struct collector_ops collector_cpu;
+
 #endif

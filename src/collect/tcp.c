@@ -17,7 +17,6 @@
 #include "collect/counter.h"
 #include "collect/procnet.h"
 #include "collect/tcp.h"
-#include "daemon/config.h"
 
 static const char *line_end(const char *p)
 {
@@ -265,18 +264,19 @@ parse:
 	return -1;
 }
 
-static int tcp_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int tcp_open(void **state, const struct collector_env *env, const void *options,
+		    struct err *e)
 {
+	struct store *st = env->store;
 	struct tcp_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
-	s->dir = proc_net_dir(src);
+	s->proc_fd = env->proc_fd;
+	s->dir = proc_net_dir(env);
 	/* A netlink socket sees this process's network namespace: the one the
 	 * files show only when they are this process's own. */
-	s->use_netlink =
-	    src->cfg && strcmp(s->dir, "net") == 0 && strcmp(src->cfg->proc_root, "/proc") == 0;
+	s->use_netlink = env->own_proc && strcmp(s->dir, "net") == 0;
 	char sql[4096];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO tcp_stat(ts, dur_ms");
 	size_t ncols = 2;

@@ -35,4 +35,7 @@ int sockstat_parse(const char *text, const struct stat_key *keys, size_t n, int6
 int proc_net_tcp_count(const char *text, const char *what, uint64_t counts[TCP_STATES],
 		       struct err *e);
 
+struct collector_ops;
+extern const struct collector_ops collector_tcp;
+
 #endif

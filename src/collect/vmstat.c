@@ -111,13 +111,15 @@ static int vmstat_read(struct vmstat_state *s, int idx, struct tick_errors *te)
 	return 0;
 }
 
-static int vmstat_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int vmstat_open(void **state, const struct collector_env *env, const void *options,
+		       struct err *e)
 {
+	struct store *st = env->store;
 	struct vmstat_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
-	s->proc_fd = src->proc_fd;
+	s->proc_fd = env->proc_fd;
 	char sql[2048];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO vmstat(ts, dur_ms");
 	for (size_t i = 0; i < NKEYS; i++)

@@ -21,4 +21,7 @@ struct vmstat_key {
 int vmstat_parse(const char *text, const struct vmstat_key *keys, size_t n, uint64_t *out,
 		 unsigned char *found, struct err *e);
 
+struct collector_ops;
+extern const struct collector_ops collector_vmstat;
+
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "daemon/config.h"
-#include "proc/groups.h"
 
 void config_defaults(struct config *c)
 {
@@ -16,24 +15,10 @@ void config_defaults(struct config *c)
 	snprintf(c->proc_root, sizeof(c->proc_root), "/proc");
 	snprintf(c->sys_root, sizeof(c->sys_root), "/sys");
 	c->log_level = LOG_INFO;
-	c->bpf = (struct bpf_config){.enabled = 1,
-				     .exec = 1,
-				     .failed_execs = 1,
-				     .exits = 1,
-				     .tasks = 1,
-				     .syscalls = 1,
-				     .oom = 1,
-				     .tcp = 1,
-				     .args_bytes = 256,
-				     .ring_kb = 4096,
-				     .buffer_kb = 16384};
 	retention_limits_default(&c->retention);
-	c->children = 1;
-	c->top_processes = 10;
-	c->cmdline_max_bytes = 1024;
-	snprintf(c->cmdline_redact, sizeof(c->cmdline_redact),
-		 "password=\npasswd=\nsecret=\ntoken=\napi_key=\napikey=\n--password\n--token");
-	c->procs_refresh_ms = 60000;
+	bpf_options_default(&c->bpf);
+	acct_options_default(&c->accounting);
+	procs_options_default(&c->procs);
 }
 
 void config_apply_env(struct config *c)
@@ -75,7 +60,8 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
 		return err_set(e, "retention: max_db_size must be at least 1MiB (got %lld bytes)",
 			       (long long)c->retention.max_db_bytes);
-	if (c->process_config[0] && c->process_names_inline)
+	/* process_names in this file make the file itself the rules' file */
+	if (c->process_names_inline && strcmp(c->accounting.rules_file, c->file))
 		return err_set(e, "%s: give either process_config or process_names, not both",
 			       c->file[0] ? c->file : "configuration");
 	return 0;
@@ -128,17 +114,17 @@ static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, 
 		size_t off;
 		int64_t max; /* 0: a boolean */
 	} keys[] = {
-	    {"enabled", offsetof(struct bpf_config, enabled), 0},
-	    {"exec", offsetof(struct bpf_config, exec), 0},
-	    {"failed_execs", offsetof(struct bpf_config, failed_execs), 0},
-	    {"exits", offsetof(struct bpf_config, exits), 0},
-	    {"tasks", offsetof(struct bpf_config, tasks), 0},
-	    {"syscalls", offsetof(struct bpf_config, syscalls), 0},
-	    {"oom", offsetof(struct bpf_config, oom), 0},
-	    {"tcp", offsetof(struct bpf_config, tcp), 0},
-	    {"args_bytes", offsetof(struct bpf_config, args_bytes), 4096},
-	    {"ring_kb", offsetof(struct bpf_config, ring_kb), 1 << 20},
-	    {"buffer_kb", offsetof(struct bpf_config, buffer_kb), 1 << 20},
+	    {"enabled", offsetof(struct bpf_options, enabled), 0},
+	    {"exec", offsetof(struct bpf_options, exec), 0},
+	    {"failed_execs", offsetof(struct bpf_options, failed_execs), 0},
+	    {"exits", offsetof(struct bpf_options, exits), 0},
+	    {"tasks", offsetof(struct bpf_options, tasks), 0},
+	    {"syscalls", offsetof(struct bpf_options, syscalls), 0},
+	    {"oom", offsetof(struct bpf_options, oom), 0},
+	    {"tcp", offsetof(struct bpf_options, tcp), 0},
+	    {"args_bytes", offsetof(struct bpf_options, args_bytes), 4096},
+	    {"ring_kb", offsetof(struct bpf_options, ring_kb), 1 << 20},
+	    {"buffer_kb", offsetof(struct bpf_options, buffer_kb), 1 << 20},
 	};
 	char where[PATH_MAX + 32];
 	if (!v || v->type != YAML_MAPPING_NODE)
@@ -250,8 +236,7 @@ static int key_retention(struct config *c, const struct yaml_walk *w, yaml_node_
 	return 0;
 }
 
-/* disks: {include_loop: bool, include_ram: bool}. Loop and RAM disks are
- * skipped unless asked for: they are rarely what a disk question is about. */
+/* disks: {include_loop: bool, include_ram: bool} (collect/disk.h). */
 static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
 {
 	char where[PATH_MAX + 32];
@@ -266,10 +251,10 @@ static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v
 		if (!name)
 			return -1;
 		if (strcmp(name, "include_loop") == 0) {
-			if (yaml_bool(w, val, "disks.include_loop", &c->disks_include_loop, e))
+			if (yaml_bool(w, val, "disks.include_loop", &c->disk.include_loop, e))
 				return -1;
 		} else if (strcmp(name, "include_ram") == 0) {
-			if (yaml_bool(w, val, "disks.include_ram", &c->disks_include_ram, e))
+			if (yaml_bool(w, val, "disks.include_ram", &c->disk.include_ram, e))
 				return -1;
 		} else {
 			return err_set(
@@ -297,8 +282,9 @@ static int key_process_config(struct config *c, const struct yaml_walk *w, yaml_
 			      struct err *e)
 {
 	struct group_rules r;
-	if (yaml_path(w, v, "process_config", c->process_config, sizeof(c->process_config), e) ||
-	    group_rules_load(&r, c->process_config, e))
+	char *path = c->accounting.rules_file;
+	if (yaml_path(w, v, "process_config", path, sizeof(c->accounting.rules_file), e) ||
+	    group_rules_load(&r, path, e))
 		return -1;
 	group_rules_free(&r);
 	return 0;
@@ -306,35 +292,35 @@ static int key_process_config(struct config *c, const struct yaml_walk *w, yaml_
 
 static int key_children(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
 {
-	return yaml_bool(w, v, "children", &c->children, e);
+	return yaml_bool(w, v, "children", &c->accounting.children, e);
 }
 
 static int key_recheck(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
 {
-	return yaml_duration_ms(w, v, "recheck_with_time_limit", &c->recheck_ms, e);
+	return yaml_duration_ms(w, v, "recheck_with_time_limit", &c->accounting.recheck_ms, e);
 }
 
 static int key_top_processes(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
 			     struct err *e)
 {
-	return yaml_int(w, v, "top_processes", 0, 1000, &c->top_processes, e);
+	return yaml_int(w, v, "top_processes", 0, PROCS_TOP_MAX, &c->procs.top_processes, e);
 }
 
 static int key_cmdline_max(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
 			   struct err *e)
 {
-	return yaml_int(w, v, "cmdline_max_bytes", 0, 8191, &c->cmdline_max_bytes, e);
+	return yaml_int(w, v, "cmdline_max_bytes", 0, 8191, &c->procs.cmdline_max_bytes, e);
 }
 
 static int key_procs_refresh(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
 			     struct err *e)
 {
-	return yaml_duration_ms(w, v, "procs_refresh", &c->procs_refresh_ms, e);
+	return yaml_duration_ms(w, v, "procs_refresh", &c->accounting.refresh_ms, e);
 }
 
 static int key_procs_pss(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
 {
-	return yaml_bool(w, v, "procs_pss", &c->procs_pss, e);
+	return yaml_bool(w, v, "procs_pss", &c->accounting.pss, e);
 }
 
 /* A list of literal patterns; an empty list turns redaction off. */
@@ -346,18 +332,19 @@ static int key_cmdline_redact(struct config *c, const struct yaml_walk *w, yaml_
 		return err_set(e, "%s: cmdline_redact must be a list of patterns",
 			       yaml_where(w, v, where, sizeof(where)));
 	size_t len = 0;
-	c->cmdline_redact[0] = '\0';
+	c->procs.cmdline_redact[0] = '\0';
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++) {
 		const char *p = yaml_scalar(w, yaml_document_get_node(w->doc, *it), "a pattern", e);
 		if (!p)
 			return -1;
-		if (!*p || strchr(p, '\n') || len + strlen(p) + 2 > sizeof(c->cmdline_redact))
+		if (!*p || strchr(p, '\n') || len + strlen(p) + 2 > sizeof(c->procs.cmdline_redact))
 			return err_set(e,
 				       "%s: cmdline_redact: pattern empty, multi-line or too many",
 				       yaml_where(w, v, where, sizeof(where)));
-		len += (size_t)snprintf(c->cmdline_redact + len, sizeof(c->cmdline_redact) - len,
-					"%s%s", len ? "\n" : "", p);
+		len += (size_t)snprintf(c->procs.cmdline_redact + len,
+					sizeof(c->procs.cmdline_redact) - len, "%s%s",
+					len ? "\n" : "", p);
 	}
 	return 0;
 }
@@ -425,6 +412,10 @@ int config_load_file(struct config *c, const char *path, struct err *e)
 	int rc = config_walk(&next, &w, e);
 	if (rc == 0) {
 		snprintf(next.file, sizeof(next.file), "%s", path);
+		/* inline rules are read from this file when the accounting opens */
+		if (next.process_names_inline && !next.accounting.rules_file[0])
+			snprintf(next.accounting.rules_file, sizeof(next.accounting.rules_file),
+				 "%s", path);
 		*c = next;
 	}
 	yaml_document_delete(&doc);

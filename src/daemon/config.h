@@ -4,30 +4,21 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "bpf/ebpf.h"
+#include "collect/disk.h"
+#include "collect/procs.h"
+#include "proc/accounting.h"
 #include "store/tiers.h"
+#include "util/defaults.h"
 #include "util/util.h"
 #include "util/yaml.h"
 
-#define DEFAULT_DB_PATH "/var/lib/hindsight/hindsight.db"
 #define INTERVAL_MAX_MS (86400LL * 1000) /* 1 day: see config_validate */
 
-/* The eBPF collectors: the `bpf:` section. Each family can be turned off. */
-struct bpf_config {
-	int enabled;	    /* `enabled`; --no-bpf clears it */
-	int exec;	    /* exec events (and their counter) */
-	int failed_execs;   /* failed exec events: needs the syscall-exit hook */
-	int exits;	    /* process exit events with their usage */
-	int tasks;	    /* fork, exec and exit counters */
-	int syscalls;	    /* open/close/read/write counters: the syscall-exit hook */
-	int oom;	    /* OOM kill counter and victim events */
-	int tcp;	    /* TCP retransmit counter */
-	int64_t args_bytes; /* argv bytes kept per exec, 0..4096 */
-	int64_t ring_kb;    /* kernel ring buffer size, a power of two, >= 4 */
-	int64_t buffer_kb;  /* events held between two ticks, at most */
-};
-
 /* The daemon's configuration. Precedence, lowest first: built-in defaults,
- * the YAML file, HOST_PROC/HOST_SYS, command-line flags. */
+ * the YAML file, HOST_PROC/HOST_SYS, command-line flags. The file format is
+ * the daemon's; each part's options are its own struct, declared in its
+ * header, and each collector is handed only its own (registry.c). */
 struct config {
 	char file[PATH_MAX]; /* the YAML file it came from, "" for none */
 	char db[PATH_MAX];
@@ -37,20 +28,16 @@ struct config {
 	char sys_root[PATH_MAX];
 	char views_dir[PATH_MAX]; /* extra saved views, "" for none */
 	enum log_level log_level;
-	struct bpf_config bpf;
-	struct retention_limits retention; /* the retention: section */
-	int disks_include_loop;		   /* disks: include_loop (default false) */
-	int disks_include_ram;		   /* disks: include_ram (default false) */
-	/* Processes and groups (docs/processes.md). */
-	char process_config[PATH_MAX]; /* a process-exporter YAML file, "" for none */
-	int process_names_inline;      /* this file has a process_names section */
-	int children;		       /* children join their parent's group */
-	int64_t recheck_ms;	       /* re-classify young processes; 0: never */
-	int64_t top_processes;	       /* N of the per-tick top lists */
-	int64_t cmdline_max_bytes;     /* stored command lines are cut here */
-	char cmdline_redact[1024];     /* redaction patterns, '\n'-separated */
-	int64_t procs_refresh_ms;      /* full re-read of every process */
-	int procs_pss;		       /* read PSS from smaps_rollup (costly) */
+	struct retention_limits retention; /* retention: */
+	struct disk_options disk;	   /* disks: */
+	struct bpf_options bpf;		   /* bpf: */
+	/* Processes and groups (docs/processes.md): process_names or
+	 * process_config, children, recheck_with_time_limit, procs_refresh,
+	 * procs_pss ... */
+	struct acct_options accounting;
+	/* ... and top_processes, cmdline_max_bytes, cmdline_redact. */
+	struct procs_options procs;
+	int process_names_inline; /* this file has a process_names section */
 };
 
 void config_defaults(struct config *c);

@@ -1,5 +1,6 @@
-/* The daemon: one libevent loop driving the tick, signals and (later) the
- * eBPF ring buffer and /dev/kmsg. Every tick is one transaction. */
+/* The daemon: one libevent loop driving the tick, the retention work,
+ * signals, and the collectors fed by a descriptor (/dev/kmsg, the eBPF ring
+ * buffer). Every tick is one transaction. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -11,15 +12,13 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/registry.h"
+#include "proc/accounting.h"
 
-static const struct collector_ops *const all_collectors[] = {
-    &collector_cpu,	  &collector_memory, &collector_load,  &collector_net,	  &collector_disk,
-    &collector_fs,	  &collector_tcp,    &collector_psi,   &collector_vmstat, &collector_kmsg,
-    &collector_inventory, &collector_bpf,    &collector_procs,
-};
-#define NCOLLECTORS ARRAY_LEN(all_collectors)
+#define NCOLLECTORS collector_registry_len
 
 struct collector_slot {
+	const struct collector_entry *entry; /* its registry line */
 	const struct collector_ops *ops;
 	void *state;
 	int64_t id;	 /* row in the collector table */
@@ -33,8 +32,9 @@ struct daemon {
 	struct daemon_options opt;
 	struct store store;
 	struct db_files files;
-	struct sources src;
-	struct collector_slot slots[NCOLLECTORS];
+	struct collector_env env;
+	struct proc_accounting *acct;
+	struct collector_slot *slots; /* one per registry line, in its order */
 	struct event_base *base;
 	struct event *tick_ev;
 	struct event *retention_ev;
@@ -98,31 +98,54 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	return rc;
 }
 
-/* Loading eBPF, reading the inventory and the kernel log's backlog, and the
- * first scan of every process take tens of ms, more on a loaded machine. */
-static int opens_slowly(const struct collector_ops *ops)
-{
-	return ops == &collector_kmsg || ops == &collector_inventory || ops == &collector_bpf ||
-	       ops == &collector_procs;
-}
-
 /* A collector reads its counters' baseline when it opens, and the first
  * tick's dur_ms runs from the clock read after the last one opened. The
- * slow ones open first, so no baseline is older than that clock by more
- * than the few ms the cheap ones take: /proc/stat read before the eBPF
- * load once made the first tick's CPU modes add up to 9% more than its
- * interval. */
+ * slow ones (registry.c: loading eBPF, reading the inventory and the kernel
+ * log's backlog, the first scan of every process take tens of ms, more on
+ * a loaded machine) open first, so no baseline is older than that clock by
+ * more than the few ms the cheap ones take: /proc/stat read before the eBPF
+ * load made the first tick's CPU modes add up to 9% more than its interval.
+ * Each collector is handed its own options only. */
 static int daemon_open_collectors(struct daemon *d, struct err *e)
 {
 	for (int slow = 1; slow >= 0; slow--) {
 		for (size_t i = 0; i < NCOLLECTORS; i++) {
 			struct collector_slot *c = &d->slots[i];
+			const struct collector_entry *r = c->entry;
+			const void *options =
+			    r->options == NO_OPTIONS ? NULL : (const char *)&d->cfg + r->options;
 			struct err inner;
-			if (opens_slowly(c->ops) != slow)
+			if (!r->opens_slowly != !slow)
 				continue;
-			if (c->ops->open(&c->state, &d->store, &d->src, &inner))
+			if (c->ops->open(&c->state, &d->env, options, &inner))
 				return err_set(e, "collector %s: %s", c->ops->name, inner.msg);
 		}
+	}
+	return 0;
+}
+
+/* Installs the saved views and records which collector provides each. */
+static int install_views(struct daemon *d, const char *views_dir, struct err *e)
+{
+	return store_install_views(&d->store, views_dir[0] ? views_dir : NULL, e) ||
+		       store_label_views(&d->store, registry_view_collector, e)
+		   ? -1
+		   : 0;
+}
+
+/* The process accounting, for the collectors whose registry line has a
+ * role in it. */
+static int open_accounting(struct daemon *d, struct err *e)
+{
+	struct err inner;
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		if (d->slots[i].entry->role == ROLE_PLAIN)
+			continue;
+		if (acct_open(&d->acct, &d->cfg.accounting, d->env.proc_fd, d->cfg.interval_ms,
+			      &inner))
+			return err_set(e, "process accounting: %s", inner.msg);
+		d->env.acct = d->acct;
+		return 0;
 	}
 	return 0;
 }
@@ -145,25 +168,34 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	*out = d;
 	d->cfg = *cfg;
 	d->opt = *opt;
-	d->src.cfg = &d->cfg;
-	d->src.proc_fd = d->src.sys_fd = -1;
+	d->env.proc_fd = d->env.sys_fd = -1;
+	d->env.store = &d->store;
+	d->env.own_proc = strcmp(cfg->proc_root, "/proc") == 0;
 	d->files.lock_fd = -1;
+	struct err bad;
+	if (registry_check(collector_registry, collector_registry_len, &bad)) {
+		log_error("%s", bad.msg);
+		ASSERT(!"the collector registry is consistent");
+	}
+	if (!(d->slots = calloc(NCOLLECTORS, sizeof(*d->slots))))
+		return err_set(e, "out of memory");
 	/* Everything that can be checked without the database is checked
 	 * before its directory, lock or file is made; what fails after that
 	 * is undone by daemon_close (db_files_close). */
-	if ((d->src.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
-	    (d->src.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0 ||
+	if ((d->env.proc_fd = open_root(cfg->proc_root, "proc root", e)) < 0 ||
+	    (d->env.sys_fd = open_root(cfg->sys_root, "sys root", e)) < 0 ||
 	    db_files_open(&d->files, cfg->db, e) || store_open(&d->store, cfg->db, 0, e))
 		return -1;
 	db_files_share(&d->files); /* before the first migration: its -wal and -shm exist */
 	if (store_migrate(&d->store, e) || tiers_open(&d->tiers, &d->store, e) ||
 	    (d->tiers_open = 1, tiers_configure(&d->tiers, &cfg->retention, e)) ||
-	    tiers_background_checkpoints(&d->tiers, e) ||
-	    store_install_views(&d->store, cfg->views_dir[0] ? cfg->views_dir : NULL, e))
+	    tiers_background_checkpoints(&d->tiers, e) || install_views(d, cfg->views_dir, e))
 		return -1;
-	for (size_t i = 0; i < NCOLLECTORS; i++)
-		d->slots[i].ops = all_collectors[i];
-	if (daemon_prepare(d, e) || daemon_open_collectors(d, e))
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		d->slots[i].entry = &collector_registry[i];
+		d->slots[i].ops = collector_registry[i].ops;
+	}
+	if (daemon_prepare(d, e) || open_accounting(d, e) || daemon_open_collectors(d, e))
 		return -1;
 	/* one sample needs no room to prune in later */
 	reserve_init(&d->reserve, cfg->db, opt->once ? 0 : cfg->retention.disk_reserve_bytes);
@@ -263,6 +295,7 @@ static int64_t tick_timestamp(struct daemon *d, int64_t trusted_us, int64_t *hel
 		d->clock_held = 0;
 	}
 	*held_s = ts > now_s ? ts - now_s : 0;
+	ASSERT(ts > d->last_ts); /* time only moves forward in the database */
 	return ts;
 }
 
@@ -523,13 +556,12 @@ static void apply_reload(struct daemon *d, const struct config *next)
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
 	if (memcmp(&next->bpf, &d->cfg.bpf, sizeof(next->bpf)))
 		log_warn("bpf changes take effect after a restart");
-	if (next->process_config[0] || next->process_names_inline || d->cfg.process_config[0] ||
-	    d->cfg.process_names_inline)
+	if (next->accounting.rules_file[0] || d->cfg.accounting.rules_file[0])
 		log_warn("process group rules and settings take effect after a restart");
 	log_set_level(next->log_level);
 	if (strcmp(next->views_dir, d->cfg.views_dir)) {
 		struct err e;
-		if (store_install_views(&d->store, next->views_dir[0] ? next->views_dir : NULL, &e))
+		if (install_views(d, next->views_dir, &e))
 			log_error("reload: %s", e.msg);
 	}
 	snprintf(d->cfg.views_dir, sizeof(d->cfg.views_dir), "%s", next->views_dir);
@@ -604,12 +636,14 @@ void daemon_close(struct daemon *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < NCOLLECTORS; i++) {
+	for (size_t i = 0; d->slots && i < NCOLLECTORS; i++) {
 		if (d->slots[i].fd_ev)
 			event_free(d->slots[i].fd_ev);
 		if (d->slots[i].ops && d->slots[i].state)
 			d->slots[i].ops->close(d->slots[i].state);
 	}
+	free(d->slots);
+	acct_close(d->acct);
 	for (size_t i = 0; i < ARRAY_LEN(d->sig_ev); i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
@@ -623,9 +657,9 @@ void daemon_close(struct daemon *d)
 		event_base_free(d->base);
 	store_close(&d->store);
 	db_files_close(&d->files);
-	if (d->src.proc_fd >= 0)
-		close(d->src.proc_fd);
-	if (d->src.sys_fd >= 0)
-		close(d->src.sys_fd);
+	if (d->env.proc_fd >= 0)
+		close(d->env.proc_fd);
+	if (d->env.sys_fd >= 0)
+		close(d->env.sys_fd);
 	free(d);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "daemon/daemon.h"
+#include "daemon/registry.h"
 
 static const char usage_text[] =
     "Usage: hindsightd [OPTIONS]\n"
@@ -20,6 +21,10 @@ static const char usage_text[] =
     "  --sys-root DIR      where /sys is mounted (also $HOST_SYS)\n"
     "  --log-level LEVEL   error, warn, info or debug (default info)\n"
     "  --no-bpf            do not load the eBPF collectors (/proc sampling only)\n"
+    "  --list-collectors[=FORMAT]\n"
+    "                      print the collectors in sample order, what each reads and\n"
+    "                      the tables and views it provides, then exit; FORMAT is\n"
+    "                      text (default), names (one per line) or markdown\n"
     "  -h, --help          this text\n"
     "  --version           print the version\n"
     "\n"
@@ -78,6 +83,21 @@ static int build_config(struct config *c, void *arg, struct err *e)
 											    : 0;
 }
 
+/* --list-collectors: prints the registry and exits. */
+static _Noreturn void list_collectors(const char *format)
+{
+	enum registry_format f = REGISTRY_TEXT;
+	if (format && registry_format_by_name(format, &f)) {
+		fprintf(stderr,
+			"hindsightd: --list-collectors: expected text, names or markdown, got "
+			"'%s'\n",
+			format);
+		exit(2);
+	}
+	registry_print(stdout, f);
+	exit(fflush(stdout) ? 1 : 0);
+}
+
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
 	enum {
@@ -90,7 +110,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		O_SYS,
 		O_LOG,
 		O_VER,
-		O_NO_BPF
+		O_NO_BPF,
+		O_LIST
 	};
 	static const struct option opts[] = {
 	    {"db", required_argument, 0, O_DB},
@@ -102,6 +123,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	    {"sys-root", required_argument, 0, O_SYS},
 	    {"log-level", required_argument, 0, O_LOG},
 	    {"no-bpf", no_argument, 0, O_NO_BPF},
+	    {"list-collectors", optional_argument, 0, O_LIST},
 	    {"help", no_argument, 0, 'h'},
 	    {"version", no_argument, 0, O_VER},
 	    {0, 0, 0, 0},
@@ -144,6 +166,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case O_VER:
 			puts("hindsightd " HINDSIGHT_VERSION);
 			exit(0);
+		case O_LIST:
+			list_collectors(optarg);
 		default:
 			fputs(usage_text, stderr);
 			return -1;

@@ -43,6 +43,7 @@ struct proc_entry *proc_scan_find(struct proc_scan *s, int32_t pid)
 
 static int table_rehash(struct proc_scan *s, uint32_t nslots)
 {
+	ASSERT(nslots && (nslots & (nslots - 1)) == 0); /* slot_of masks with nslots - 1 */
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 	if (!slots)
 		return -1;
@@ -82,6 +83,7 @@ static void drop_fd(struct proc_scan *s, struct proc_entry *p);
 
 static void table_remove(struct proc_scan *s, uint32_t i)
 {
+	ASSERT(i < s->nent);
 	drop_fd(s, &s->ent[i]);
 	uint32_t hole = (uint32_t)(slot_of(s, s->ent[i].pid) - s->slots);
 	s->slots[hole] = 0;

@@ -3,7 +3,6 @@
 
 #include <stdint.h>
 
-#include "collect/collect.h"
 #include "proc/procfs.h"
 #include "util/util.h"
 

@@ -2,8 +2,8 @@
 #ifndef HINDSIGHT_QUERY_CLI_H
 #define HINDSIGHT_QUERY_CLI_H
 
-#include "daemon/config.h" /* DEFAULT_DB_PATH */
 #include "query/query.h"
+#include "util/defaults.h"
 
 /* Groups of options; each command accepts some of them. */
 enum {

@@ -132,17 +132,6 @@ int tiers_configure(struct tiers *t, const struct retention_limits *l, struct er
 	return store_commit(s, e);
 }
 
-/* The oldest ts after `after`, or INT64_MAX when there is none. */
-static int64_t oldest_after(sqlite3_stmt *st, int64_t after)
-{
-	int64_t v = INT64_MAX;
-	sqlite3_bind_int64(st, 1, after);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
 /* Rows may leave a tier only once the next tier holds them: the smallest
  * watermark of that next tier over all tables, on an edge of the tier the
  * rows leave for (the 1h tier folds minutes in as they come, so only whole
@@ -257,7 +246,7 @@ static int prune_pending(struct tiers *t, const struct retention_limits *l, int6
 	for (int tier = 0; tier < NTIERS; tier++)
 		for (size_t i = 0; i < t->nseries; i++) {
 			struct series_table *st = &t->series[i];
-			if (oldest_after(st->oldest[tier], INT64_MIN) > t->pruned[tier])
+			if (tiers_oldest_after(st->oldest[tier], INT64_MIN) > t->pruned[tier])
 				continue;
 			*did = 1;
 			return delete_chunk(t, st->nth[tier], st->del[tier], tier_names[tier],
@@ -273,7 +262,7 @@ static int prune_pending(struct tiers *t, const struct retention_limits *l, int6
 				return -1;
 			ev->pruned = cut;
 		}
-		if (oldest_after(ev->oldest, INT64_MIN) > cut)
+		if (tiers_oldest_after(ev->oldest, INT64_MIN) > cut)
 			continue;
 		*did = 1;
 		return delete_chunk(t, ev->nth, ev->del, ev->name, cut, now_ts, e);
@@ -321,7 +310,7 @@ static int size_cap(struct tiers *t, const struct retention_limits *l, int64_t n
 	for (int tier = 0; tier < NTIERS; tier++) {
 		int64_t oldest = INT64_MAX;
 		for (size_t i = 0; i < t->nseries; i++) {
-			int64_t o = oldest_after(t->series[i].oldest[tier], t->pruned[tier]);
+			int64_t o = tiers_oldest_after(t->series[i].oldest[tier], t->pruned[tier]);
 			oldest = o < oldest ? o : oldest;
 		}
 		if (oldest == INT64_MAX)

@@ -632,17 +632,6 @@ void tiers_close(struct tiers *t)
 	t->nseries = t->nevents = 0;
 }
 
-/* The oldest ts after `after` in one tier of a table, or INT64_MAX. */
-static int64_t next_ts(sqlite3_stmt *st, int64_t after)
-{
-	int64_t v = INT64_MAX;
-	sqlite3_bind_int64(st, 1, after);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
 static int save_rolled(struct tiers *t, struct series_table *st, int tier, int64_t v, struct err *e)
 {
 	sqlite3_bind_text(t->set_rolled, 1, st->name, -1, SQLITE_STATIC);
@@ -657,6 +646,8 @@ static int roll_range(struct tiers *t, struct series_table *st, int tier, int64_
 		      struct err *e)
 {
 	struct err inner;
+	/* a bucket is rolled once: the watermark only moves forward */
+	ASSERT(tier != TIER_RAW && lo < hi && hi > st->rolled[tier]);
 	if (store_begin(t->store, &inner))
 		return err_set(e, "rollup %s_%s: %s", st->name, tier_names[tier], inner.msg);
 	sqlite3_bind_int64(st->roll[tier], 1, lo);
@@ -690,7 +681,7 @@ static int roll_table(struct tiers *t, struct series_table *st, int tier, int64_
 	int64_t cur = st->rolled[tier];
 	/* Start, or skip a gap (the daemon was stopped): begin at the bucket of
 	 * the next source row instead of rolling empty buckets one by one. */
-	int64_t next = next_ts(st->oldest[src], cur < 0 ? INT64_MIN : cur);
+	int64_t next = tiers_oldest_after(st->oldest[src], cur < 0 ? INT64_MIN : cur);
 	if (next == INT64_MAX || align_up(next, w) > target) {
 		/* No complete bucket holds a row: only the watermark moves. */
 		if (target <= cur)

@@ -50,6 +50,10 @@ int store_migrate(struct store *s, struct err *e);
 /* Installs the saved views (the embedded ones, then *.sql in extra_dir when not
  * NULL), replacing any whose text changed. */
 int store_install_views(struct store *s, const char *extra_dir, struct err *e);
+/* Records in view_catalog.collector which collector provides each view:
+ * collector_of(name), NULL for none. Only rows that change are written. */
+int store_label_views(struct store *s, const char *(*collector_of)(const char *view),
+		      struct err *e);
 
 /* A saved view's header: "-- title: ..." and "-- description: ..." lines
  * before the CREATE VIEW; name is taken from the CREATE VIEW itself. */

@@ -228,12 +228,25 @@ int tier_by_name(const char *name);
 /* Time on bucket edges (floor and ceiling to a multiple of w). */
 static inline int64_t align_down(int64_t v, int64_t w)
 {
+	ASSERT(w > 0);
 	int64_t r = v % w;
 	return r < 0 ? v - r - w : v - r;
 }
 static inline int64_t align_up(int64_t v, int64_t w)
 {
 	return -align_down(-v, w);
+}
+
+/* The oldest ts after `after` that st (SELECT min(ts) ... WHERE ts > ?1)
+ * finds in one tier of a table, or INT64_MAX when there is none. */
+static inline int64_t tiers_oldest_after(sqlite3_stmt *st, int64_t after)
+{
+	int64_t v = INT64_MAX;
+	sqlite3_bind_int64(st, 1, after);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
 }
 
 /* Grows or shrinks a chunk so one unit of work takes about the budget. */

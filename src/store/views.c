@@ -186,3 +186,34 @@ int store_install_views(struct store *s, const char *extra_dir, struct err *e)
 	}
 	return store_commit(s, e);
 }
+
+struct labeller {
+	const char *(*collector_of)(const char *view);
+};
+
+/* The SQL function view_collector(name) over the caller's lookup. */
+static void view_collector_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct labeller *l = sqlite3_user_data(ctx);
+	const unsigned char *name = sqlite3_value_text(argv[0]);
+	const char *c = name ? l->collector_of((const char *)name) : NULL;
+	if (c)
+		sqlite3_result_text(ctx, c, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
+int store_label_views(struct store *s, const char *(*collector_of)(const char *view), struct err *e)
+{
+	struct labeller l = {collector_of};
+	struct err inner;
+	if (sqlite3_create_function(s->db, "view_collector", 1, SQLITE_UTF8, &l, view_collector_fn,
+				    NULL, NULL) != SQLITE_OK)
+		return err_set(e, "labelling views: %s", sqlite3_errmsg(s->db));
+	int rc = store_exec(s,
+			    "UPDATE view_catalog SET collector = view_collector(name) "
+			    "WHERE collector IS NOT view_collector(name)",
+			    &inner);
+	sqlite3_create_function(s->db, "view_collector", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	return rc ? err_set(e, "labelling views: %s", inner.msg) : 0;
+}

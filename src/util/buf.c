@@ -218,3 +218,19 @@ int buf_read_file(struct buf *b, int dirfd, const char *path, size_t max)
 		source_log_refused(dirfd, path, rc, max);
 	return rc;
 }
+
+void tick_errors_count_read(struct tick_errors *te, int neg_errno)
+{
+	switch (-neg_errno) {
+	case ENOENT:
+	case ESRCH:
+		te->vanished++;
+		break;
+	case EACCES:
+	case EPERM:
+		te->permission++;
+		break;
+	default:
+		te->read++;
+	}
+}

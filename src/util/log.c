@@ -1,5 +1,6 @@
 /* Error messages and the daemon's log. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -56,4 +57,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+_Noreturn void assert_failed(const char *cond, const char *file, int line)
+{
+	fprintf(stderr, "hindsight: internal error: %s is false at %s:%d\n", cond, file, line);
+	fflush(stderr);
+	abort();
 }

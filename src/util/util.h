@@ -7,6 +7,14 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* An invariant of the code itself, never of its input: when it fails the
+ * program is wrong and going on would store wrong history, so it stops with
+ * the condition and file:line. Unlike assert() it is kept in every build
+ * type (CMake's Release and RelWithDebInfo, and packagers' builds, define
+ * NDEBUG), so use it only where the check is cheap. */
+#define ASSERT(cond) ((cond) ? (void)0 : assert_failed(#cond, __FILE__, __LINE__))
+_Noreturn void assert_failed(const char *cond, const char *file, int line);
+
 /* An error message naming what went wrong and where (file:line, the bad token). */
 struct err {
 	char msg[512];
@@ -60,6 +68,17 @@ int buf_read_file(struct buf *b, int dirfd, const char *path, size_t max);
 /* Logs, once per file, why it was refused (err: -ENXIO, -EISDIR, -EFBIG;
  * other errors are not refusals and are not logged). */
 void source_log_refused(int dirfd, const char *path, int err, size_t max);
+
+/* Problems met while reading sources during one tick. None of them stops a
+ * tick; all of them are stored in the self-metrics. */
+struct tick_errors {
+	uint64_t vanished;   /* file gone: a process exited mid-read */
+	uint64_t permission; /* EACCES/EPERM: partial read */
+	uint64_t read;	     /* any other read error */
+	uint64_t parse;	     /* malformed text */
+};
+/* Counts a failed read by its errno (negative, as buf_read_file returns it). */
+void tick_errors_count_read(struct tick_errors *te, int neg_errno);
 
 /* Text scanning for the pure parsers: skip blanks, then read an unsigned or
  * signed decimal. Return 0 and advance *p, or -1 leaving *p at the bad token. */

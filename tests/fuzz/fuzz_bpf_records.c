@@ -1,7 +1,7 @@
 /* eBPF records as the daemon receives them from the ring buffer: any bytes
  * must be either refused as malformed or held, read back and converted
  * without reading past what arrived. */
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
  * records, argv text, exit status and units; and the `bpf:` config section. */
 #include "testutil.h"
 
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 #include "daemon/config.h"
 
 static struct hs_exec exec_rec(const char *args, size_t len)

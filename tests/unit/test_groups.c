@@ -196,15 +196,18 @@ static void hindsight_config_section(void **state)
 	struct config c;
 	struct err e;
 	config_defaults(&c);
-	assert_int_equal(c.children, 1);
+	assert_int_equal(c.accounting.children, 1);
 	assert_int_equal(config_load_file(&c, fixture_path("groups/hindsight-inline.yml"), &e), 0);
 	assert_int_equal(c.process_names_inline, 1);
-	assert_int_equal(c.children, 0);
-	assert_int_equal(c.recheck_ms, 30000);
-	assert_int_equal(c.top_processes, 5);
-	assert_string_equal(c.cmdline_redact, "password=\n--key");
+	assert_int_equal(c.accounting.children, 0);
+	assert_int_equal(c.accounting.recheck_ms, 30000);
+	assert_int_equal(c.procs.top_processes, 5);
+	assert_string_equal(c.procs.cmdline_redact, "password=\n--key");
+	assert_int_equal(config_validate(&c, &e), 0);
+	/* the rules are read from this file itself */
+	assert_string_equal(c.accounting.rules_file, c.file);
 	struct group_rules r;
-	assert_int_equal(group_rules_load(&r, c.file, &e), 0);
+	assert_int_equal(group_rules_load(&r, c.accounting.rules_file, &e), 0);
 	assert_int_equal(r.n, 2);
 	assert_string_equal(NAME(&r, "postgres", "postgres\0"), "db:root");
 	group_rules_free(&r);
@@ -224,7 +227,15 @@ static void hindsight_config_section(void **state)
 		 fixture_path("groups/process-exporter-readme.yml"));
 	write_file(path, text);
 	assert_int_equal(config_load_file(&c, path, &e), 0);
-	assert_true(strstr(c.process_config, "process-exporter-readme.yml") != NULL);
+	assert_true(strstr(c.accounting.rules_file, "process-exporter-readme.yml") != NULL);
+	assert_int_equal(config_validate(&c, &e), 0);
+	/* process_config and process_names in one file: which rules are meant? */
+	snprintf(text, sizeof(text), "process_config: %s\nprocess_names:\n  - comm: [x]\n",
+		 fixture_path("groups/process-exporter-readme.yml"));
+	write_file(path, text);
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	expect_error(config_validate(&c, &e), &e, "give either process_config or process_names");
 	rm_rf(dir);
 	free(dir);
 }

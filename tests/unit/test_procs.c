@@ -7,15 +7,17 @@
 #include <time.h>
 
 #include "collect/collect.h"
-#include "daemon/config.h"
+#include "collect/procs.h"
+#include "proc/accounting.h"
 #include "proc/cmdline.h"
-#include "proc/groups.h"
 #include "store/store.h"
 
 struct fx {
 	char *dir, root[4200], db[4200];
 	int fd;
-	struct config cfg;
+	struct acct_options acct_opt;
+	struct procs_options opt;
+	struct proc_accounting *acct;
 	struct store st;
 	void *state;
 	int64_t ts;
@@ -29,9 +31,9 @@ static int setup(void **state)
 	snprintf(f->db, sizeof(f->db), "%s/h.db", f->dir);
 	mkdir(f->root, 0755);
 	f->fd = open(f->root, O_RDONLY | O_DIRECTORY);
-	config_defaults(&f->cfg);
-	f->cfg.interval_ms = 1000;
-	f->cfg.procs_refresh_ms = 0;
+	acct_options_default(&f->acct_opt);
+	f->acct_opt.refresh_ms = 0;
+	procs_options_default(&f->opt);
 	f->ts = 1000;
 	struct err e;
 	assert_int_equal(store_open(&f->st, f->db, 0, &e), 0);
@@ -41,11 +43,20 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The collector and the accounting it writes, as the daemon closes them. */
+static void stop(struct fx *f)
+{
+	if (f->state)
+		collector_procs.close(f->state);
+	acct_close(f->acct);
+	f->state = NULL;
+	f->acct = NULL;
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	if (f->state)
-		collector_procs.close(f->state);
+	stop(f);
 	store_close(&f->st);
 	close(f->fd);
 	rm_rf(f->dir);
@@ -54,11 +65,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Opens the accounting and the collector as the daemon does (1 s ticks). */
 static void start(struct fx *f)
 {
-	struct sources src = {.proc_fd = f->fd, .sys_fd = -1, .cfg = &f->cfg};
 	struct err e;
-	if (collector_procs.open(&f->state, &f->st, &src, &e))
+	if (acct_open(&f->acct, &f->acct_opt, f->fd, 1000, &e))
+		fail_msg("accounting: %s", e.msg);
+	struct collector_env env = {
+	    .store = &f->st, .proc_fd = f->fd, .sys_fd = -1, .acct = f->acct};
+	if (collector_procs.open(&f->state, &env, &f->opt, &e))
 		fail_msg("open: %s", e.msg);
 }
 
@@ -166,7 +181,7 @@ static void children_join_parent(void **state)
 			  "  - name: 'app:{{.Matches.role}}'\n"
 			  "    comm: [app]\n"
 			  "    cmdline: ['--role=(?P<role>\\w+)']\n");
-	memcpy(f->cfg.process_config, rules, strlen(rules) + 1);
+	memcpy(f->acct_opt.rules_file, rules, strlen(rules) + 1);
 	struct fake_proc app = {
 	    .pid = 200, .comm = "app", .cmdline = "app --role=web", .start = OLD, .run_ns = 1};
 	struct fake_proc sh = {
@@ -187,9 +202,8 @@ static void children_join_parent(void **state)
 	assert_int_equal(q(f, "SELECT procs_count FROM group_sample"), 3);
 	assert_int_equal(q(f, "SELECT count(*) FROM process WHERE group_id IS NULL"), 1);
 
-	collector_procs.close(f->state);
-	f->state = NULL;
-	f->cfg.children = 0;
+	stop(f);
+	f->acct_opt.children = 0;
 	start(f);
 	tick(f);
 	assert_int_equal(q(f, "SELECT procs_count FROM group_sample ORDER BY ts DESC"), 1);
@@ -198,8 +212,8 @@ static void children_join_parent(void **state)
 static void process_rows_and_top(void **state)
 {
 	struct fx *f = *state;
-	f->cfg.cmdline_max_bytes = 40;
-	f->cfg.top_processes = 1;
+	f->opt.cmdline_max_bytes = 40;
+	f->opt.top_processes = 1;
 	struct fake_proc a = {.pid = 400,
 			      .comm = "db",
 			      .start = OLD,
@@ -239,8 +253,8 @@ static void recheck_wrapper_that_execs(void **state)
 	char rules[4300];
 	snprintf(rules, sizeof(rules), "%s/pe.yml", f->dir);
 	write_file(rules, "process_names:\n  - {name: java, comm: [java]}\n");
-	memcpy(f->cfg.process_config, rules, strlen(rules) + 1);
-	f->cfg.recheck_ms = 3600 * 1000;
+	memcpy(f->acct_opt.rules_file, rules, strlen(rules) + 1);
+	f->acct_opt.recheck_ms = 3600 * 1000;
 	/* started "now" as seen from CLOCK_BOOTTIME, so inside the window */
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -263,32 +277,44 @@ static void recheck_wrapper_that_execs(void **state)
 	    "java");
 }
 
-/* The hook the eBPF collector uses: classify a process never scanned and
- * add its usage to the group for the current tick. */
-static void hook_for_other_collectors(void **state)
+/* An exit of a process the scanner never saw (it lived and died between two
+ * ticks) goes to the group of its own rule, else, when children join their
+ * parent's group, to its parent's: here nginx's, since only nginx has a
+ * rule. */
+static void exit_never_scanned_joins_parent(void **state)
 {
 	struct fx *f = *state;
+	char rules[4300];
+	snprintf(rules, sizeof(rules), "%s/pe.yml", f->dir);
+	write_file(rules, "process_names:\n  - {name: web, comm: [nginx]}\n");
+	memcpy(f->acct_opt.rules_file, rules, strlen(rules) + 1);
 	struct fake_proc p = {.pid = 600, .comm = "nginx", .start = OLD, .run_ns = 1};
 	fake_proc_write(f->root, &p);
-	assert_int_equal(procs_group_classify("x", "", 0, 0, 1, 0), -1); /* not running */
 	start(f);
 	tick(f);
-	struct err e;
-	assert_int_equal(store_begin(&f->st, &e), 0);
-	int64_t gid = procs_group_classify("nginx", "nginx\0", 6, 0, 601, 600);
-	int64_t kid = procs_group_classify("sh", "sh\0", 3, 0, 602, 600); /* default: by comm */
-	store_commit(&f->st, &e);
-	assert_true(gid > 0 && kid > 0 && gid != kid);
-	struct group_usage u = {.user_ms = 120, .system_ms = 30, .read_bytes = 4096};
-	assert_int_equal(procs_group_add(gid, &u), 0);
-	assert_int_equal(procs_group_add(12345, &u), -1);
+	acct_exits_reported(f->acct, 1);
+	struct proc_exit x = {.pid = 602,
+			      .ppid = 600,
+			      .start_ticks = NEW,
+			      .comm = "sh",
+			      .argv = "sh\0",
+			      .argv_len = 3,
+			      .utime_ns = 120000000,
+			      .stime_ns = 30000000,
+			      .read_bytes = 4096};
+	acct_exit(f->acct, &x);
+	x = (struct proc_exit){.pid = 603, .ppid = 1, .start_ticks = NEW, .comm = "orphan"};
+	x.utime_ns = 50000000;
+	acct_exit(f->acct, &x); /* no rule, no tracked parent: in no group */
 	tick(f);
 	char sql[200];
 	snprintf(sql, sizeof(sql),
 		 "SELECT user_ms*1000 + system_ms FROM group_cpu WHERE ts=%lld AND "
-		 "group_name='nginx'",
+		 "group_name='web'",
 		 (long long)f->ts);
 	assert_int_equal(q(f, sql), 120 * 1000 + 30);
+	assert_int_equal(q(f, "SELECT count(*) FROM proc_group"), 1);
+	assert_int_equal(q(f, "SELECT sum(read_bytes) FROM group_io"), 4096);
 }
 
 /* Exits reported by eBPF: a tracked process adds its growth since its last
@@ -306,7 +332,6 @@ static void exits_reported_by_ebpf(void **state)
 	fake_proc_write(f->root, &make);
 	fake_proc_write(f->root, &cc);
 	fake_proc_write(f->root, &as);
-	assert_int_equal(procs_exit(&(struct proc_exit){.pid = 1}), -1); /* not running */
 	start(f);
 	tick(f);
 	/* cc exits and is reaped; as exits and stays a zombie a while longer. */
@@ -318,24 +343,24 @@ static void exits_reported_by_ebpf(void **state)
 	make.cutime = 65;
 	make.run_ns = 2;
 	fake_proc_write(f->root, &make);
-	procs_exits_reported(1);
+	acct_exits_reported(f->acct, 1);
 	struct proc_exit x = {.pid = 701,
 			      .ppid = 700,
 			      .start_ticks = OLD,
 			      .comm = "cc",
 			      .utime_ns = 650000000,
 			      .read_bytes = 4096};
-	assert_int_equal(procs_exit(&x), 0);
+	acct_exit(f->acct, &x);
 	x = (struct proc_exit){
 	    .pid = 703, .ppid = 700, .start_ticks = OLD, .comm = "as", .utime_ns = 230000000};
-	assert_int_equal(procs_exit(&x), 0);
+	acct_exit(f->acct, &x);
 	x = (struct proc_exit){.pid = 702,
 			       .ppid = 700,
 			       .start_ticks = 12345,
 			       .comm = "ld",
 			       .utime_ns = 12400000,
 			       .stime_ns = 3600000};
-	assert_int_equal(procs_exit(&x), 0);
+	acct_exit(f->acct, &x);
 	tick(f);
 	char sql[200];
 	const struct {
@@ -373,12 +398,12 @@ static void zombies_counted_once(void **state)
 	struct fake_proc make = {.pid = 800, .comm = "make", .start = OLD, .run_ns = 1};
 	fake_proc_write(f->root, &make);
 	start(f);
-	procs_exits_reported(1);
+	acct_exits_reported(f->acct, 1);
 	tick(f);
 	/* The record first, then the zombie. */
 	struct proc_exit x = {
 	    .pid = 801, .ppid = 800, .start_ticks = NEW, .comm = "cc", .utime_ns = 300000000};
-	assert_int_equal(procs_exit(&x), 0);
+	acct_exit(f->acct, &x);
 	struct fake_proc cc = {
 	    .pid = 801, .ppid = 800, .comm = "cc", .state = 'Z', .utime = 30, .start = NEW};
 	fake_proc_write(f->root, &cc);
@@ -390,7 +415,7 @@ static void zombies_counted_once(void **state)
 	tick(f);
 	x = (struct proc_exit){
 	    .pid = 802, .ppid = 800, .start_ticks = NEW, .comm = "ld", .utime_ns = 100000000};
-	assert_int_equal(procs_exit(&x), 0);
+	acct_exit(f->acct, &x);
 	tick(f);
 	tick(f);
 	assert_int_equal(q(f, "SELECT sum(user_ms) FROM group_cpu WHERE group_name = 'cc'"), 300);
@@ -446,7 +471,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(children_join_parent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(process_rows_and_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(recheck_wrapper_that_execs, setup, teardown),
-	    cmocka_unit_test_setup_teardown(hook_for_other_collectors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(exit_never_scanned_joins_parent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(exits_reported_by_ebpf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(zombies_counted_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rolled_back_tick, setup, teardown),

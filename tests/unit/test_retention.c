@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "daemon/config.h"
-#include "store/simulate.h"
+#include "simulate.h"
 #include "store/tiers.h"
 
 #define START 1700000003 /* deliberately not on a bucket edge */
@@ -272,7 +272,7 @@ static void pruning_honours_ages(void **state)
 	open_db(f);
 	assert_int_equal(sim_open(&f->m, &f->s, 20, 10, START, &e), 0);
 	assert_int_equal(sim_write_until(&f->m, &f->s, START + 2 * DAY, &e), 0);
-	/* An event log, declared like another branch would in its migration. */
+	/* An event log, declared as a new table's migration would. */
 	assert_int_equal(
 	    store_exec(&f->s,
 		       "CREATE TABLE test_event (ts INTEGER NOT NULL, msg TEXT);"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/simulate.h"
+#include "simulate.h"
 
 static const char sim_schema[] =
     "CREATE TABLE IF NOT EXISTS sim_group (\n"

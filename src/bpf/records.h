@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../../bpf/events.h"
+#include "util/util.h"
 
 /* bpf_state.id in the schema. */
 enum { BPF_STATE_OFF = 0, BPF_STATE_RUNNING = 1, BPF_STATE_NOT_BUILT = 2, BPF_STATE_FAILED = 3 };

@@ -4,11 +4,14 @@
 #ifndef HINDSIGHT_HAVE_BPF
 #include <stdlib.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/ebpf.h"
+#include "bpf/records.h"
 #include "collect/collect.h"
 
-static int stub_open(void **state, struct store *st, const struct sources *src, struct err *e)
+static int stub_open(void **state, const struct collector_env *env, const void *options,
+		     struct err *e)
 {
+	struct store *st = env->store;
 	sqlite3_stmt *ins =
 	    store_prepare(st,
 			  "INSERT INTO bpf_tick(ts, dur_ms, state_id, events_count, "

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/bpf_records.h"
+#include "bpf/records.h"
 
 /* Each record in the arena: this header, then the record padded to 8 bytes. */
 struct slot {
@@ -78,6 +78,7 @@ int record_buf_push(struct record_buf *b, const void *data, size_t size, int64_t
 	memcpy(b->data + b->len, &s, sizeof(s));
 	memcpy(b->data + b->len + sizeof(s), data, size);
 	b->len += need;
+	ASSERT(b->len <= b->cap && b->cap <= b->max);
 	return 0;
 }
 
@@ -91,6 +92,7 @@ int record_buf_next(const struct record_buf *b, size_t *pos, struct record *r)
 	r->size = s.size;
 	r->data = b->data + *pos + sizeof(s);
 	*pos += sizeof(s) + ALIGN8(s.size);
+	ASSERT(*pos <= b->len); /* records are only ever appended whole */
 	return 1;
 }
 
