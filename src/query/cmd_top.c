@@ -1,7 +1,6 @@
 /* hindsight top --at TIME: what the machine was doing then. One section per
  * question, each answered from a saved view at whichever tier holds that
  * time; a view the catalog says has no data here says so instead. */
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,7 +159,7 @@ static int window_align(struct top_params *p, const struct read_plan *plan)
 	if (w_hi)
 		p->hi = align_up(p->hi, w_hi);
 	p->bucket_s = w_lo > w_hi ? w_lo : w_hi;
-	assert(p->from <= p->lo && p->lo <= p->at && p->at <= p->hi);
+	ASSERT(p->from <= p->lo && p->lo <= p->at && p->at <= p->hi);
 	int grew = p->lo < p->near_lo || p->hi > p->near_hi;
 	p->near_lo = p->lo < p->near_lo ? p->lo : p->near_lo;
 	p->near_hi = p->hi > p->near_hi ? p->hi : p->near_hi;
@@ -234,7 +233,7 @@ static const char *section_views(void)
 	size_t len = (size_t)snprintf(names, sizeof(names), "agent_health");
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++)
 		len += (size_t)snprintf(names + len, sizeof(names) - len, " %s", sections[i].view);
-	assert(len < sizeof(names));
+	ASSERT(len < sizeof(names));
 	return names;
 }
 

@@ -1,7 +1,6 @@
 /* Column lookup, --where filters and --order: a range query from the
  * options, every name checked against the relation's columns before it is
  * written into SQL. */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +87,7 @@ int filter_parse(const char *text, char *const *cols, struct filter *f, struct e
 
 void filters_sql(const struct filter *f, int n, int first_param, char *sql, size_t size)
 {
-	assert(n >= 0 && n <= QOPTS_MAX_WHERE);
+	ASSERT(n >= 0 && n <= QOPTS_MAX_WHERE);
 	size_t len = strlen(sql);
 	for (int i = 0; i < n && len < size; i++)
 		len +=

@@ -1,7 +1,6 @@
 /* Paging over time: rows ordered by ts are read one time window (a page)
  * at a time, each page one short statement and so one short read
  * transaction, the window adapting to hold a few thousand rows. */
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,7 +81,7 @@ void pages_start(struct pages *pg, struct qdb *q, sqlite3_stmt *seek, const stru
 
 void pages_take(struct pages *pg, struct qdb *q, sqlite3_stmt *seek, int64_t *lo, int64_t *hi)
 {
-	assert(pg->more && pg->since <= pg->cur && pg->cur <= pg->until);
+	ASSERT(pg->more && pg->since <= pg->cur && pg->cur <= pg->until);
 	if (pg->rq->desc) {
 		*hi = pg->cur;
 		*lo = *hi - pg->since < pg->width ? pg->since : *hi - pg->width + 1;

@@ -2,7 +2,6 @@
  * anything but reading, a time limit per statement and a memory limit. The
  * daemon writes in WAL mode, so a reader never blocks it; the tool keeps its
  * read transactions short (see paging.c) so checkpoints are not held back. */
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -262,7 +261,7 @@ int qdb_pin(struct qdb *q, unsigned tiers, struct err *e)
 
 int64_t qdb_edge_ts(struct qdb *q, const char *relation, int64_t lo, int64_t hi, int newest)
 {
-	assert(qdb_name_ok(relation));
+	ASSERT(qdb_name_ok(relation));
 	unsigned pinned = q->pinned;
 	struct read_plan p = q->plan;
 	unsigned held = read_plan_tiers(&p, lo, hi);

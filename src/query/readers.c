@@ -1,6 +1,5 @@
 /* Several connections reading the pages of one range at once (the reader
  * pool), the rows still written in order. */
-#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +66,7 @@ static void append_ready(struct shared_pages *sp)
 		pthread_mutex_unlock(&sp->mu);
 		out_page_append(sp->o, &next->page);
 		pthread_mutex_lock(&sp->mu);
-		assert(sp->written < sp->taken);
+		ASSERT(sp->written < sp->taken);
 		next->ready = 0;
 		sp->written++;
 		pthread_cond_broadcast(&sp->changed);
@@ -148,7 +147,7 @@ static void *helper_run(void *arg)
 int run_paged_parallel(struct reader_pool *pool, int n, const struct range_query *rq, int64_t since,
 		       int64_t until, struct out *o, struct err *e)
 {
-	assert(n > 1 && n <= MAX_READERS && n <= pool->n);
+	ASSERT(n > 1 && n <= MAX_READERS && n <= pool->n);
 	struct shared_pages *sp = calloc(1, sizeof(*sp));
 	struct reader r[MAX_READERS] = {0};
 	pthread_t thread[MAX_READERS];

@@ -7,7 +7,6 @@
  * whole range first, several times slower than reading one tier's table. So
  * a reader pins its views to one tier whenever one tier holds the range it
  * asks for, and to a union with fixed boundaries only when it spans tiers. */
-#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +76,7 @@ void read_plan_get(sqlite3 *db, int tier, struct read_plan *p)
 		p->to_1h = min64(m_gone, raw_gone);
 		break;
 	}
-	assert(p->to_1h <= p->to_1m);
+	ASSERT(p->to_1h <= p->to_1m);
 }
 
 unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
@@ -91,7 +90,7 @@ unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
 		t |= 1u << TIER_1M;
 	if (until > p->to_1m || t == 0)
 		t |= 1u << TIER_RAW;
-	assert(t != 0 && t < 1u << NTIERS);
+	ASSERT(t != 0 && t < 1u << NTIERS);
 	return t;
 }
 
