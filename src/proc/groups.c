@@ -271,7 +271,8 @@ static int parse_rule(struct group_rule *g, const struct yaml_walk *w, yaml_node
 		*needs |= GROUP_NEEDS_CGROUPS;
 	for (size_t i = 0; i < g->nsegs; i++) {
 		enum seg_kind k = g->segs[i].kind;
-		if (k == SEG_EXEBASE || k == SEG_EXEFULL || k == SEG_MATCH)
+		/* captures come from the cmdline regexes, or the cgroup ones */
+		if (k == SEG_EXEBASE || k == SEG_EXEFULL || (k == SEG_MATCH && g->nres))
 			*needs |= GROUP_NEEDS_ARGV;
 		if (k == SEG_CGROUPS)
 			*needs |= GROUP_NEEDS_CGROUPS;
