@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Real cgroups on this machine (cgroup2, and the v1 hierarchies of a hybrid
+host): a CPU burner, a memory toucher, an exec, an OOM kill and a cgroup
+removed mid-run, checked against the kernel's own counters and the
+workloads' getrusage. Every cgroup made here is removed at the end.
+
+  - CPU stored for the burner's cgroup = cpu.stat usage_usec (cgroup2) and
+    cpuacct.usage (v1), and its getrusage, within 1%;
+  - CPU stored for a cgroup that exists only in v1 = cpuacct.usage;
+  - memory stored = memory.usage_in_bytes (v1) / memory.current (v2);
+  - exec_event.cgroup_id = the inode of the cgroup2 directory (what
+    bpf_get_current_cgroup_id() returns), and exec_log names the cgroup;
+  - the OOM victim's cgroup is named in oom_kills, and the kill counted in
+    cgroup_memory;
+  - a cgroup removed mid-run gets gone_ts; no error is counted."""
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+from bpfcommon import Daemon, fail, skip
+
+if os.geteuid() != 0:
+    skip("needs root to make cgroups")
+CG = "/sys/fs/cgroup"
+if os.path.exists(f"{CG}/cgroup.controllers"):
+    V2 = CG
+elif os.path.exists(f"{CG}/unified/cgroup.controllers"):
+    V2 = f"{CG}/unified"
+else:
+    skip("no cgroup2 hierarchy mounted")
+V1 = {}  # controller -> hierarchy directory
+for name in sorted(os.listdir(CG)):
+    path = f"{CG}/{name}"
+    if os.path.islink(path) or not os.path.exists(f"{path}/cgroup.procs") or path == V2:
+        continue
+    for c in name.split(","):
+        V1.setdefault(c, path)
+
+BASE = "hs-it-" + uuid.uuid4().hex[:8]
+made = []
+
+
+def mkcg(hier, rel):
+    path = f"{hier}/{BASE}/{rel}" if rel else f"{hier}/{BASE}"
+    if not os.path.isdir(path):
+        os.mkdir(path)
+        made.append(path)
+    return path
+
+
+def dirs(rel, v2=True, controllers=("cpu", "cpuacct", "memory", "blkio", "pids")):
+    """The cgroup rel in cgroup2 and in the v1 hierarchies of controllers."""
+    out = []
+    for hier in ([V2] if v2 else []) + sorted({V1[c] for c in controllers if c in V1}):
+        mkcg(hier, "")
+        out.append(mkcg(hier, rel))
+    return out
+
+
+def entering(paths):
+    def enter():
+        for p in paths:
+            with open(f"{p}/cgroup.procs", "w") as f:
+                f.write(str(os.getpid()))
+    return enter
+
+
+def inside(paths, cmd):
+    """cmd run by a shell that first moves itself into the cgroups, so that
+    next to nothing it does is left out of them (a Python preexec_fn runs
+    for milliseconds in the forked interpreter before it gets there)."""
+    moves = "".join(f"echo $$ > '{p}/cgroup.procs' && " for p in paths)
+    return ["/bin/sh", "-c", moves + 'exec "$@"', "sh", *cmd]
+
+
+def run_rusage(cmd, paths):
+    """Runs cmd inside the cgroups; returns its CPU by getrusage (µs)."""
+    p = subprocess.Popen(inside(paths, cmd))
+    _, status, ru = os.wait4(p.pid, 0)
+    if status != 0:
+        fail(f"{cmd[0]} exited with {status}")
+    return round((ru.ru_utime + ru.ru_stime) * 1e6)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def cleanup(procs):
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for path in reversed(made):
+        for _ in range(50):  # a killed task leaves its cgroup a moment later
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+BURN = ("import time\n"
+        "end = time.process_time() + float(__import__('sys').argv[1])\n"
+        "while time.process_time() < end: pass\n")
+TOUCH = ("import sys, time\n"
+         "b = bytearray(64 << 20)\n"
+         "for i in range(0, len(b), 4096): b[i] = 1\n"
+         "print('ready', flush=True)\n"
+         "time.sleep(600)\n")
+
+procs = []
+d = None
+try:
+    burn = dirs("burn", controllers=("cpu", "cpuacct"))
+    v1only = dirs("v1only", v2=False, controllers=("cpu", "cpuacct"))
+    mem = dirs("mem", controllers=("memory",))
+    gone = dirs("gone", controllers=())
+    execd = dirs("exec", controllers=())
+    oom = dirs("oom", controllers=("memory",))
+    d = Daemon("cgroups: {refresh: 2s}\n")
+    bpf = d.state() == "running"
+    d.wait_ticks(2)
+
+    # CPU: a burner in cgroup2 and v1 cpu/cpuacct, one in v1 only
+    ru_burn = run_rusage([sys.executable, "-c", BURN, "1.5"], burn)
+    ru_v1 = run_rusage([sys.executable, "-c", BURN, "0.8"], v1only)
+    # memory: 64 MiB touched and held
+    toucher = subprocess.Popen([sys.executable, "-c", TOUCH], stdout=subprocess.PIPE,
+                               preexec_fn=entering(mem))
+    procs.append(toucher)
+    toucher.stdout.readline()
+    # a cgroup removed mid-run
+    sleeper = subprocess.Popen(["sleep", "600"], preexec_fn=entering(gone))
+    procs.append(sleeper)
+    # an exec in a cgroup, seen by eBPF
+    run_rusage(["/bin/true"], execd)
+    d.wait_ticks(3)
+    sleeper.kill()
+    sleeper.wait()
+    os.rmdir(gone[0])
+    made.remove(gone[0])
+    # an OOM kill in a 32 MiB cgroup
+    if "memory" in V1:
+        with open(f"{oom[-1]}/memory.limit_in_bytes", "w") as f:
+            f.write(str(32 << 20))
+        hog = subprocess.Popen([sys.executable, "-c",
+                                "a = [bytearray(1 << 20) for _ in range(256)]"],
+                               preexec_fn=entering(oom))
+        hog.wait()
+        if hog.returncode != -9:
+            fail(f"the hog was not OOM-killed (exit {hog.returncode})")
+    d.wait_ticks(3)
+
+    path = f"/{BASE}/burn"
+    stored = d.query("SELECT sum(usage_us) FROM cgroup_cpu_stat s JOIN cgroup c "
+                     "ON c.id = s.cgroup_id WHERE c.path = ?", (path,))[0][0] or 0
+    kernel_v2 = int(read(f"{burn[0]}/cpu.stat").split()[1])
+    checks = [("cgroup2 cpu.stat usage_usec", kernel_v2), ("getrusage", ru_burn)]
+    if len(burn) > 1 and "cpuacct" in V1:
+        checks.append(("cpuacct.usage", int(read(f"{V1['cpuacct']}/{BASE}/burn/cpuacct.usage"))
+                       // 1000))
+    for what, ref in checks:
+        if abs(stored - ref) > 0.01 * ref:
+            fail(f"{path}: stored {stored} us of CPU, {what} says {ref} us")
+        print(f"ok: burner CPU stored {stored} us, {what} {ref} us "
+              f"({100.0 * stored / ref:.2f}%)")
+    if "cpuacct" in V1:
+        stored = d.query("SELECT sum(usage_us) FROM cgroup_cpu_stat s JOIN cgroup c "
+                         "ON c.id = s.cgroup_id WHERE c.path = ? AND c.inode < 0",
+                         (f"/{BASE}/v1only",))[0][0] or 0
+        ref = int(read(f"{V1['cpuacct']}/{BASE}/v1only/cpuacct.usage")) // 1000
+        if abs(stored - ref) > 0.01 * ref or abs(stored - ru_v1) > 0.01 * ru_v1:
+            fail(f"v1-only cgroup: stored {stored} us, cpuacct.usage {ref}, rusage {ru_v1}")
+        print(f"ok: v1-only cgroup CPU stored {stored} us, cpuacct.usage {ref} us, "
+              f"getrusage {ru_v1} us")
+
+    # memory, read as close to a tick as the database says
+    memfile = (f"{V1['memory']}/{BASE}/mem/memory.usage_in_bytes" if "memory" in V1
+               else f"{mem[0]}/memory.current")
+    d.wait_ticks(1)
+    kernel = int(read(memfile))
+    stored = d.query("SELECT current_bytes FROM cgroup_memory WHERE path = ? "
+                     "ORDER BY ts DESC LIMIT 1", (f"/{BASE}/mem",))
+    if not stored or abs(stored[0][0] - kernel) > 0.01 * kernel:
+        fail(f"memory: stored {stored}, {memfile} says {kernel}")
+    print(f"ok: memory stored {stored[0][0]} bytes, the kernel {kernel}")
+
+    rows = d.query("SELECT gone_ts IS NOT NULL FROM cgroup WHERE path = ?", (f"/{BASE}/gone",))
+    if rows != [(1,)]:
+        fail(f"the removed cgroup did not end: {rows}")
+    errors = d.query("SELECT sum(error_count) FROM cgroup_scan")[0][0]
+    if errors:
+        fail(f"{errors} cgroup files could not be read:\n{d.log_text()}")
+    print("ok: the cgroup removed mid-run ended; no read or parse error")
+
+    if bpf:
+        ino = os.stat(execd[0]).st_ino
+        rows = d.query("SELECT cgroup_id, cgroup FROM exec_log WHERE filename = '/bin/true' "
+                       "AND cgroup_path = ?", (f"/{BASE}/exec",))
+        if not rows or rows[0] != (ino, "exec"):
+            fail(f"exec_log: expected cgroup id {ino} (the cgroup2 inode) named exec, "
+                 f"got {rows}")
+        print(f"ok: exec_event.cgroup_id {ino} is the cgroup2 directory's inode")
+        if "memory" in V1:
+            rows = d.query("SELECT comm, cgroup FROM oom_kills WHERE cgroup_path = ?",
+                           (f"/{BASE}/oom",))
+            if not rows or rows[0][1] != "oom":
+                fail(f"oom_kills: expected the victim in cgroup oom, got {rows}")
+            print(f"ok: oom_kills names the victim's cgroup: {rows[0]}")
+    else:
+        print("eBPF not running here: exec and OOM links not checked")
+    if "memory" in V1:
+        kills = d.query("SELECT sum(oom_kill_count) FROM cgroup_memory WHERE path = ?",
+                        (f"/{BASE}/oom",))[0][0]
+        if kills != 1:
+            fail(f"cgroup_memory: expected 1 OOM kill, got {kills}")
+        print("ok: the OOM kill is counted in cgroup_memory")
+finally:
+    if d:
+        d.stop()
+    cleanup(procs)
