@@ -109,7 +109,9 @@ CREATE TABLE cgroup_io_stat (
 
 -- Pressure stall time of cpu.pressure, memory.pressure, io.pressure
 -- (total=, microseconds): "some" is time at least one task waited, "full"
--- time all its non-idle tasks did. cgroup2 only.
+-- time all its non-idle tasks did. cgroup2 only. Read once a
+-- cgroups.refresh period, so a row's dur_ms is the time since the
+-- cgroup's previous reading, not the tick's.
 CREATE TABLE cgroup_pressure_stat (
   ts             INTEGER NOT NULL,
   cgroup_id      INTEGER NOT NULL,

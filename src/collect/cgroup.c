@@ -111,11 +111,12 @@ enum cg_flags {
 	N_IO_BASE = 1 << 11,	 /* its I/O has a baseline: new devices count from 0 */
 	N_CHILD_PROBE = 1 << 12, /* its cgroup.subtree_control changed */
 	N_VANISHED = 1 << 13,	 /* a read found its directory gone */
+	N_RAN = 1 << 14,	 /* it ran since its pressure was last read */
 };
 
 /* Gates a visited cgroup hands its children: "this did not move in my
  * subtree" for a family read from the same hierarchy. */
-enum { G_USAGE = 1, G_IO = 2, G_PSI_CPU = 4, G_PSI_MEM = 8, G_PSI_IO = 16 };
+enum { G_USAGE = 1, G_IO = 2, G_PSI_CPU = 4, G_PSI_MEM = 8, G_PSI_IO = 16, G_BUDGET = 32 };
 
 struct io_slot {
 	struct cg_io cur;
@@ -133,9 +134,13 @@ struct cg_node {
 	uint16_t seen;	/* during a listing of its parent */
 	int8_t src[NFAM];
 	uint8_t gate;
+	uint64_t unaccounted;	/* its usage growth this tick not explained by children read */
+	uint32_t children_read; /* ... whose usage was read this tick */
 	int wd[CG_MAX_HIERS];
 	int kfd_usage, kfd_mem; /* kept open, -1: none */
+	int kfd_psi[3];		/* cpu, memory, io pressure, kept once it ran */
 	int64_t refresh_ts;	/* when its idle figures are due again */
+	int64_t psi_ts;		/* when its pressure was last read (the row's span) */
 	uint32_t untracked;	/* children left out at its last listing (max_cgroups) */
 	uint64_t cur[NVALS];
 	uint64_t base[NVALS]; /* counters: last committed reading; gauges: last stored */
@@ -188,6 +193,7 @@ struct cgs {
 	struct scan_stats st;
 	struct buf buf, meta_buf;
 	struct tick *tick;
+	int64_t tick_ts; /* of the tick being committed */
 	struct cg_io iobuf[CG_IO_DEVS_MAX];
 	sqlite3_stmt *ins_cpu, *ins_mem, *ins_io, *ins_psi, *ins_limit, *ins_scan;
 	sqlite3_stmt *find_row, *ins_row, *upd_row, *gone_row, *stale_boot;
@@ -627,6 +633,40 @@ static int read_mem_events(struct cgs *s, struct cg_node *c)
 	return read_keyed(s, c, F_MEMORY, "memory.oom_control", keys, vals, 1, 1, 1, NULL);
 }
 
+/* Whether a device's byte counts differ from the last reading. */
+static int io_bytes_moved(const struct cg_node *c, const struct cg_io *io, size_t n)
+{
+	if (n != c->nio)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct io_slot *sl = NULL;
+		for (uint8_t k = 0; k < c->nio && !sl; k++)
+			if (c->io[k].cur.major == io[i].major && c->io[k].cur.minor == io[i].minor)
+				sl = &c->io[k];
+		if (!sl || sl->cur.v[CG_IO_RBYTES] != io[i].v[CG_IO_RBYTES] ||
+		    sl->cur.v[CG_IO_WBYTES] != io[i].v[CG_IO_WBYTES] ||
+		    sl->cur.v[CG_IO_DBYTES] != io[i].v[CG_IO_DBYTES])
+			return 1;
+	}
+	return 0;
+}
+
+/* The request counts of the last reading, for a reading that skipped them. */
+static void keep_io_counts(const struct cg_node *c, struct cg_io *io, size_t n)
+{
+	static const int counts[] = {CG_IO_RIOS, CG_IO_WIOS, CG_IO_DIOS};
+	for (size_t i = 0; i < n; i++)
+		for (uint8_t k = 0; k < c->nio; k++) {
+			const struct cg_io *old = &c->io[k].cur;
+			if (old->major != io[i].major || old->minor != io[i].minor)
+				continue;
+			for (size_t j = 0; j < ARRAY_LEN(counts); j++) {
+				io[i].v[counts[j]] = old->v[counts[j]];
+				io[i].known |= (uint8_t)(old->known & (1u << counts[j]));
+			}
+		}
+}
+
 static struct io_slot *io_slot(struct cg_node *c, uint32_t major, uint32_t minor)
 {
 	for (uint8_t i = 0; i < c->nio; i++)
@@ -649,9 +689,10 @@ static struct io_slot *io_slot(struct cg_node *c, uint32_t major, uint32_t minor
 	return sl;
 }
 
-/* io.stat, or v1's two blkio files. Sets *moved when a device's figures
- * changed since their baseline. */
-static int read_io(struct cgs *s, struct cg_node *c, int *moved)
+/* io.stat, or v1's two blkio files (the request counts only when the
+ * bytes moved). Sets *moved when a device's figures changed since their
+ * baseline. */
+static int read_io(struct cgs *s, struct cg_node *c, int *moved, int first)
 {
 	int h = c->src[F_IO];
 	size_t n = 0;
@@ -672,6 +713,10 @@ static int read_io(struct cgs *s, struct cg_node *c, int *moved)
 		if (rc) {
 			parse_failed(s, &e);
 			return 0;
+		}
+		if (f == 0 && files == 2 && !first && !io_bytes_moved(c, s->iobuf, n)) {
+			keep_io_counts(c, s->iobuf, n); /* no bytes, no requests */
+			break;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -694,7 +739,7 @@ static int read_psi(struct cgs *s, struct cg_node *c, int res)
 	char what[PATH_MAX + 80];
 	struct err e;
 	struct psi p;
-	int rc = cg_read(s, c, h, files[res], NULL);
+	int rc = cg_read(s, c, h, files[res], &c->kfd_psi[res]);
 	if (rc)
 		return read_failed(s, c, h, files[res], rc) ? -1 : 0;
 	snprintf(what, sizeof(what), "%s%s/%s", s->hs.h[h].name, c->path, files[res]);
@@ -777,6 +822,18 @@ static int v1_source(struct cgs *s, const struct cg_node *c, unsigned ctrl, cons
 	return -1;
 }
 
+/* Closes the files a cgroup kept open. */
+static void close_kept(struct cgs *s, struct cg_node *c)
+{
+	int *fds[] = {&c->kfd_usage, &c->kfd_mem, &c->kfd_psi[0], &c->kfd_psi[1], &c->kfd_psi[2]};
+	for (size_t k = 0; k < ARRAY_LEN(fds); k++)
+		if (*fds[k] >= 0) {
+			close(*fds[k]);
+			*fds[k] = -1;
+			s->kept--;
+		}
+}
+
 /* Which hierarchy each family is read from: cgroup2 where its directory has
  * the controller's files (CPU usage and pressure are always there), else a
  * v1 hierarchy with the controller. */
@@ -807,16 +864,7 @@ static void probe_sources(struct cgs *s, struct cg_node *c)
 		c->src[F_PIDS] = (int8_t)v1_source(s, c, CG_PIDS, "pids.current");
 	if (c->src[F_EVENTS] < 0)
 		c->flags |= N_POPULATED; /* v1 has no populated flag */
-	if (c->kfd_usage >= 0) {
-		close(c->kfd_usage);
-		c->kfd_usage = -1;
-		s->kept--;
-	}
-	if (c->kfd_mem >= 0) {
-		close(c->kfd_mem);
-		c->kfd_mem = -1;
-		s->kept--;
-	}
+	close_kept(s, c);
 	c->flags &= ~(uint32_t)N_PROBE;
 }
 
@@ -887,15 +935,7 @@ static void node_release(struct cgs *s, int32_t i)
 	struct cg_node *c = &s->nodes[i];
 	for (size_t h = 0; h < s->hs.n; h++)
 		unwatch(s, i, (int)h);
-	if (c->kfd_usage >= 0) {
-		close(c->kfd_usage);
-		s->kept--;
-	}
-	if (c->kfd_mem >= 0) {
-		close(c->kfd_mem);
-		s->kept--;
-	}
-	c->kfd_usage = c->kfd_mem = -1;
+	close_kept(s, c);
 	map_del(&s->by_path, path_hash(c->path), i);
 	s->untracked -= c->untracked;
 	c->untracked = 0;
@@ -949,6 +989,8 @@ static int32_t node_alloc(struct cgs *s)
 	memset(c, 0, sizeof(*c));
 	c->parent = c->child = c->next = c->prev = -1;
 	c->kfd_usage = c->kfd_mem = -1;
+	for (int k = 0; k < 3; k++)
+		c->kfd_psi[k] = -1;
 	for (int h = 0; h < CG_MAX_HIERS; h++)
 		c->wd[h] = -1;
 	for (int k = 0; k < NLIMITS; k++)
@@ -1372,8 +1414,18 @@ static int write_rows(struct cgs *s, int32_t i, struct err *e)
 			return -1;
 		c->wrote |= c->read_now & MEM_GAUGES;
 	}
-	if (any_moved(c, PSI_VALS) && write_row(s, c, s->ins_psi, psi, (int)ARRAY_LEN(psi), e))
-		return -1;
+	if (any_moved(c, PSI_VALS)) {
+		int64_t dur = s->tick->dur_ms; /* since the last reading */
+		if (c->psi_ts > 0 && c->psi_ts < s->tick->ts)
+			dur = (s->tick->ts - c->psi_ts) * 1000;
+		sqlite3_bind_int64(s->ins_psi, 1, s->tick->ts);
+		sqlite3_bind_int64(s->ins_psi, 2, c->row_id);
+		sqlite3_bind_int64(s->ins_psi, 3, dur);
+		bind_vals(c, s->ins_psi, 4, psi, (int)ARRAY_LEN(psi));
+		s->tick->rows++;
+		if (store_exec_stmt(s->store, s->ins_psi, e))
+			return -1;
+	}
 	return write_io(s, c, e) || write_limits(s, c, e) ? -1 : 0;
 }
 
@@ -1448,115 +1500,192 @@ static int ensure_row(struct cgs *s, int32_t i, struct err *e)
 
 /* ---- a tick ---- */
 
-/* Reads what may have moved in cgroup i; gated by its parent's findings.
- * Returns -1 for a database error; a cgroup found gone is marked. */
-static int visit(struct cgs *s, int32_t i, struct err *e)
+/* cgroup.events: whether a task is in the subtree. A task coming back
+ * makes the next reading a full one. Returns -1 when the cgroup is gone. */
+static int read_populated(struct cgs *s, struct cg_node *c)
 {
-	struct cg_node *c = &s->nodes[i];
-	const struct cg_node *p = c->parent >= 0 ? &s->nodes[c->parent] : NULL;
-	int first = !(c->flags & N_READ_ONCE);
-	if (!c->refresh_ts) /* after one period, spread over the next by slot */
-		c->refresh_ts = s->tick->ts + s->refresh_s +
-				(int64_t)((uint64_t)i * 2654435761u % (uint64_t)s->refresh_s);
-	int refresh = s->tick->ts >= c->refresh_ts;
-	c->read_now = 0;
-	c->lim_read = 0;
-	c->gate = 0;
-	for (uint8_t k = 0; k < c->nio; k++)
-		c->io[k].read_now = 0;
-	if (ensure_row(s, i, e))
-		return -1;
-	c = &s->nodes[i];
-	p = c->parent >= 0 ? &s->nodes[c->parent] : NULL;
-	if (c->flags & N_PROBE)
-		probe_sources(s, c);
-	if (p && (p->flags & N_CHILD_PROBE))
-		probe_sources(s, c);
-	if (c->src[F_EVENTS] >= 0 && (first || refresh || (c->flags & (N_EVENTS | N_UNWATCHED)))) {
-		static const char *const keys[] = {"populated"};
-		uint64_t v[1], found;
-		struct err pe;
-		int rc = cg_read(s, c, c->src[F_EVENTS], "cgroup.events", NULL);
-		if (rc && read_failed(s, c, c->src[F_EVENTS], "cgroup.events", rc))
-			return 0;
-		if (rc == 0 &&
-		    cg_parse_keyed(s->buf.data, "cgroup.events", keys, 1, v, &found, &pe) == 0 &&
-		    found) {
-			if (v[0] && !(c->flags & N_POPULATED)) /* a task came: read it all */
-				c->flags &= ~(uint32_t)(N_FINAL_DONE | N_READ_ONCE);
-			c->flags =
-			    v[0] ? c->flags | N_POPULATED : c->flags & ~(uint32_t)N_POPULATED;
-		} else if (rc == 0) {
-			parse_failed(s, &pe);
+	static const char *const keys[] = {"populated"};
+	uint64_t v[1], found;
+	struct err pe;
+	int rc = cg_read(s, c, c->src[F_EVENTS], "cgroup.events", NULL);
+	if (rc)
+		return read_failed(s, c, c->src[F_EVENTS], "cgroup.events", rc) ? -1 : 0;
+	if (cg_parse_keyed(s->buf.data, "cgroup.events", keys, 1, v, &found, &pe) || !found) {
+		if (!found)
+			err_set(&pe, "%s/cgroup.events: no populated line", c->path);
+		parse_failed(s, &pe);
+		return 0;
+	}
+	if (v[0] && !(c->flags & N_POPULATED))
+		c->flags &= ~(uint32_t)(N_FINAL_DONE | N_READ_ONCE);
+	c->flags = v[0] ? c->flags | N_POPULATED : c->flags & ~(uint32_t)N_POPULATED;
+	return 0;
+}
+
+/* Whether c's CPU usage need not be read: its parent, read from the same
+ * hierarchy, did not move, or its growth is already accounted for by the
+ * siblings read before c (usage is the sum of the children's and the
+ * parent's own, none negative). Each figure is the kernel's nanoseconds
+ * cut to microseconds, so the sum may miss by a microsecond a cgroup. */
+static int usage_gated(const struct cg_node *c, const struct cg_node *p)
+{
+	if (!p || p->src[F_USAGE] != c->src[F_USAGE])
+		return 0;
+	return (p->gate & G_USAGE) ||
+	       ((p->gate & G_BUDGET) && p->unaccounted <= 2 * (uint64_t)(p->children_read + 1));
+}
+
+/* Takes a child's growth off its parent's unexplained growth. */
+static void account_to_parent(struct cg_node *c, struct cg_node *p)
+{
+	if (!p || !(p->gate & G_BUDGET) || p->src[F_USAGE] != c->src[F_USAGE])
+		return;
+	uint64_t d = (c->read_now & BIT(V_USAGE)) &&
+			     ((c->have_base & BIT(V_USAGE)) || (c->flags & N_FROM_ZERO))
+			 ? delta_of(c, V_USAGE)
+			 : p->unaccounted; /* unknown: no more children are skipped */
+	p->unaccounted = d >= p->unaccounted ? 0 : p->unaccounted - d;
+	p->children_read++;
+	if (!(c->read_now & BIT(V_USAGE)) || !(c->have_base & BIT(V_USAGE)))
+		p->gate &= (uint8_t)~G_BUDGET;
+}
+
+/* Pressure, once a refresh period (its row spans the time since the last
+ * reading): stall time is a counter, so it is exact over any span, and a
+ * cgroup's tasks stall only while it runs, or blocked in I/O or on a fault
+ * without running, which its parent's pressure shows when read now. A
+ * parent whose stall time did not move had none below it. */
+static int read_pressure(struct cgs *s, struct cg_node *c, const struct cg_node *p, int refresh,
+			 int first)
+{
+	for (int r = 0; r < 3 && c->src[F_PSI] >= 0; r++) {
+		int g = G_PSI_CPU << r, v = V_CPU_SOME + 2 * r;
+		int same = p && p->src[F_PSI] == c->src[F_PSI];
+		if (same && (p->gate & g) && !first) {
+			c->gate |= (uint8_t)g;
+			continue;
 		}
+		int parent_moved = same && (p->read_now & BIT(v)) && moved(p, v);
+		if (!first && !(refresh && ((c->flags & N_RAN) || parent_moved)))
+			continue;
+		if (read_psi(s, c, r))
+			return -1;
+		if (!moved(c, v))
+			c->gate |= (uint8_t)g;
 	}
-	c->flags &= ~(uint32_t)N_EVENTS;
-	first = !(c->flags & N_READ_ONCE);
-	int populated = (c->flags & N_POPULATED) != 0;
-	int limits = first || (c->flags & N_LIMITS) || (refresh && (c->flags & N_UNWATCHED));
-	if (refresh) /* the next one in the same phase */
-		c->refresh_ts += s->refresh_s * (1 + (s->tick->ts - c->refresh_ts) / s->refresh_s);
-	if (!populated && (c->flags & N_FINAL_DONE) && !limits) {
-		s->st.skipped++;
-		c->gate = G_USAGE | G_IO | G_PSI_CPU | G_PSI_MEM | G_PSI_IO;
-		return 0;
-	}
-	/* CPU usage: the first question */
-	int gated = p && (p->gate & G_USAGE) && p->src[F_USAGE] == c->src[F_USAGE];
-	int active = 0;
-	if (c->src[F_USAGE] < 0) {
-		active = 1;
-	} else if (gated && !first) {
-		c->gate |= G_USAGE;
-	} else {
-		if (read_usage(s, c))
-			return 0;
-		active = first || moved(c, V_USAGE) || !(c->read_now & BIT(V_USAGE));
-		if (!active)
-			c->gate |= G_USAGE;
-	}
-	int final = !populated && !(c->flags & N_FINAL_DONE);
-	int full = active || final;
+	return 0;
+}
+
+/* After usage: CPU details, tasks, memory, I/O and pressure. full: the
+ * cgroup ran (or emptied, or is new); refresh: it is idle and its slow
+ * refresh is due. Returns -1 when the cgroup is gone. */
+static int read_details(struct cgs *s, struct cg_node *c, const struct cg_node *p, int full,
+			int refresh, int first)
+{
 	int mem_moved = 0, io_moved = 0;
-	if (c->src[F_MEMORY] >= 0 && (full || refresh) && read_mem_current(s, c, &mem_moved))
-		return 0;
-	if (c->src[F_USAGE] < 0 && !first && !refresh && !mem_moved)
-		full = 0; /* without CPU figures, memory use is the sign of life */
-	if (full && (read_cpu_v1_details(s, c) || read_pids(s, c)))
-		return 0;
-	if (c->src[F_MEMORY] >= 0) {
-		if ((full || refresh) && (mem_moved || first || refresh || final) &&
-		    read_mem_stat(s, c))
-			return 0;
-		if ((first || (c->flags & N_MEMEV) || (full && !s->hs.h[c->src[F_MEMORY]].v2) ||
+	int hm = c->src[F_MEMORY];
+	if (hm >= 0 && (full || refresh) && read_mem_current(s, c, &mem_moved))
+		return -1;
+	/* tasks, memory.stat and v1's OOM count move with the memory in use
+	 * (a fork or an exit charges or frees pages) */
+	int mem_detail = first || mem_moved || (hm < 0 && full);
+	if (full && read_cpu_v1_details(s, c))
+		return -1;
+	if ((full || refresh) && mem_detail && read_pids(s, c))
+		return -1;
+	if (hm >= 0) {
+		int v1 = !s->hs.h[hm].v2;
+		if ((full || refresh) && mem_detail && read_mem_stat(s, c))
+			return -1;
+		if ((first || (c->flags & N_MEMEV) || (v1 && mem_moved) ||
 		     ((c->flags & N_UNWATCHED) && full)) &&
 		    read_mem_events(s, c))
-			return 0;
+			return -1;
 		c->flags &= ~(uint32_t)N_MEMEV;
 	}
-	int io_gated = p && (p->gate & G_IO) && p->src[F_IO] == c->src[F_IO];
-	if (c->src[F_IO] >= 0 && (full || refresh) && !(io_gated && !first)) {
-		if (read_io(s, c, &io_moved))
-			return 0;
+	/* an idle cgroup issues I/O only as writeback of its dirty pages */
+	int dirty = (c->known & BIT(V_DIRTY)) && (c->cur[V_DIRTY] || c->cur[V_WRITEBACK]);
+	int io_gated = p && (p->gate & G_IO) && p->src[F_IO] == c->src[F_IO] && !first;
+	if (c->src[F_IO] >= 0 && !io_gated && (full || (refresh && (mem_moved || dirty)))) {
+		if (read_io(s, c, &io_moved, first))
+			return -1;
 		if (!io_moved)
 			c->gate |= G_IO;
 	} else if (io_gated) {
 		c->gate |= G_IO;
 	}
-	for (int r = 0; r < 3 && c->src[F_PSI] >= 0; r++) {
-		int g = G_PSI_CPU << r;
-		int psi_gated = p && (p->gate & g) && p->src[F_PSI] == c->src[F_PSI];
-		if (psi_gated && !first) {
-			c->gate |= (uint8_t)g;
-			continue;
-		}
-		if (!(full || (refresh && r > 0)))
-			continue;
-		if (read_psi(s, c, r))
-			return 0;
-		if (!moved(c, V_CPU_SOME + 2 * r))
-			c->gate |= (uint8_t)g;
+	if (full)
+		c->flags |= N_RAN;
+	return read_pressure(s, c, p, refresh, first);
+}
+
+/* Reads what may have moved in cgroup i, as its parent's findings allow.
+ * Returns -1 for a database error; a cgroup found gone is marked. */
+static int visit(struct cgs *s, int32_t i, struct err *e)
+{
+	struct cg_node *c = &s->nodes[i];
+	c->read_now = 0;
+	c->lim_read = 0;
+	c->gate = 0;
+	c->children_read = 0;
+	for (uint8_t k = 0; k < c->nio; k++)
+		c->io[k].read_now = 0;
+	if (ensure_row(s, i, e))
+		return -1;
+	c = &s->nodes[i];
+	struct cg_node *p = c->parent >= 0 ? &s->nodes[c->parent] : NULL;
+	if (!c->refresh_ts) /* after one period, spread over the next by slot */
+		c->refresh_ts = s->tick->ts + s->refresh_s +
+				(int64_t)((uint64_t)i * 2654435761u % (uint64_t)s->refresh_s);
+	int refresh = s->tick->ts >= c->refresh_ts;
+	if (refresh) /* the next one in the same phase */
+		c->refresh_ts += s->refresh_s * (1 + (s->tick->ts - c->refresh_ts) / s->refresh_s);
+	if ((c->flags & N_PROBE) || (p && (p->flags & N_CHILD_PROBE)))
+		probe_sources(s, c);
+	int first = !(c->flags & N_READ_ONCE);
+	/* an empty cgroup is asked again at its refresh: a missed notice */
+	if (c->src[F_EVENTS] >= 0 &&
+	    (first || (c->flags & (N_EVENTS | N_UNWATCHED)) ||
+	     (refresh && !(c->flags & N_POPULATED))) &&
+	    read_populated(s, c))
+		return 0;
+	c->flags &= ~(uint32_t)N_EVENTS;
+	first = !(c->flags & N_READ_ONCE);
+	int populated = (c->flags & N_POPULATED) != 0;
+	int limits = first || (c->flags & N_LIMITS) || (refresh && (c->flags & N_UNWATCHED));
+	if (!populated && (c->flags & N_FINAL_DONE) && !limits) {
+		s->st.skipped++;
+		c->gate = G_USAGE | G_IO | G_PSI_CPU | G_PSI_MEM | G_PSI_IO;
+		return 0; /* nothing ran in it: its parent's growth is the others' */
 	}
+	/* CPU usage first: it says whether anything ran below */
+	int active = 1;
+	if (c->src[F_USAGE] >= 0 && usage_gated(c, p) && !first) {
+		active = 0;
+		c->gate |= G_USAGE;
+	} else if (c->src[F_USAGE] >= 0) {
+		if (read_usage(s, c))
+			return 0;
+		active = first || moved(c, V_USAGE) || !(c->read_now & BIT(V_USAGE));
+		if (!active)
+			c->gate |= G_USAGE;
+		else if ((c->read_now & BIT(V_USAGE)) && (c->have_base & BIT(V_USAGE))) {
+			c->unaccounted = delta_of(c, V_USAGE);
+			c->gate |= G_BUDGET;
+		}
+		account_to_parent(c, p);
+	}
+	int final = !populated && !(c->flags & N_FINAL_DONE);
+	int full = active || final;
+	if (c->src[F_USAGE] < 0 && !first && !final) {
+		/* without CPU figures, a move of memory.current is the sign of life */
+		int mv = 0;
+		if (c->src[F_MEMORY] >= 0 && read_mem_current(s, c, &mv))
+			return 0;
+		full = mv;
+	}
+	if (read_details(s, c, p, full, refresh, first))
+		return 0;
 	if (limits && read_limits(s, c))
 		return 0;
 	c->flags &= ~(uint32_t)N_LIMITS;
@@ -1567,7 +1696,21 @@ static int visit(struct cgs *s, int32_t i, struct err *e)
 	return write_rows(s, i, e);
 }
 
-/* Every cgroup, parents before children. */
+/* Moves i to the front of its parent's children. */
+static void to_front(struct cgs *s, int32_t i)
+{
+	struct cg_node *c = &s->nodes[i];
+	if (c->prev < 0)
+		return;
+	unlink_node(s, i);
+	struct cg_node *p = &s->nodes[c->parent];
+	c->next = p->child;
+	s->nodes[p->child].prev = i;
+	p->child = i;
+}
+
+/* Every cgroup, parents before children, and children in the order they
+ * last moved. */
 static int walk(struct cgs *s, struct err *e)
 {
 	size_t top = 0;
@@ -1585,6 +1728,8 @@ static int walk(struct cgs *s, struct err *e)
 		if (visit(s, i, e))
 			return -1;
 		struct cg_node *c = &s->nodes[i];
+		if (c->parent >= 0 && (c->read_now & BIT(V_USAGE)) && moved(c, V_USAGE))
+			to_front(s, i); /* the busy first: they explain their parent soonest */
 		if (c->flags & N_VANISHED) {
 			if (c->parent >= 0)
 				s->nodes[c->parent].flags |= N_RESCAN;
@@ -1593,16 +1738,24 @@ static int walk(struct cgs *s, struct err *e)
 			continue;
 		}
 		c->flags |= N_READ_ONCE;
-		for (int32_t k = c->child; k >= 0; k = s->nodes[k].next) {
-			if (top == s->capstack) {
-				int32_t *p = realloc(s->stack, 2 * s->capstack * sizeof(*p));
-				if (!p)
-					return err_set(e, "out of memory");
-				s->stack = p;
-				s->capstack *= 2;
-			}
-			s->stack[top++] = k;
+		size_t n = 0;
+		for (int32_t k = c->child; k >= 0; k = s->nodes[k].next)
+			n++;
+		if (top + n > s->capstack) {
+			size_t cap = s->capstack;
+			while (cap < top + n)
+				cap *= 2;
+			int32_t *p = realloc(s->stack, cap * sizeof(*p));
+			if (!p)
+				return err_set(e, "out of memory");
+			s->stack = p;
+			s->capstack = cap;
 		}
+		/* pushed last to first, so the first child is visited first */
+		size_t at = top + n;
+		for (int32_t k = s->nodes[i].child; k >= 0; k = s->nodes[k].next)
+			s->stack[--at] = k;
+		top += n;
 	}
 	for (uint32_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].path && !(s->nodes[i].flags & N_GONE))
@@ -1714,6 +1867,7 @@ static int cgs_sample(void *state, struct tick *t, struct err *e)
 		rc = close_stale_rows(s, e);
 	if (rc == 0)
 		rc = write_scan(s, e);
+	s->tick_ts = t->ts;
 	s->tick = NULL;
 	return rc;
 }
@@ -1733,6 +1887,10 @@ static void cgs_commit(void *state)
 		c->have_base |= upd;
 		if (c->read_now)
 			c->flags &= ~(uint32_t)N_FROM_ZERO;
+		if (c->read_now & PSI_VALS) {
+			c->psi_ts = s->tick_ts;
+			c->flags &= ~(uint32_t)N_RAN;
+		}
 		int io_read = 0;
 		for (uint8_t k = 0; k < c->nio; k++)
 			if (c->io[k].read_now) {
@@ -1904,7 +2062,7 @@ static int baseline(struct cgs *s, struct err *e)
 		    (c->src[F_MEMORY] >= 0 && (read_mem_current(s, c, &mv) || read_mem_stat(s, c) ||
 					       read_mem_events(s, c))) ||
 		    read_cpu_v1_details(s, c) || read_pids(s, c) ||
-		    (c->src[F_IO] >= 0 && read_io(s, c, &mv)))
+		    (c->src[F_IO] >= 0 && read_io(s, c, &mv, 1)))
 			continue;
 		for (int r = 0; r < 3 && c->src[F_PSI] >= 0; r++)
 			if (read_psi(s, c, r))
@@ -1923,6 +2081,7 @@ static int baseline(struct cgs *s, struct err *e)
 			}
 		if (c->src[F_IO] >= 0)
 			c->flags |= N_IO_BASE;
+		c->psi_ts = clock_wall_s();
 		c->read_now = 0;
 		c->lim_read = 0;
 	}

@@ -539,6 +539,60 @@ static void systemd_host_rows(void **state)
 	    qi(&g, "SELECT count(*) FROM cgroup_cpu_stat WHERE ts = %lld", (long long)t3), 3);
 	assert_in_range(qi(&g, "SELECT read_count FROM cgroup_scan WHERE ts = %lld", (long long)t3),
 			10, 30);
+
+	/* nginx runs again: its growth is all of system.slice's, which is all
+	 * of the root's, so their other children are not read (the busy ones
+	 * come first). Read: the root's cpu.stat and io.stat, system.slice's
+	 * and nginx's cpu.stat and memory.current. */
+	cpu_stat(&g, "", 987654321 + 2000000);
+	cpu_stat(&g, "system.slice", 90000000 + 2000000);
+	cpu_stat(&g, NGINX + 1, 60000000 + 2000000);
+	rig_tick(&g.r);
+	assert_int_equal(
+	    qi(&g, "SELECT read_count FROM cgroup_scan WHERE ts = %lld", (long long)g.r.ts), 6);
+	assert_string_equal(qs(&g, "SELECT group_concat(cgroup || '=' || usage_ms, ',') FROM "
+				   "cgroup_cpu WHERE ts = (SELECT max(ts) FROM cgroup_cpu)"),
+			    "/=1000.0,system.slice=1000.0,nginx.service=1000.0");
+	rig_free(&g.r);
+}
+
+/* Pressure is read once a refresh period, for cgroups that ran: its rows
+ * span the time since the last reading. */
+static void pressure_once_a_refresh(void **state)
+{
+	struct cgrig g;
+	cg_rig(&g, "v2-systemd");
+	g.opt.refresh_ms = 30000;
+	rig_open(&g.r, &collector_cgroup, &g.opt);
+	rig_tick(&g.r);
+	for (int i = 1; i <= 9; i++) {
+		char text[256];
+		cpu_stat(&g, "", 987654321 + (uint64_t)i * 1000);
+		cpu_stat(&g, "system.slice", 90000000 + (uint64_t)i * 1000);
+		cpu_stat(&g, NGINX + 1, 60000000 + (uint64_t)i * 1000);
+		/* its stalls are its ancestors' too */
+		static const char *const dirs[] = {"", "system.slice/", NGINX + 1};
+		static const int base[] = {5000000, 900000, 600000};
+		for (int d = 0; d < 3; d++) {
+			char rel[256];
+			snprintf(text, sizeof(text),
+				 "some avg10=1.00 avg60=0.00 avg300=0.00 total=%d\n"
+				 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+				 base[d] + i * 100000);
+			snprintf(rel, sizeof(rel), "%s%scpu.pressure", dirs[d], d == 2 ? "/" : "");
+			cg_put(&g, rel, text);
+		}
+		rig_tick(&g.r);
+	}
+	/* nginx's refresh falls 40 s after its first reading, then every 30 s:
+	 * two rows over 70 s with all the stall time of those 70 s */
+	assert_string_equal(qs(&g, "SELECT count(*) || ' ' || min(dur_ms) || ' ' || max(dur_ms) || "
+				   "' ' || sum(cpu_some_ms) FROM cgroup_pressure WHERE cgroup = "
+				   "'nginx.service'"),
+			    "2 30000 40000 700.0");
+	assert_int_equal(q(&g.r, "SELECT max(cpu_some_pct) FROM cgroup_pressure WHERE cgroup = "
+				 "'nginx.service'"),
+			 1);
 	rig_free(&g.r);
 }
 
@@ -849,6 +903,7 @@ static void *remove_cgroups(void *arg)
 		}
 		snprintf(path, sizeof(path), "%s/s%d.slice/c%d.scope", r->root, i % 100, i / 100);
 		rmdir(path);
+		usleep(100); /* spread over the ticks that read them */
 	}
 	return NULL;
 }
@@ -862,7 +917,7 @@ static void ten_thousand_cgroups(void **state)
 	snprintf(g.cg, sizeof(g.cg), "%s/fs/cgroup", g.r.sys);
 	rig_mkdirs(g.r.sys, "fs/cgroup");
 	cg_put(&g, "cgroup.controllers", "cpu io memory pids\n");
-	cpu_stat(&g, "", 1000);
+	cpu_stat(&g, "", 100000);
 	for (int s = 0; s < 100; s++)
 		for (int c = 0; c < 100; c++) {
 			snprintf(path, sizeof(path), "s%d.slice/c%d.scope/cgroup.events", s, c);
@@ -883,13 +938,16 @@ static void ten_thousand_cgroups(void **state)
 	/* 1,000 go while the collector lists and reads them */
 	struct remover rm = {g.cg, 1000};
 	pthread_t th;
-	assert_int_equal(pthread_create(&th, NULL, remove_cgroups, &rm), 0);
-	for (int i = 0; i < 3; i++) { /* every slice moves: all 10,000 are read */
-		cpu_stat(&g, "", 2000 + (uint64_t)i);
+	for (int i = 0; i < 3; i++) {
+		/* every slice runs and its scopes do not: all 10,000 are read (a
+		 * parent's usage is its own and its children's) */
+		cpu_stat(&g, "", 100000 + (uint64_t)(i + 1) * 100000);
 		for (int s = 0; s < 100; s++) {
 			snprintf(path, sizeof(path), "s%d.slice", s);
-			cpu_stat(&g, path, 2000 + (uint64_t)i);
+			cpu_stat(&g, path, 1000 + (uint64_t)(i + 1) * 1000);
 		}
+		if (i == 0)
+			assert_int_equal(pthread_create(&th, NULL, remove_cgroups, &rm), 0);
 		rig_tick(&g.r);
 	}
 	pthread_join(th, NULL);
@@ -962,6 +1020,7 @@ int main(void)
 	    cmocka_unit_test(names_from_paths),
 	    cmocka_unit_test(runtime_files),
 	    cmocka_unit_test(systemd_host_rows),
+	    cmocka_unit_test(pressure_once_a_refresh),
 	    cmocka_unit_test(empty_cgroup_final_row_then_silence),
 	    cmocka_unit_test(new_and_removed_cgroups),
 	    cmocka_unit_test(restart_and_rollback_keep_rows),
