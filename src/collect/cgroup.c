@@ -9,23 +9,24 @@
  * read from one of them: cgroup2 where it has the controller (CPU usage and
  * pressure it always has), else the v1 hierarchy that does.
  *
- * What is read per tick, and why: a tick's cost is the number of files
- * read (each read of a cgroup file costs a few microseconds of system
- * time), so the rule is "read only what can have changed":
+ * What is read per tick, and why (docs/cgroups.md has the details): a
+ * tick's cost is the number of cgroup files read, a few microseconds of
+ * system time each, so the rule is "read only what can have changed":
  *  - the tree: an inotify watch on every cgroup directory reports new and
  *    removed cgroups, and changes of cgroup.events (populated),
  *    memory.events and the limit files; directories are listed only then.
- *  - a cgroup with nothing in it (cgroup.events: populated 0) is read once
- *    more when it empties (its final figures) and then not at all.
- *  - CPU usage is read first: it is hierarchical and only grows, so a parent
- *    whose usage did not move had no running task in its subtree, and its
- *    descendants are not read (the same holds for I/O and pressure). A
- *    cgroup whose usage moved is read in full.
- *  - an idle cgroup's memory, I/O and pressure, which can move without it
- *    running (reclaim, writeback, tasks blocked in I/O), are read every
- *    `refresh` (spread over the ticks), so a skipped change shows up late
- *    but is never lost: deltas are taken against the last reading.
- *  - the files read every tick are kept open (a pread instead of
+ *  - a cgroup with nothing in it (populated 0) is read once more when it
+ *    empties (its final figures) and then not at all.
+ *  - CPU usage is read first. It is hierarchical and only grows: a parent
+ *    whose usage did not move had nothing running below it (so for I/O
+ *    and pressure), and once the children read explain a parent's growth,
+ *    its other children did not run. A cgroup that ran is read further;
+ *    memory details when its memory moved.
+ *  - pressure, and an idle cgroup's memory and I/O (reclaim, writeback),
+ *    once a `refresh` period, spread over the ticks: a change found late is
+ *    stored late, never lost, since deltas are taken against the last
+ *    reading.
+ *  - the files read most are kept open (a pread instead of
  *    open/read/close), up to max_open_files.
  */
 #include <dirent.h>
@@ -314,10 +315,10 @@ static void rel_file(char *out, size_t n, const struct cg_node *c, const char *f
 		snprintf(out, n, "%s", file);
 }
 
-/* Reads fd from offset 0 into b. A cgroup file is generated whole by one
- * read when the buffer is large enough, so on cgroupfs a short read is its
- * end; other files are read to EOF. */
-static int read_fd(struct buf *b, int fd, int cgroupfs)
+/* Reads a cgroup file from offset 0 into b. The kernel generates it whole
+ * by one read when the buffer is large enough, so a short read is its end:
+ * one system call a file. */
+static int read_fd(struct buf *b, int fd)
 {
 	size_t off = 0;
 	for (;;) {
@@ -340,7 +341,7 @@ static int read_fd(struct buf *b, int fd, int cgroupfs)
 		if (r < 0)
 			return -errno;
 		off += (size_t)r;
-		if (r == 0 || (cgroupfs && (size_t)r < want))
+		if ((size_t)r < want)
 			break;
 	}
 	b->data[off] = '\0';
@@ -356,7 +357,7 @@ static int cg_read(struct cgs *s, struct cg_node *c, int h, const char *file, in
 	char path[PATH_MAX];
 	s->st.reads++;
 	if (kept && *kept >= 0) {
-		int rc = read_fd(&s->buf, *kept, 1);
+		int rc = read_fd(&s->buf, *kept);
 		if (rc == 0)
 			return 0;
 		close(*kept);
@@ -370,7 +371,7 @@ static int cg_read(struct cgs *s, struct cg_node *c, int h, const char *file, in
 	int fd = openat(hier->fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int rc = read_fd(&s->buf, fd, 1);
+	int rc = read_fd(&s->buf, fd);
 	if (rc == 0 && kept && s->kept < s->max_kept) {
 		*kept = fd;
 		s->kept++;
@@ -1150,9 +1151,14 @@ static int rescan(struct cgs *s, int32_t i)
 	for (int32_t k = s->nodes[i].child, next; k >= 0; k = next) {
 		struct cg_node *ch = &s->nodes[k];
 		next = ch->next;
-		if (!ch->seen) {
+		/* a cgroup removed and made again under its name (a restarted
+		 * unit) is a new one: its id and its counters start anew */
+		int remade = ch->seen && cg_identity(&s->hs, ch->path, NULL) != ch->inode;
+		if (!ch->seen || remade) {
 			if (node_gone(s, k))
 				return -1;
+			if (remade)
+				s->nodes[i].flags |= N_RESCAN;
 			continue;
 		}
 		if (ch->seen == ch->hmask)

@@ -662,6 +662,50 @@ static void new_and_removed_cgroups(void **state)
 	rig_free(&g.r);
 }
 
+/* A unit restarted between two ticks: its cgroup is removed and made again
+ * under the same path, with a new id and counters from 0. It is a new
+ * cgroup: the old row ends, a new one starts, and the new counters count
+ * whole (not as a drop against the old cgroup's). */
+static void remade_cgroup_is_a_new_one(void **state)
+{
+	struct cgrig g;
+	char cmd[8192];
+	cg_rig(&g, "v2-systemd");
+	rig_open(&g.r, &collector_cgroup, &g.opt);
+	rig_tick(&g.r);
+	int64_t old_inode = q(&g.r, "SELECT inode FROM cgroup WHERE path = "
+				    "'/system.slice/sshd.service'");
+	/* the old directory is moved out of the tree (so its inode cannot be
+	 * reused) and a fresh one made in its place */
+	snprintf(cmd, sizeof(cmd),
+		 "mv '%s/system.slice/sshd.service' '%s/sshd-old' && "
+		 "cp -a '%s/sshd-old' '%s/system.slice/sshd.service'",
+		 g.cg, g.r.sys, g.r.sys, g.cg);
+	assert_int_equal(system(cmd), 0);
+	cpu_stat(&g, "", 987654321 + 3000);
+	cpu_stat(&g, "system.slice", 90000000 + 3000);
+	cpu_stat(&g, "system.slice/sshd.service", 3000);
+	rig_tick(&g.r);
+	assert_int_equal(q(&g.r, "SELECT count(*) FROM cgroup WHERE path = "
+				 "'/system.slice/sshd.service'"),
+			 2);
+	assert_int_equal(
+	    qi(&g, "SELECT gone_ts FROM cgroup WHERE inode = %lld", (long long)old_inode), g.r.ts);
+	assert_int_equal(qi(&g,
+			    "SELECT count(*) FROM cgroup WHERE path = "
+			    "'/system.slice/sshd.service' AND inode <> %lld AND gone_ts IS NULL",
+			    (long long)old_inode),
+			 1);
+	assert_int_equal(qi(&g,
+			    "SELECT sum(s.usage_us) FROM cgroup_cpu_stat s JOIN cgroup c ON "
+			    "c.id = s.cgroup_id WHERE c.path = '/system.slice/sshd.service' "
+			    "AND c.inode <> %lld",
+			    (long long)old_inode),
+			 3000);
+	assert_int_equal(q(&g.r, "SELECT error_count FROM cgroup_scan ORDER BY ts DESC"), 0);
+	rig_free(&g.r);
+}
+
 static void restart_and_rollback_keep_rows(void **state)
 {
 	struct cgrig g;
@@ -1023,6 +1067,7 @@ int main(void)
 	    cmocka_unit_test(pressure_once_a_refresh),
 	    cmocka_unit_test(empty_cgroup_final_row_then_silence),
 	    cmocka_unit_test(new_and_removed_cgroups),
+	    cmocka_unit_test(remade_cgroup_is_a_new_one),
 	    cmocka_unit_test(restart_and_rollback_keep_rows),
 	    cmocka_unit_test(v1_host),
 	    cmocka_unit_test(containers_and_pods_named),
