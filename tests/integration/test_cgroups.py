@@ -10,6 +10,8 @@ workloads' getrusage. Every cgroup made here is removed at the end.
   - memory stored = memory.usage_in_bytes (v1) / memory.current (v2);
   - exec_event.cgroup_id = the inode of the cgroup2 directory (what
     bpf_get_current_cgroup_id() returns), and exec_log names the cgroup;
+  - the process table, top_processes and process_exits carry the cgroup
+    (its id and name) of the burner and of the exec;
   - the OOM victim's cgroup is named in oom_kills, and the kill counted in
     cgroup_memory;
   - a cgroup removed mid-run gets gone_ts; no error is counted."""
@@ -76,12 +78,13 @@ def inside(paths, cmd):
 
 
 def run_rusage(cmd, paths):
-    """Runs cmd inside the cgroups; returns its CPU by getrusage (µs)."""
+    """Runs cmd inside the cgroups; returns its CPU by getrusage (µs) and
+    its pid."""
     p = subprocess.Popen(inside(paths, cmd))
     _, status, ru = os.wait4(p.pid, 0)
     if status != 0:
         fail(f"{cmd[0]} exited with {status}")
-    return round((ru.ru_utime + ru.ru_stime) * 1e6)
+    return round((ru.ru_utime + ru.ru_stime) * 1e6), p.pid
 
 
 def read(path):
@@ -128,8 +131,8 @@ try:
     d.wait_ticks(2)
 
     # CPU: a burner in cgroup2 and v1 cpu/cpuacct, one in v1 only
-    ru_burn = run_rusage([sys.executable, "-c", BURN, "1.5"], burn)
-    ru_v1 = run_rusage([sys.executable, "-c", BURN, "0.8"], v1only)
+    ru_burn, burn_pid = run_rusage([sys.executable, "-c", BURN, "1.5"], burn)
+    ru_v1, _ = run_rusage([sys.executable, "-c", BURN, "0.8"], v1only)
     # memory: 64 MiB touched and held
     toucher = subprocess.Popen([sys.executable, "-c", TOUCH], stdout=subprocess.PIPE,
                                preexec_fn=entering(mem))
@@ -139,7 +142,7 @@ try:
     sleeper = subprocess.Popen(["sleep", "600"], preexec_fn=entering(gone))
     procs.append(sleeper)
     # an exec in a cgroup, seen by eBPF
-    run_rusage(["/bin/true"], execd)
+    _, true_pid = run_rusage(["/bin/true"], execd)
     d.wait_ticks(3)
     sleeper.kill()
     sleeper.wait()
@@ -199,7 +202,25 @@ try:
         fail(f"{errors} cgroup files could not be read:\n{d.log_text()}")
     print("ok: the cgroup removed mid-run ended; no read or parse error")
 
+    # the process table and top_processes carry the burner's cgroup (its
+    # cgroup2 id, read from /proc/PID/cgroup when the process was first seen)
+    burn_ino = os.stat(burn[0]).st_ino
+    rows = d.query("SELECT cgroup_id FROM process WHERE pid = ?", (burn_pid,))
+    if rows != [(burn_ino,)]:
+        fail(f"process: expected the burner's cgroup id {burn_ino}, got {rows}")
+    rows = d.query("SELECT DISTINCT cgroup, cgroup_path FROM top_processes WHERE pid = ?",
+                   (burn_pid,))
+    if rows != [("burn", path)]:
+        fail(f"top_processes: expected the burner in cgroup burn ({path}), got {rows}")
+    print(f"ok: the process table and top_processes carry the burner's cgroup {rows[0]}")
+
     if bpf:
+        rows = d.query("SELECT cgroup_id, cgroup, cgroup_path FROM process_exits "
+                       "WHERE pid IN (?, ?) ORDER BY pid = ?", (burn_pid, true_pid, true_pid))
+        want = [(burn_ino, "burn", path), (os.stat(execd[0]).st_ino, "exec", f"/{BASE}/exec")]
+        if rows != want:
+            fail(f"process_exits: expected {want}, got {rows}")
+        print(f"ok: process_exits names the cgroup each process ended in: {rows}")
         ino = os.stat(execd[0]).st_ino
         rows = d.query("SELECT cgroup_id, cgroup FROM exec_log WHERE filename = '/bin/true' "
                        "AND cgroup_path = ?", (f"/{BASE}/exec",))
