@@ -8,5 +8,5 @@ SELECT s.ts, c.name AS cgroup, c.kind, s.dur_ms,
        s.system_us / 1000.0 AS system_ms,
        s.throttled_us / 1000.0 AS throttled_ms,
        s.throttled_count, s.periods_count, s.tasks_count,
-       c.path, c.id AS cgroup_id
+       c.path, c.id AS cgroup_id, s.max_tasks_count, s.samples_count
 FROM cgroup_cpu_stat_auto s JOIN cgroup c ON c.id = s.cgroup_id;

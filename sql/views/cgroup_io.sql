@@ -9,5 +9,5 @@ SELECT s.ts, c.name AS cgroup, c.kind,
        CAST(s.read_bytes * 1000.0 / s.dur_ms AS INTEGER) AS read_bytes_per_s,
        CAST(s.write_bytes * 1000.0 / s.dur_ms AS INTEGER) AS write_bytes_per_s,
        s.reads_count, s.writes_count, s.discard_bytes, s.discards_count,
-       c.path, c.id AS cgroup_id, s.dur_ms
+       c.path, c.id AS cgroup_id, s.dur_ms, s.samples_count
 FROM cgroup_io_stat_auto s JOIN cgroup c ON c.id = s.cgroup_id;

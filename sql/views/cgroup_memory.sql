@@ -9,5 +9,6 @@ SELECT s.ts, c.name AS cgroup, c.kind,
        s.pgfault_count, s.pgmajfault_count, s.refault_count,
        s.low_events_count, s.high_events_count, s.max_events_count, s.oom_events_count,
        s.oom_kill_count,
-       c.path, c.id AS cgroup_id, s.dur_ms
+       c.path, c.id AS cgroup_id, s.dur_ms, s.max_current_bytes, s.max_swap_bytes,
+       s.samples_count
 FROM cgroup_memory_stat_auto s JOIN cgroup c ON c.id = s.cgroup_id;

@@ -11,5 +11,5 @@ SELECT s.ts, c.name AS cgroup, c.kind,
        s.cpu_some_us / 1000.0 AS cpu_some_ms, s.cpu_full_us / 1000.0 AS cpu_full_ms,
        s.memory_some_us / 1000.0 AS memory_some_ms, s.memory_full_us / 1000.0 AS memory_full_ms,
        s.io_some_us / 1000.0 AS io_some_ms, s.io_full_us / 1000.0 AS io_full_ms,
-       c.path, c.id AS cgroup_id, s.dur_ms
+       c.path, c.id AS cgroup_id, s.dur_ms, s.samples_count
 FROM cgroup_pressure_stat_auto s JOIN cgroup c ON c.id = s.cgroup_id;
