@@ -41,6 +41,7 @@ CREATE TABLE cgroup (
 );
 CREATE INDEX cgroup_by_inode ON cgroup (inode);
 CREATE INDEX cgroup_by_gone ON cgroup (gone_ts);
+CREATE INDEX cgroup_by_parent ON cgroup (parent_id); -- whether a cgroup has any below it
 
 -- CPU: cpu.stat (v1: cpuacct.usage, cpuacct.stat and cpu.stat), in
 -- microseconds; tasks_count from pids.current (a gauge).
@@ -62,8 +63,7 @@ CREATE TABLE cgroup_cpu_stat (
 -- (gauges), the fault and refault counts of memory.stat and the events of
 -- memory.events (counters). v1: memory.usage_in_bytes, the total_* fields of
 -- memory.stat, swap from memory.memsw.usage_in_bytes, oom_kill from
--- memory.oom_control. Working set (as cAdvisor and kubelet count it):
--- current_bytes - inactive_file_bytes.
+-- memory.oom_control.
 CREATE TABLE cgroup_memory_stat (
   ts                   INTEGER NOT NULL,
   cgroup_id            INTEGER NOT NULL,
@@ -87,6 +87,8 @@ CREATE TABLE cgroup_memory_stat (
   max_events_count     INTEGER,
   oom_events_count     INTEGER,
   oom_kill_count       INTEGER,
+  working_set_bytes    INTEGER NOT NULL, -- current_bytes - inactive_file_bytes, as cAdvisor
+                                         -- and the kubelet count it (current without memory.stat)
   PRIMARY KEY (ts, cgroup_id)
 ) WITHOUT ROWID;
 
@@ -170,7 +172,8 @@ FROM pragma_table_info('cgroup_cpu_stat') WHERE name <> 'ts';
 INSERT INTO series_column(table_name, column_name, kind)
 SELECT 'cgroup_memory_stat', name,
        CASE WHEN name = 'cgroup_id' THEN 'key'
-            WHEN name IN ('current_bytes', 'swap_bytes', 'anon_bytes') THEN 'gauge_peak'
+            WHEN name IN ('current_bytes', 'swap_bytes', 'anon_bytes', 'working_set_bytes')
+                 THEN 'gauge_peak'
             WHEN name LIKE '%\_bytes' ESCAPE '\' THEN 'gauge'
             ELSE 'counter' END
 FROM pragma_table_info('cgroup_memory_stat') WHERE name <> 'ts';

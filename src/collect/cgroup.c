@@ -1321,6 +1321,17 @@ static void bind_vals(struct cg_node *c, sqlite3_stmt *st, int col, const int *v
 	}
 }
 
+/* The working set as cAdvisor and the kubelet count it (what an OOM kill
+ * and eviction look at): memory in use less the inactive file pages, which
+ * reclaim frees first. Without memory.stat, all of it. */
+static uint64_t working_set(const struct cg_node *c)
+{
+	uint64_t used = c->cur[V_MEM];
+	if (!(c->known & BIT(V_INACTIVE_FILE)) || c->cur[V_INACTIVE_FILE] > used)
+		return used;
+	return used - c->cur[V_INACTIVE_FILE];
+}
+
 static int write_row(struct cgs *s, struct cg_node *c, sqlite3_stmt *st, const int *vals, int n,
 		     struct err *e)
 {
@@ -1416,6 +1427,7 @@ static int write_rows(struct cgs *s, int32_t i, struct err *e)
 		c->wrote |= c->read_now & BIT(V_TASKS);
 	}
 	if ((c->known & BIT(V_MEM)) && any_moved(c, MEM_VALS)) {
+		sqlite3_bind_int64(s->ins_mem, 4 + (int)ARRAY_LEN(mem), (int64_t)working_set(c));
 		if (write_row(s, c, s->ins_mem, mem, (int)ARRAY_LEN(mem), e))
 			return -1;
 		c->wrote |= c->read_now & MEM_GAUGES;
@@ -1934,8 +1946,8 @@ static int prepare(struct cgs *s, struct store *st, struct err *e)
 	    "anon_bytes, file_bytes, kernel_bytes, slab_bytes, sock_bytes, shmem_bytes, "
 	    "file_dirty_bytes, file_writeback_bytes, inactive_file_bytes, pgfault_count, "
 	    "pgmajfault_count, refault_count, low_events_count, high_events_count, "
-	    "max_events_count, oom_events_count, oom_kill_count) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "max_events_count, oom_events_count, oom_kill_count, working_set_bytes) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	s->ins_io = store_prepare(st,
 				  "INSERT INTO cgroup_io_stat(ts, cgroup_id, major, minor, dur_ms, "

@@ -77,10 +77,12 @@ def fill(db, start, end):
     con.executemany("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) "
                     "VALUES (?, ?, 60000, 500)",
                     [(ts, OLD) for ts in ticks if ts <= start + 6 * 3600])
+    mem = [(ts, PEAK if ts == peak_ts else (100 << 20) + ts % 9973 * 1000, ts % 4099 * 1000)
+           for ts in ticks]
     con.executemany("INSERT INTO cgroup_memory_stat(ts, cgroup_id, dur_ms, current_bytes, "
-                    "inactive_file_bytes, pgfault_count) VALUES (?, ?, 60000, ?, ?, ?)",
-                    [(ts, WEB, PEAK if ts == peak_ts else (100 << 20) + ts % 9973 * 1000,
-                      ts % 4099 * 1000, ts % 17) for ts in ticks])
+                    "inactive_file_bytes, working_set_bytes, pgfault_count) "
+                    "VALUES (?, ?, 60000, ?, ?, ?, ?)",
+                    [(ts, WEB, cur, inact, cur - inact, ts % 17) for ts, cur, inact in mem])
     con.executemany("INSERT INTO cgroup_io_stat(ts, cgroup_id, major, minor, dur_ms, "
                     "read_bytes, write_bytes) VALUES (?, ?, 8, 0, 60000, ?, ?)",
                     [(ts, WEB, ts % 4096, ts % 3000) for ts in ticks])
@@ -108,6 +110,8 @@ def expected(db, since):
                           "FROM cgroup_pressure_stat WHERE cgroup_id = ? AND ts > ?"),
             "faults": q("SELECT sum(pgfault_count), sum(dur_ms) FROM cgroup_memory_stat "
                         "WHERE cgroup_id = ? AND ts > ?"),
+            "ws_peak": q("SELECT max(working_set_bytes) FROM cgroup_memory_stat "
+                         "WHERE cgroup_id = ? AND ts > ?")[0],
         }
     finally:
         con.close()
@@ -179,7 +183,9 @@ def main():
                   f"cgroup_pressure at {res}: {got} = {want['pressure']}")
             got = one_row(db, "SELECT sum(pgfault_count), sum(dur_ms), max(max_current_bytes) "
                           f"FROM cgroup_memory {web}", res)
-            check(got == [*want["faults"], PEAK],
+            check(got == [*want["faults"], PEAK] and
+                  one_row(db, "SELECT max(max_working_set_bytes) FROM cgroup_memory "
+                          f"{web}", res) == [want["ws_peak"]],
                   f"cgroup_memory at {res}: {got} = {want['faults']} and peak {PEAK}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

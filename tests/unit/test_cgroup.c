@@ -553,6 +553,10 @@ static void systemd_host_rows(void **state)
 	assert_string_equal(qs(&g, "SELECT group_concat(cgroup || '=' || usage_ms, ',') FROM "
 				   "cgroup_cpu WHERE ts = (SELECT max(ts) FROM cgroup_cpu)"),
 			    "/=1000.0,system.slice=1000.0,nginx.service=1000.0");
+	/* what to rank: the service, not the slice and the root that add it up */
+	assert_string_equal(qs(&g, "SELECT group_concat(cgroup || '=' || is_workload, ',') FROM "
+				   "cgroup_cpu WHERE ts = (SELECT max(ts) FROM cgroup_cpu)"),
+			    "/=0,system.slice=0,nginx.service=1");
 	rig_free(&g.r);
 }
 
@@ -864,6 +868,18 @@ static void containers_and_pods_named(void **state)
 	    "pod pod:" UID " burstable | container container:9c8b7a6f5e4d burstable | "
 	    "pod pod:12345678-90ab-cdef-1234-567890abcdef guaranteed | "
 	    "container container:111111111111 guaranteed");
+	/* the workloads are the pods and containers, not the cgroups that
+	 * group them (kubepods, its QoS classes) */
+	struct err e;
+	assert_int_equal(store_exec(&g.r.st,
+				    "INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) "
+				    "SELECT first_seen_ts + 1, id, 10000, 1000 FROM cgroup",
+				    &e),
+			 0);
+	assert_string_equal(qs(&g, "SELECT group_concat(kind || '=' || is_workload, ',') FROM "
+				   "(SELECT kind, max(is_workload) AS is_workload FROM cgroup_cpu "
+				   "GROUP BY kind ORDER BY kind)"),
+			    "cgroup=0,container=1,pod=1,root=0");
 	rig_free(&g.r);
 }
 
