@@ -8,7 +8,9 @@ for two services, rolled and pruned by the daemon (raw kept a day, 1m two,
     the peak memory is the raw peak (the 1h rows keep max_current_bytes);
   - the 1h and 1m tiers hold cgroup rows, raw rows older than a day are gone;
   - the cgroup row of a service gone before the oldest tier's boundary is
-    deleted with its limits (dimension_table), the live one stays."""
+    deleted with its limits (dimension_table), the live one stays;
+  - `hindsight top --at` a time kept only in 1-hour rows ranks the service
+    by CPU from them, and not the slice that adds it up."""
 import csv
 import io
 import os
@@ -24,7 +26,7 @@ HINDSIGHT = os.path.join(BUILD, "hindsight")
 DAEMON = os.path.join(BUILD, "hindsightd")
 failures = []
 
-WEB, OLD = 1000, 1001
+WEB, OLD, SLICE = 1000, 1001, 999
 PEAK = 900 << 20
 
 
@@ -62,21 +64,25 @@ def fill(db, start, end):
     con = sqlite3.connect(db)
     con.execute("INSERT INTO cgroup(id, inode, parent_id, path, kind, name, unit, "
                 "first_seen_ts, gone_ts) VALUES "
-                f"({WEB}, 5001, NULL, '/system.slice/web.service', 'service', 'web.service', "
+                f"({SLICE}, 5000, NULL, '/system.slice', 'slice', 'system.slice', "
+                f"'system.slice', {start - 100}, NULL), "
+                f"({WEB}, 5001, {SLICE}, '/system.slice/web.service', 'service', 'web.service', "
                 f"'web.service', {start - 100}, NULL), "
                 f"({OLD}, 5002, NULL, '/system.slice/old.service', 'service', 'old.service', "
                 f"'old.service', {start - 100}, {start + 6 * 3600})")
     con.execute(f"INSERT INTO cgroup_limit(ts, cgroup_id, pids_max_count) VALUES "
                 f"({start}, {WEB}, 100), ({start}, {OLD}, 50)")
-    peak_ts = end - 5 * 86400 // 2
+    peak_ts = end - 5 * 86400 // 2 + 1800  # inside an hour
     ticks = range(start + 60, end + 1, 60)
     con.executemany("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us, user_us, "
                     "system_us, tasks_count) VALUES (?, ?, 60000, ?, ?, ?, ?)",
-                    [(ts, WEB, 1000 + ts % 7000, ts % 5000, 1000 + ts % 7000 - ts % 5000,
+                    [(ts, WEB, 600000 + ts % 7000, ts % 5000, 600000 + ts % 7000 - ts % 5000,
                       1 + ts % 13) for ts in ticks if ts // 60 % 3])
     con.executemany("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) "
                     "VALUES (?, ?, 60000, 500)",
                     [(ts, OLD) for ts in ticks if ts <= start + 6 * 3600])
+    con.executemany("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) "
+                    "VALUES (?, ?, 60000, ?)", [(ts, SLICE, 900000 + ts % 7000) for ts in ticks])
     mem = [(ts, PEAK if ts == peak_ts else (100 << 20) + ts % 9973 * 1000, ts % 4099 * 1000)
            for ts in ticks]
     con.executemany("INSERT INTO cgroup_memory_stat(ts, cgroup_id, dur_ms, current_bytes, "
@@ -115,6 +121,23 @@ def expected(db, since):
         }
     finally:
         con.close()
+
+
+def top(db, at):
+    """top at a time only the 1h tier holds: the services section, from
+    the hour's rows, with the CPU of that hour over its length."""
+    out = hindsight(db, "top", "--at", f"@{at}")
+    sec = out.split("== Busiest services and containers by CPU")[1].split("\n== ")[0]
+    rows = [line.split() for line in sec.splitlines()[3:] if line.strip()]
+    hour_end = (at + 3599) // 3600 * 3600
+    con = sqlite3.connect(db)
+    ms = con.execute("SELECT sum(usage_us) / 1000.0 FROM cgroup_cpu_stat_1h WHERE cgroup_id = ? "
+                     "AND ts = ?", (WEB, hour_end)).fetchone()[0]
+    con.close()
+    check("1-hour" in out.splitlines()[0], f"top reads whole hours there: {out.splitlines()[0]}")
+    check(len(rows) == 1 and rows[0][:2] == ["web.service", "service"] and
+          abs(float(rows[0][2]) - 100.0 * ms / 3600000) <= 0.06,
+          f"top ranks web.service (not system.slice) at {100.0 * ms / 3600000:.1f}%:\n{sec}")
 
 
 def main():
@@ -187,6 +210,7 @@ def main():
                   one_row(db, "SELECT max(max_working_set_bytes) FROM cgroup_memory "
                           f"{web}", res) == [want["ws_peak"]],
                   f"cgroup_memory at {res}: {got} = {want['faults']} and peak {PEAK}")
+        top(db, peak_ts)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
