@@ -22,6 +22,7 @@ struct dim_entry {
 	struct dim_entry *next;
 	int64_t id;
 	uint32_t version; /* bumped when a value changes */
+	int seeded;	  /* its counters were made at 0 (seed_counters) */
 	char **vals;	  /* the dimension's kept columns; NULL for SQL NULL */
 };
 
@@ -89,6 +90,7 @@ struct metric_set {
 	struct name_ref *names;
 	size_t nnames; /* a power of two */
 	int oom_logged;
+	int live; /* tapping: rows are this run's */
 	struct expo_out scratch;
 };
 
@@ -170,6 +172,8 @@ static int names_build(struct metric_set *s)
 	return 0;
 }
 
+static int seed_counters(struct metric_set *s, int di, struct dim_entry *de);
+
 /* ---- dimensions ---- */
 
 static uint64_t dim_hash(const void *e)
@@ -225,12 +229,12 @@ int metric_set_dim_row(struct metric_set *s, int di, metric_row_fn get, void *ro
 	if (e) {
 		if (same_vals(e->vals, vals, md->ncols)) {
 			vals_free(vals, md->ncols);
-			return 0;
+			return s->live && !e->seeded ? seed_counters(s, di, e) : 0;
 		}
 		vals_free(e->vals, md->ncols);
 		e->vals = vals;
 		e->version++;
-		return 0;
+		return s->live && !e->seeded ? seed_counters(s, di, e) : 0;
 	}
 	if (rehash((void ***)&d->buckets, &d->nbuckets, d->count, offsetof(struct dim_entry, next),
 		   dim_hash) ||
@@ -244,7 +248,7 @@ int metric_set_dim_row(struct metric_set *s, int di, metric_row_fn get, void *ro
 	e->next = d->buckets[at];
 	d->buckets[at] = e;
 	d->count++;
-	return 0;
+	return s->live ? seed_counters(s, di, e) : 0;
 }
 
 /* ---- series ---- */
@@ -521,6 +525,50 @@ static int apply(struct metric_set *s, struct metric_series *se, const struct me
 	return 0;
 }
 
+/* Whether a mapping's samples come from every row of its slot: no filter
+ * on the row's own columns, a counter. */
+static int seedable(const struct metric_set *s, const struct metric_mapping *mp)
+{
+	for (size_t i = 0; i < mp->nfilter; i++)
+		if (mp->filter[i].key < 0)
+			return 0;
+	return s->map->families[mp->family].sums && !mp->value_label;
+}
+
+/* A device, mount or group this run has seen (a row named it) shows its
+ * counters at 0 until it has something to count: an idle interface writes
+ * no row, but node_exporter lists it. Done once per dimension row. */
+static int seed_counters(struct metric_set *s, int di, struct dim_entry *de)
+{
+	const struct metric_map *m = s->map;
+	de->seeded = 1;
+	for (size_t ti = 0; ti < m->ntables; ti++) {
+		const struct metric_table *t = &m->tables[ti];
+		if (t->nkeys != 1 || t->keys[0].dim != di)
+			continue;
+		int64_t key[MAX_KEYS] = {de->id};
+		struct slot *sl = slot_get(s, (int)ti, key);
+		if (!sl)
+			return -1;
+		if (slot_stale(s, t, sl))
+			slot_resolve(s, t, sl);
+		for (size_t j = 0; j < t->nmaps; j++) {
+			if (!sl->dim_pass[j] || !seedable(s, &t->maps[j]))
+				continue;
+			if (!sl->series[j] && !(sl->series[j] = slot_series(s, t, sl, j)))
+				return -1;
+			struct metric_series *se = sl->series[j];
+			if (se->has_value)
+				continue;
+			se->has_value = 1;
+			se->value = 0;
+			s->fams[se->family].nvalued++;
+			s->generation++;
+		}
+	}
+	return 0;
+}
+
 int metric_set_row(struct metric_set *s, int ti, metric_row_fn get, void *row)
 {
 	const struct metric_table *t = &s->map->tables[ti];
@@ -535,6 +583,10 @@ int metric_set_row(struct metric_set *s, int ti, metric_row_fn get, void *row)
 		return -1;
 	if (slot_stale(s, t, sl))
 		slot_resolve(s, t, sl);
+	for (size_t k = 0; s->live && k < t->nkeys; k++)
+		if (sl->dent[k] && !sl->dent[k]->seeded &&
+		    seed_counters(s, t->keys[k].dim, sl->dent[k]))
+			return -1;
 	for (size_t j = 0; j < t->nmaps; j++) {
 		const struct metric_mapping *mp = &t->maps[j];
 		if (!sl->dim_pass[j])
@@ -849,8 +901,9 @@ static void on_preupdate(void *arg, sqlite3 *db, int op, const char *zdb, const 
 
 void metric_set_tap(struct metric_set *s, sqlite3 *db)
 {
-	if (s)
+	if (s) {
+		s->live = 1;
 		sqlite3_preupdate_hook(db, on_preupdate, s);
-	else
+	} else
 		sqlite3_preupdate_hook(db, NULL, NULL);
 }

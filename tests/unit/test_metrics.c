@@ -142,6 +142,30 @@ static void dimension_labels(void **state)
 			  "device=\"/dev/vda\",fstype=\"xfs\",mountpoint=\"/\"") == 20 * 1024);
 }
 
+/* A device this run named but that had nothing to count shows counters at
+ * 0, as node_exporter lists an idle interface; one named only by rows of
+ * an earlier run does not. */
+static void idle_devices(void **state)
+{
+	struct err e;
+	sql("INSERT INTO net_interface(id, name) VALUES (5, 'old0')");
+	metric_set_free(set);
+	assert_non_null(set = metric_set_new(&map));
+	assert_int_equal(metric_set_load(set, st.db, &e), 0);
+	metric_set_tap(set, st.db);
+	tick("INSERT INTO net_interface(id, name) VALUES (1, 'eth1');"
+	     "INSERT INTO net_link VALUES (10, 1, 1500, NULL, 'down', 0)");
+	assert_true(value("node_network_receive_bytes_total", "device=\"eth1\"") == 0);
+	assert_true(value("node_network_transmit_carrier_total", "device=\"eth1\"") == 0);
+	assert_false(has("node_network_receive_bytes_total", "device=\"old0\""));
+	tick("INSERT INTO disk_device(id, name, whole_disk) VALUES (1, 'vdb', 1), (2, 'vdb1', 0)");
+	assert_true(value("node_disk_reads_completed_total", "device=\"vdb\"") == 0);
+	assert_false(has("node_disk_io_now", "device=\"vdb\""));
+	assert_false(has("node_disk_reads_completed_total", "device=\"vdb1\""));
+	tick("INSERT INTO net VALUES (11, 1, 1000, 10, 1, 0,0,0,0,0,0, 0, 0, 0,0,0,0,0,0)");
+	assert_true(value("node_network_receive_bytes_total", "device=\"eth1\"") == 10);
+}
+
 /* A filter on a dimension's column: whole disks only. */
 static void dimension_filter(void **state)
 {
@@ -487,6 +511,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(counters_sum_and_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(dimension_labels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(idle_devices, setup, teardown),
 	    cmocka_unit_test_setup_teardown(dimension_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(row_filters_and_nulls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(info_and_state, setup, teardown),
