@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,8 @@ struct metrics_server {
 	uint64_t answered[ARRAY_LEN(statuses)];
 	uint64_t accepted, timeouts, renders;
 	int64_t render_cpu_us;
-	struct ratelog log_refused, log_full, log_slow, log_accept;
+	struct ratelog log_malformed, log_large, log_method, log_notfound, log_full, log_slow,
+	    log_accept;
 };
 
 static void ratelog(struct ratelog *r, enum log_level level, const char *fmt, ...)
@@ -321,11 +323,11 @@ static void handle(struct conn *c, const struct http_head *h)
 {
 	int head_only = h->method == HTTP_HEAD;
 	if (h->has_body) {
-		ratelog(&c->srv->log_refused, LOG_WARN,
+		ratelog(&c->srv->log_large, LOG_WARN,
 			"metrics: refused a request with a body from %s (413)", c->peer);
 		answer_text(c, 413, "metrics: requests take no body\n", 0, head_only);
 	} else if (h->method == HTTP_OTHER) {
-		ratelog(&c->srv->log_refused, LOG_WARN,
+		ratelog(&c->srv->log_method, LOG_WARN,
 			"metrics: refused a method other than GET or HEAD from %s (405)", c->peer);
 		answer_text(c, 405, "metrics: only GET and HEAD\n", 0, 0);
 	} else if (strcmp(h->path, "/metrics") == 0) {
@@ -335,7 +337,7 @@ static void handle(struct conn *c, const struct http_head *h)
 			    head_only);
 	} else {
 		ratelog(
-		    &c->srv->log_refused, LOG_WARN,
+		    &c->srv->log_notfound, LOG_WARN,
 		    "metrics: %s asked for %.100s: not found (404; the metrics are at /metrics)",
 		    c->peer, h->path);
 		answer_text(c, 404, "metrics: not found; the metrics are at /metrics\n",
@@ -360,10 +362,16 @@ static void process_input(struct conn *c)
 	int rc = data ? http_head_parse(data, n, &h) : -400;
 	if (rc == 0)
 		return; /* more to come */
-	if (rc < 0) {
-		ratelog(&c->srv->log_refused, LOG_WARN,
+	if (rc == -431 || rc == -414)
+		ratelog(&c->srv->log_large, LOG_WARN,
+			"metrics: refused a request from %s: %s over %d bytes (%d %s)", c->peer,
+			rc == -431 ? "head" : "target", rc == -431 ? HTTP_HEAD_MAX : 255, -rc,
+			http_reason(-rc));
+	else if (rc < 0)
+		ratelog(&c->srv->log_malformed, LOG_WARN,
 			"metrics: refused a malformed request from %s (%d %s)", c->peer, -rc,
 			http_reason(-rc));
+	if (rc < 0) {
 		evbuffer_drain(in, len);
 		answer_text(c, -rc, "metrics: bad request\n", 0, 0);
 		return;
@@ -511,6 +519,14 @@ int metrics_server_open(struct metrics_server **out, const struct metrics_option
 
 int metrics_server_start(struct metrics_server *srv, struct event_base *base, struct err *e)
 {
+	/* libevent writes to sockets with writev, which raises SIGPIPE when a
+	 * client has reset the connection and a second write follows: that
+	 * killed the daemon. The write fails with EPIPE instead and the
+	 * connection is closed. */
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
+	sigemptyset(&ignore.sa_mask);
+	if (sigaction(SIGPIPE, &ignore, NULL))
+		return err_set(e, "metrics: cannot ignore SIGPIPE: %s", strerror(errno));
 	srv->base = base;
 	for (int i = 0; i < CONN_MAX; i++) {
 		srv->conns[i].srv = srv;
