@@ -67,15 +67,21 @@ void expo_label_value(struct expo_out *o, const char *v)
 
 /* ---- numbers ---- */
 
-/* Decimal digits of |v| into out (no sign); returns the length. */
+/* Decimal digits of |v| into out (no sign); returns the length. In 64
+ * bits when it fits: a 128-bit division is a library call per digit. */
 static size_t udigits(char *out, unsigned __int128 v)
 {
 	char tmp[48];
 	size_t n = 0;
-	do {
+	while (v > UINT64_MAX) {
 		tmp[n++] = (char)('0' + (int)(v % 10));
 		v /= 10;
-	} while (v);
+	}
+	uint64_t w = (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + (int)(w % 10));
+		w /= 10;
+	} while (w);
 	for (size_t i = 0; i < n; i++)
 		out[i] = tmp[n - 1 - i];
 	return n;

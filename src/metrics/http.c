@@ -195,6 +195,9 @@ static struct body *current_body(struct metrics_server *srv, enum expo_format f)
 		return b;
 	if (!(b = calloc(1, sizeof(*b))))
 		return NULL;
+	/* about the size of the last one: no growing on the way */
+	if (srv->body[k] && (b->out.data = malloc(srv->body[k]->out.len + 4096)))
+		b->out.cap = srv->body[k]->out.len + 4096;
 	int64_t cpu0 = clock_thread_cpu_us();
 	expo_render(&b->out, srv->set, f);
 	srv->render_cpu_us += clock_thread_cpu_us() - cpu0;
