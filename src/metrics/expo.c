@@ -42,11 +42,11 @@ void expo_out_str(struct expo_out *o, const char *s)
 	expo_out_add(o, s, strlen(s));
 }
 
-/* Copies s with \\, \n and (when quote) \" escaped, in runs. */
-static void add_escaped(struct expo_out *o, const char *s, int quote)
+/* Copies n bytes of s with \\, \n and (when quote) \" escaped, in runs. */
+static void add_escaped_n(struct expo_out *o, const char *s, size_t n, int quote)
 {
-	const char *run = s;
-	for (; *s; s++) {
+	const char *run = s, *end = s + n;
+	for (; s < end; s++) {
 		const char *esc = *s == '\\'	       ? "\\\\"
 				  : *s == '\n'	       ? "\\n"
 				  : quote && *s == '"' ? "\\\""
@@ -60,9 +60,46 @@ static void add_escaped(struct expo_out *o, const char *s, int quote)
 	expo_out_add(o, run, (size_t)(s - run));
 }
 
+static void add_escaped(struct expo_out *o, const char *s, int quote)
+{
+	add_escaped_n(o, s, strlen(s), quote);
+}
+
+/* The length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+	if (!n || (p[0] >= 0xf8))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) ||
+	    (p[0] == 0xed && p[1] >= 0xa0) || /* overlong, surrogates */
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Label values must be UTF-8 (Prometheus refuses the whole scrape
+ * otherwise); a process's comm is any bytes: an invalid byte becomes
+ * U+FFFD. */
 void expo_label_value(struct expo_out *o, const char *v)
 {
-	add_escaped(o, v, 1);
+	const unsigned char *p = (const unsigned char *)v;
+	while (*p) {
+		const unsigned char *run = p;
+		size_t n;
+		while (*p && (n = utf8_len(p)))
+			p += n;
+		add_escaped_n(o, (const char *)run, (size_t)(p - run), 1);
+		if (*p) {
+			expo_out_add(o, "\xef\xbf\xbd", 3);
+			p++;
+		}
+	}
 }
 
 /* ---- numbers ---- */

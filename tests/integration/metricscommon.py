@@ -49,7 +49,11 @@ class Daemon:
                                       cfg, *args], stderr=subprocess.PIPE, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        wait_for(lambda: self.port or self.proc.poll() is not None, 60, "the endpoint")
+        try:
+            wait_for(lambda: self.port or self.proc.poll() is not None, 60, "the endpoint")
+        finally:
+            if not self.port:
+                self.stop()
         if not self.port:
             sys.exit("hindsightd did not start:\n" + "".join(self.log))
         self.url = f"http://127.0.0.1:{self.port}/metrics"

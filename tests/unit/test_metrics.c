@@ -406,6 +406,18 @@ static void openmetrics_text(void **state)
 	expo_out_free(&o);
 }
 
+/* A comm is any bytes; Prometheus refuses a scrape with a label value
+ * that is not UTF-8. */
+static void label_values_utf8(void **state)
+{
+	struct expo_out o = {0};
+	expo_label_value(&o, "caf\xc3\xa9 \xff\xfe x\xe2\x82 \"q\"\\\n\xf0\x9f\x98\x80\xc0\xaf");
+	assert_string_equal(o.data,
+			    "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd x\xef\xbf\xbd\xef\xbf\xbd "
+			    "\\\"q\\\"\\\\\\n\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd");
+	expo_out_free(&o);
+}
+
 static void negotiation(void **state)
 {
 	/* what Prometheus 2.42 sends */
@@ -520,6 +532,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(openmetrics_text, setup, teardown),
 	    cmocka_unit_test(filters_and_labels_parse),
 	    cmocka_unit_test(numbers),
+	    cmocka_unit_test(label_values_utf8),
 	    cmocka_unit_test(negotiation),
 	    cmocka_unit_test(request_heads),
 	    cmocka_unit_test(listen_addresses),
