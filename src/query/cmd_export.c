@@ -1,6 +1,8 @@
 /* hindsight export: a table or view over a range, streamed (CSV by default)
  * in pages of time so a month of rows needs neither much memory nor a long
  * read transaction. */
+#include <stdio.h>
+
 #include "query/query.h"
 
 int cmd_export(struct qopts *o)
@@ -10,12 +12,16 @@ int cmd_export(struct qopts *o)
 	struct err e;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, o->args[0]) && contract_view(o->args[0])) {
+	char note[128];
+	enum view_state state = view_state(&q, o->args[0], note, sizeof(note));
+	if (state == VIEW_OLDER_DATABASE) {
 		qdb_close(&q);
 		if (o->format == OUT_DEFAULT)
 			o->format = OUT_CSV;
-		return output_absent_view(o, o->args[0]);
+		return output_absent_view(o, o->args[0], note);
 	}
+	if (state == VIEW_NO_COLLECTOR)
+		fprintf(stderr, "hindsight: view %s: %s\n", o->args[0], note);
 	if (range_from_opts(&q, o, o->args[0], NULL, &rq, &e)) {
 		qdb_close(&q);
 		return qfail(2, &e);

@@ -287,9 +287,12 @@ int cmd_plot(struct qopts *o)
 	int width = o->width ? o->width : 72, height = o->height ? o->height : 12;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
+	char note[128];
+	enum view_state state = view_state(&q, view, note, sizeof(note));
+	if (state == VIEW_OLDER_DATABASE || state == VIEW_NO_COLLECTOR)
+		printf("view %s: %s\n", view, note);
+	if (state == VIEW_OLDER_DATABASE) {
 		qdb_close(&q);
-		printf("no data (collector not present): view %s is not in this database\n", view);
 		return 0;
 	}
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {

@@ -11,10 +11,14 @@ int cmd_show(struct qopts *o)
 	const char *view = o->args[0];
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (!qdb_relation_exists(&q, view) && contract_view(view)) {
+	char note[128];
+	enum view_state state = view_state(&q, view, note, sizeof(note));
+	if (state == VIEW_OLDER_DATABASE) {
 		qdb_close(&q);
-		return output_absent_view(o, view);
+		return output_absent_view(o, view, note);
 	}
+	if (state == VIEW_NO_COLLECTOR)
+		fprintf(stderr, "hindsight: view %s: %s\n", view, note);
 	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
 		qdb_close(&q);
 		return qfail(2, &e);

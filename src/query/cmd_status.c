@@ -53,59 +53,78 @@ static void print_file(struct qdb *q, const char *path)
 }
 
 /* The first and last tick, and whether the daemon still writes: the last
- * tick should be no older than two intervals (plus slack for a busy host). */
-static int64_t print_liveness(struct qdb *q, int64_t now)
+ * tick should be no older than two intervals (plus slack for a busy host).
+ * Read from the daemon's own view, agent_health, at every tier the
+ * history keeps. */
+static int64_t print_liveness(struct qdb *q, const struct qopts *o)
 {
-	int64_t first = int_query(q, "SELECT min(ts) FROM agent", -1);
-	int64_t last = int_query(q, "SELECT max(ts) FROM agent", -1);
+	struct err e;
+	if (qdb_plan(q, o, 0, TS_MAX, 0, &e)) {
+		printf("samples       %s\n", e.msg);
+		return -1;
+	}
+	int64_t first = qdb_edge_ts(q, "agent_health", 0, TS_MAX, 0);
+	int64_t last = qdb_edge_ts(q, "agent_health", 0, TS_MAX, 1);
 	char t[32], age[64];
 	if (last < 0) {
 		printf("samples       none yet\n");
 		printf("daemon        has not stored a tick in this database\n");
 		return -1;
 	}
+	static const char *const kept[NTIERS] = {"", " (kept as 1-minute rollups)",
+						 " (kept as 1-hour rollups)"};
 	time_format_local(first, t, sizeof(t));
-	printf("first sample  %s\n", t);
+	printf("first sample  %s%s\n", t, kept[read_plan_tier_at(&q->plan, first)]);
 	time_format_local(last, t, sizeof(t));
-	human_age(now - last, age, sizeof(age));
+	human_age(o->now - last, age, sizeof(age));
 	printf("last sample   %s (%s)\n", t, age);
-	int64_t interval_s =
-	    (int_query(q, "SELECT dur_ms FROM agent ORDER BY ts DESC LIMIT 1", 10000) + 500) / 1000;
+	/* a rollup row's dur_ms is the sum over its samples */
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "SELECT (dur_ms / samples_count + 500) / 1000 FROM agent_health WHERE ts = %lld",
+		 (long long)last);
+	int64_t interval_s = int_query(q, sql, 10);
 	if (interval_s < 1)
 		interval_s = 1;
-	int alive = now - last <= 2 * interval_s + 15;
+	int alive = o->now - last <= 2 * interval_s + 15;
 	printf("daemon        %s: last tick %s, interval %llds\n",
 	       alive ? "alive" : "NOT WRITING (stopped or stuck?)", age, (long long)interval_s);
 	return last;
 }
 
-/* The daemon's own cost over the last hour it recorded. */
+/* The daemon's own cost over the last hour it recorded, and its problems
+ * over the last day. In rollup rows the counters are sums over their
+ * samples: the average tick is their sum over samples_count, and the
+ * slowest tick is known only from rows of one sample. */
 static void print_overhead(struct qdb *q, int64_t last)
 {
-	char sql[512];
+	char sql[640];
 	sqlite3_stmt *st;
 	struct err e;
 	snprintf(sql, sizeof(sql),
 		 "SELECT 100.0 * sum(tick_cpu_us) / 1000 / nullif(sum(dur_ms), 0), "
-		 "avg(tick_wall_us) / 1000.0, max(tick_wall_us) / 1000.0, max(rss_kb) / 1024.0, "
-		 "count(*) FROM agent WHERE ts > %lld",
+		 "sum(tick_wall_us) / 1000.0 / sum(samples_count), "
+		 "max(CASE WHEN samples_count = 1 THEN tick_wall_us END) / 1000.0, "
+		 "max(max_rss_kb) / 1024.0, sum(samples_count) FROM agent_health WHERE ts > %lld",
 		 (long long)(last - 3600));
 	if (qdb_prepare(q, sql, &st, &e)) {
 		printf("overhead      unavailable: %s\n", e.msg);
 		return;
 	}
 	qdb_arm(q);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 4) > 0)
-		printf("overhead      last hour: %.3f%% of one core, tick %.2f ms avg / %.2f ms "
-		       "max, RSS %.1f MiB max (%lld ticks)\n",
-		       sqlite3_column_double(st, 0), sqlite3_column_double(st, 1),
-		       sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 4) > 0) {
+		printf("overhead      last hour: %.3f%% of one core, tick %.2f ms avg",
+		       sqlite3_column_double(st, 0), sqlite3_column_double(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			printf(" / %.2f ms max", sqlite3_column_double(st, 2));
+		printf(", RSS %.1f MiB max (%lld ticks)\n", sqlite3_column_double(st, 3),
 		       sqlite3_column_int64(st, 4));
+	}
 	sqlite3_finalize(st);
 	snprintf(sql, sizeof(sql),
 		 "SELECT sum(commit_failures_count), sum(vanished_count), "
 		 "sum(permission_errors_count), sum(read_errors_count), sum(parse_errors_count) "
-		 "FROM agent WHERE ts > %lld",
+		 "FROM agent_health WHERE ts > %lld",
 		 (long long)(last - 86400));
 	if (qdb_prepare(q, sql, &st, &e))
 		return;
@@ -273,7 +292,8 @@ int cmd_status(struct qopts *o)
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
 	print_file(&q, o->db);
-	int64_t last = print_liveness(&q, o->now);
+	q.uses = "agent_health";
+	int64_t last = print_liveness(&q, o);
 	if (last >= 0)
 		print_overhead(&q, last);
 	static struct table_stats t[STATUS_MAX_TABLES];

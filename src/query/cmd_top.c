@@ -1,6 +1,6 @@
 /* hindsight top --at TIME: what the machine was doing then. One section per
- * question, each answered from a saved view; a view whose collector is not in
- * this database prints "no data (collector not present)". */
+ * question, each answered from a saved view at whichever tier holds that
+ * time; a view the catalog says has no data here says so instead. */
 #include <stdio.h>
 #include <string.h>
 
@@ -78,8 +78,11 @@ static const struct section sections[] = {
      "ORDER BY ts, seq"},
 };
 
+/* The window: [lo, hi] the ts the sections read; from (at most lo) where
+ * the time it covers starts, earlier than lo when the window is made of
+ * rollup buckets; bucket_s the coarsest bucket in it (0: raw samples). */
 struct top_params {
-	int64_t lo, hi, at, near_lo, near_hi, n, window_ms, ticks;
+	int64_t lo, hi, from, at, near_lo, near_hi, n, window_ms, ticks, bucket_s;
 };
 
 static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
@@ -89,16 +92,12 @@ static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 }
 
-static void print_section(struct qdb *q, const struct section *s, const struct top_params *p)
+/* Runs one section's query and prints its rows as a table. */
+static void print_rows(struct qdb *q, const struct section *s, const struct top_params *p)
 {
 	struct out out;
 	struct err e;
 	sqlite3_stmt *st;
-	printf("\n== %s (%s)\n", s->title, s->view);
-	if (!qdb_relation_exists(q, s->view)) {
-		printf("no data (collector not present)\n");
-		return;
-	}
 	/* The view exists but may lack a column this query needs (an older
 	 * version of its collector): say so and go on with the next section. */
 	if (qdb_prepare(q, s->sql, &st, &e)) {
@@ -135,20 +134,59 @@ static void print_section(struct qdb *q, const struct section *s, const struct t
 	sqlite3_finalize(st);
 }
 
-/* The covered time and the number of ticks in the window, from the system
- * CPU rows every tick writes. Returns whether there was any tick. */
+static void print_section(struct qdb *q, const struct section *s, const struct top_params *p)
+{
+	char note[128];
+	printf("\n== %s (%s)\n", s->title, s->view);
+	if (view_state(q, s->view, note, sizeof(note)) != VIEW_READY)
+		printf("%s\n", note[0] ? note : "no such view");
+	else
+		print_rows(q, s, p);
+}
+
+/* Widens the window to whole buckets where the plan reads rollups (the raw
+ * samples of an old time are pruned): a rollup row's ts is the end of its
+ * bucket, so a few minutes inside an hour hold no 1-hour row at all.
+ * Returns whether the window grew past the span planned for. */
+static int window_align(struct top_params *p, const struct read_plan *plan)
+{
+	int64_t w_lo = tier_bucket_s[read_plan_tier_at(plan, p->lo)];
+	int64_t w_hi = tier_bucket_s[read_plan_tier_at(plan, p->hi)];
+	if (w_lo) {
+		p->from = align_up(p->lo, w_lo) - w_lo;
+		p->lo = p->from + 1; /* the first bucket's end is the first ts */
+	}
+	if (w_hi)
+		p->hi = align_up(p->hi, w_hi);
+	p->bucket_s = w_lo > w_hi ? w_lo : w_hi;
+	ASSERT(p->from <= p->lo && p->lo <= p->at && p->at <= p->hi);
+	int grew = p->lo < p->near_lo || p->hi > p->near_hi;
+	p->near_lo = p->lo < p->near_lo ? p->lo : p->near_lo;
+	p->near_hi = p->hi > p->near_hi ? p->hi : p->near_hi;
+	return grew;
+}
+
+/* The covered time and the number of ticks in the window, from the
+ * daemon's own row of every tick (agent_health), at any tier: rollup rows
+ * sum dur_ms and count their samples. Returns whether there was any tick. */
 static int window_cover(struct qdb *q, struct top_params *p)
 {
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-		 "SELECT sum(dur_ms) FROM cpu WHERE cpu_id = -1 AND ts BETWEEN %lld AND %lld",
-		 (long long)p->lo, (long long)p->hi);
-	qdb_arm(q);
-	p->window_ms = store_query_int(&q->store, sql, 0);
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM cpu WHERE cpu_id = -1 AND ts BETWEEN %lld AND %lld",
-		 (long long)p->lo, (long long)p->hi);
-	p->ticks = store_query_int(&q->store, sql, 0);
+	sqlite3_stmt *st;
+	struct err e;
+	p->window_ms = p->ticks = 0;
+	if (qdb_prepare(q,
+			"SELECT sum(dur_ms), sum(samples_count) FROM agent_health "
+			"WHERE ts BETWEEN ?1 AND ?2",
+			&st, &e) == 0) {
+		sqlite3_bind_int64(st, 1, p->lo);
+		sqlite3_bind_int64(st, 2, p->hi);
+		qdb_arm(q);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			p->window_ms = sqlite3_column_int64(st, 0);
+			p->ticks = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+	}
 	int any = p->ticks > 0;
 	if (p->window_ms <= 0)
 		p->window_ms = (p->hi - p->lo + 1) * 1000;
@@ -157,14 +195,12 @@ static int window_cover(struct qdb *q, struct top_params *p)
 	return any;
 }
 
-/* With no tick in the window, point at the nearest ones. */
+/* With no tick in the window, point at the nearest ones, in any tier. */
 static void print_nearest(struct qdb *q, int64_t at)
 {
-	char sql[160], t[32];
-	snprintf(sql, sizeof(sql), "SELECT max(ts) FROM agent WHERE ts <= %lld", (long long)at);
-	int64_t before = store_query_int(&q->store, sql, -1);
-	snprintf(sql, sizeof(sql), "SELECT min(ts) FROM agent WHERE ts >= %lld", (long long)at);
-	int64_t after = store_query_int(&q->store, sql, -1);
+	char t[32];
+	int64_t before = qdb_edge_ts(q, "agent_health", 0, at, 1);
+	int64_t after = qdb_edge_ts(q, "agent_health", at, TS_MAX, 0);
 	printf("no samples in this window.");
 	if (before >= 0) {
 		time_format_local(before, t, sizeof(t));
@@ -175,6 +211,30 @@ static void print_nearest(struct qdb *q, int64_t at)
 		printf(" Nearest after: %s.", t);
 	}
 	printf("\n");
+}
+
+static void print_header(const struct top_params *p)
+{
+	char a[32], lo[32], hi[32];
+	time_format_local(p->at, a, sizeof(a));
+	time_format_local(p->from, lo, sizeof(lo));
+	time_format_local(p->hi, hi, sizeof(hi));
+	printf("hindsight top at %s: window %s .. %s (%lld s)", a, lo, hi,
+	       (long long)(p->hi - p->from));
+	if (p->bucket_s)
+		printf(", whole %s rollups", p->bucket_s == 3600 ? "1-hour" : "1-minute");
+	printf("\n");
+}
+
+/* The views the sections read, for qdb_plan to pin only those. */
+static const char *section_views(void)
+{
+	static char names[512];
+	size_t len = (size_t)snprintf(names, sizeof(names), "agent_health");
+	for (size_t i = 0; i < ARRAY_LEN(sections); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, " %s", sections[i].view);
+	ASSERT(len < sizeof(names));
+	return names;
 }
 
 int cmd_top(struct qopts *o)
@@ -201,24 +261,21 @@ int cmd_top(struct qopts *o)
 		return qfail(2, &e);
 	}
 	int64_t half = window_ms / 2000;
-	p.lo = p.at - half;
+	p.lo = p.from = p.at - half;
 	p.hi = p.at + half;
 	p.near_lo = p.at - 2 * half;
 	p.near_hi = p.at + 2 * half;
 	p.n = o->rows_per_section ? o->rows_per_section : 5;
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
-	if (qdb_plan(&q, o, p.near_lo, p.near_hi, 0, &e)) {
+	q.uses = section_views();
+	if (qdb_plan(&q, o, p.near_lo, p.near_hi, 0, &e) ||
+	    (window_align(&p, &q.plan) && qdb_plan(&q, o, p.near_lo, p.near_hi, 0, &e))) {
 		qdb_close(&q);
 		return qfail(1, &e);
 	}
 	int any = window_cover(&q, &p);
-	char a[32], lo[32], hi[32];
-	time_format_local(p.at, a, sizeof(a));
-	time_format_local(p.lo, lo, sizeof(lo));
-	time_format_local(p.hi, hi, sizeof(hi));
-	printf("hindsight top at %s: window %s .. %s (%lld s)\n", a, lo, hi,
-	       (long long)(p.hi - p.lo));
+	print_header(&p);
 	if (!any)
 		print_nearest(&q, p.at);
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++)

@@ -1,7 +1,7 @@
 /* The query tool's connection: read-only, with an authorizer that refuses
  * anything but reading, a time limit per statement and a memory limit. The
  * daemon writes in WAL mode, so a reader never blocks it; the tool keeps its
- * read transactions short (see range.c) so checkpoints are not held back. */
+ * read transactions short (see paging.c) so checkpoints are not held back. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -257,6 +257,37 @@ int qdb_pin(struct qdb *q, unsigned tiers, struct err *e)
 	q->pinning = 0;
 	q->pinned = tiers;
 	return rc ? err_set(e, "choosing the tiers to read: %s", inner.msg) : 0;
+}
+
+int64_t qdb_edge_ts(struct qdb *q, const char *relation, int64_t lo, int64_t hi, int newest)
+{
+	ASSERT(qdb_name_ok(relation));
+	unsigned pinned = q->pinned;
+	struct read_plan p = q->plan;
+	unsigned held = read_plan_tiers(&p, lo, hi);
+	int64_t found = -1;
+	struct err ignored;
+	/* newest: raw, 1m, 1h; oldest: 1h, 1m, raw */
+	for (int i = 0; i < NTIERS && found < 0; i++) {
+		int tier = newest ? i : NTIERS - 1 - i;
+		int64_t a, b;
+		read_plan_part(&p, tier, &a, &b);
+		a = a > lo ? a : lo;
+		b = b < hi ? b : hi;
+		if (!(held & (1u << tier)) || a > b)
+			continue;
+		if (q->pinned != 1u << tier && qdb_pin(q, 1u << tier, &ignored))
+			break;
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s(ts) FROM \"%s\" WHERE ts >= %lld AND ts <= %lld",
+			 newest ? "max" : "min", relation, (long long)a, (long long)b);
+		qdb_arm(q);
+		found = store_query_int(&q->store, sql, -1);
+	}
+	if (q->pinned != pinned)
+		qdb_pin(q, pinned, &ignored);
+	return found;
 }
 
 int qdb_open_reader(struct qdb *r, const struct qdb *q, const struct qopts *o, struct err *e)

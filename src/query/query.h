@@ -85,6 +85,12 @@ int qdb_plan(struct qdb *q, const struct qopts *o, int64_t since, int64_t until,
 #define AUTO_ROWS_PER_SERIES 500
 /* Pins the views to these tiers (bits) of q->plan; 0: the database's own. */
 int qdb_pin(struct qdb *q, unsigned tiers, struct err *e);
+/* The oldest (newest: the newest) ts of a relation in [lo, hi] over every
+ * tier q's plan reads, or -1 when it has none there. Each tier's part is
+ * read with the views pinned to it alone, where min() and max() are an
+ * index lookup (over the union of tiers they read every row); the views
+ * are pinned as before afterwards. */
+int64_t qdb_edge_ts(struct qdb *q, const char *relation, int64_t lo, int64_t hi, int newest);
 /* Opens another connection to q's database with q's plan and pins, for a
  * second reader of the same range. */
 int qdb_open_reader(struct qdb *r, const struct qdb *q, const struct qopts *o, struct err *e);
@@ -212,7 +218,7 @@ size_t format_int(int64_t v, char *buf);
  * returns the length written. */
 size_t format_real(double v, char *buf, size_t n);
 
-/* ---- running a relation over a time range (range.c) ---- */
+/* ---- running a relation over a time range (filters.c, range.c) ---- */
 
 struct filter {
 	char col[64];
@@ -247,7 +253,7 @@ int filters_bind(sqlite3_stmt *st, const struct filter *f, int n, int first_para
  * ts the rows are read in pages of a time window each, so no read
  * transaction lasts longer than one page and memory does not grow with the
  * range; a long range in a streamed format without a limit is shared out
- * among several connections (range.c). Returns the command's exit status,
+ * among several connections (readers.c). Returns the command's exit status,
  * with the message printed. */
 int range_write(struct qdb *q, const struct qopts *o, const struct range_query *rq,
 		enum out_format fmt, int points);
@@ -257,12 +263,25 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
  * relation's columns. */
 int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 		    const char *dflt_since, struct range_query *rq, struct err *e);
-/* Whether name is a view the branches agreed on (CONTRACTS): one that is
- * absent means its collector is not in this database yet, not a typo. */
-int contract_view(const char *name);
-/* What show and export write for such a view: no rows in the chosen format,
- * and "no data (collector not present)" on stderr. Returns the exit code. */
-int output_absent_view(struct qopts *o, const char *view);
+/* ---- what the catalog says of a view (catalog.c) ---- */
+
+enum view_state {
+	VIEW_READY,	     /* in the database: read it */
+	VIEW_NO_COLLECTOR,   /* in the database, but its collector never ran here */
+	VIEW_OLDER_DATABASE, /* not in the database, but this binary has it: the
+			      * file was written by an older hindsightd */
+	VIEW_UNKNOWN,	     /* neither: no such view */
+};
+/* Looks name up in the database's catalog (view_catalog, with or without
+ * its collector column, and the collector table) and in the views this
+ * binary embeds. For the two states that are "no data", not an error,
+ * note gets what to print, such as "no data (collector psi not present)". */
+enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n);
+/* What show and export write for a view the database lacks
+ * (VIEW_OLDER_DATABASE): no rows in the chosen format, and the note on
+ * stderr. Returns the exit code. A view whose collector never ran is read
+ * as usual (its columns, no rows) after the note. */
+int output_absent_view(struct qopts *o, const char *view, const char *note);
 
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 

@@ -343,7 +343,12 @@ static char *two_digits(char *p, unsigned v)
 
 /* Years 1000-9999 are written here, without gmtime and strftime: an
  * export writes a time in every row, and a start time column changes on
- * most of them. Other years take the library's way. */
+ * most of them. Other years take the library's way. Measured on
+ * bench/query's history (3 days, 200 groups; callgrind, and the median of
+ * 7 runs on 2 cores): show group_tasks --since 24h writes 282 k times that
+ * differ from the row before, at about 390 instructions each against
+ * 2,800 through gmtime_r and strftime; the command takes 2.79 G
+ * instructions against 3.48 G (365 ms against 418 ms). */
 #define ISO_FAST_MIN (-30610224000LL) /* 1000-01-01T00:00:00Z */
 #define ISO_FAST_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
 

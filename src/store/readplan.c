@@ -76,6 +76,7 @@ void read_plan_get(sqlite3 *db, int tier, struct read_plan *p)
 		p->to_1h = min64(m_gone, raw_gone);
 		break;
 	}
+	ASSERT(p->to_1h <= p->to_1m);
 }
 
 unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
@@ -89,7 +90,21 @@ unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until)
 		t |= 1u << TIER_1M;
 	if (until > p->to_1m || t == 0)
 		t |= 1u << TIER_RAW;
+	ASSERT(t != 0 && t < 1u << NTIERS);
 	return t;
+}
+
+int read_plan_tier_at(const struct read_plan *p, int64_t ts)
+{
+	if (p->to_1h > 0 && ts <= p->to_1h)
+		return TIER_1H;
+	return ts <= p->to_1m && p->to_1m > p->to_1h ? TIER_1M : TIER_RAW;
+}
+
+void read_plan_part(const struct read_plan *p, int tier, int64_t *lo, int64_t *hi)
+{
+	*lo = tier == TIER_RAW ? p->to_1m + 1 : tier == TIER_1M ? p->to_1h + 1 : INT64_MIN;
+	*hi = tier == TIER_1H ? p->to_1h : tier == TIER_1M ? p->to_1m : INT64_MAX;
 }
 
 int read_plan_auto_tier(int64_t since, int64_t until, int points)

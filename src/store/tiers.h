@@ -206,6 +206,10 @@ void read_plan_get(sqlite3 *db, int tier, struct read_plan *p);
 /* The tiers (a bit per tier) holding some of [since, until] under p; p
  * remembers the range. */
 unsigned read_plan_tiers(struct read_plan *p, int64_t since, int64_t until);
+/* The tier p reads at ts, and the part of the time axis [*lo, *hi] p
+ * reads from a tier (INT64_MIN and INT64_MAX for the open ends). */
+int read_plan_tier_at(const struct read_plan *p, int64_t ts);
+void read_plan_part(const struct read_plan *p, int tier, int64_t *lo, int64_t *hi);
 /* The coarsest tier whose step is at most (until - since) / points: what a
  * chart or a table of about `points` rows per series needs. */
 int read_plan_auto_tier(int64_t since, int64_t until, int points);
