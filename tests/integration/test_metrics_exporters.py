@@ -59,6 +59,7 @@ IDENTITY = {"device", "mountpoint", "groupname", "cpu"}
 # exiting between two ticks) can leave the range of the two ticks around
 # the scrape: an absolute allowance
 SLACK = {"node_load": 0.3, "node_procs_": 6, "node_sockstat_": 64, "node_memory_": 64 << 20,
+         "node_filesystem_": 64 << 20,
          "node_netstat_Tcp_CurrEstab": 4, "node_time_seconds": 2,
          "namedprocess_namegroup_memory_bytes": 1 << 20,
          # stored as a percentage in hundredths: 1e-4 of resolution
