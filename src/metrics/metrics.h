@@ -184,6 +184,11 @@ size_t metric_set_series_count(const struct metric_set *s);
 /* Loads every dimension's rows and replays the state tables (their rows in
  * key order, the newest last), then commits. */
 int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e);
+/* Rows fed from now on are this run's, as the tap's are: a device, mount or
+ * group they name shows its counters at 0 until it counts something. */
+void metric_set_follow(struct metric_set *s);
+/* Every counter's value becomes 0 (they count from here). */
+void metric_set_zero_counters(struct metric_set *s);
 /* Taps db: from now on every row inserted or updated in a mapped table or
  * dimension is fed to the set (sqlite3_preupdate_hook). The caller commits
  * or discards with its transactions. NULL set removes the tap. */

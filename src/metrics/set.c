@@ -869,6 +869,20 @@ int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e)
 	return 0;
 }
 
+void metric_set_follow(struct metric_set *s)
+{
+	s->live = 1;
+}
+
+void metric_set_zero_counters(struct metric_set *s)
+{
+	for (size_t f = 0; f < s->map->nfamilies; f++)
+		if (s->map->families[f].sums)
+			for (struct metric_series *se = s->fams[f].head; se; se = se->fnext)
+				se->value = 0;
+	s->generation++;
+}
+
 /* ---- the tap ---- */
 
 static sqlite3_value *preupdate_get(void *row, int col)
