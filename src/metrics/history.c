@@ -46,10 +46,17 @@ struct metric_history {
 	int visiting; /* the family being visited */
 };
 
+/* A source's row: the table's columns in order, then samples_count when
+ * the relation has it (METRIC_ROW_WEIGHT). */
 static sqlite3_value *stmt_col(void *row, int col)
 {
 	sqlite3_stmt *st = row;
-	return col < sqlite3_column_count(st) ? sqlite3_column_value(st, col) : NULL;
+	int n = sqlite3_column_count(st);
+	if (col == METRIC_ROW_WEIGHT)
+		return n > 0 && !strcmp(sqlite3_column_name(st, n - 1), "samples_count")
+			   ? sqlite3_column_value(st, n - 1)
+			   : NULL;
+	return col >= 0 && col < n ? sqlite3_column_value(st, col) : NULL;
 }
 
 /* ---- what to read ---- */
@@ -260,6 +267,8 @@ static int source_sql(struct metric_history *h, struct source *s, struct err *e)
 		    (size_t)snprintf(sql + len, cap - len, "%s%s%s%s", c ? ", " : "",
 				     has ? "\"" : "NULL", has ? t->cols[c] : "", has ? "\"" : "");
 	}
+	if (column_index(t, "samples_count") < 0 && has_column(h->db, rel, "samples_count"))
+		len += (size_t)snprintf(sql + len, cap - len, ", samples_count");
 	if (s->tcol >= 0)
 		snprintf(sql + len, cap - len,
 			 " FROM \"%s\" WHERE \"%s\" > ?1 AND \"%s\" <= ?2 ORDER BY \"%s\"", rel,

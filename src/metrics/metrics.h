@@ -161,7 +161,10 @@ int metric_map_family(const struct metric_map *m, const char *name); /* -1: none
 struct metric_series;
 struct metric_set;
 
-/* A column of the row being fed (in table order), NULL when absent. */
+/* A column of the row being fed (in table order), NULL when absent. Asked
+ * for METRIC_ROW_WEIGHT, how many samples the row stands for (a rollup
+ * row's samples_count; NULL: one), which '*' counts. */
+#define METRIC_ROW_WEIGHT (-1)
 typedef sqlite3_value *(*metric_row_fn)(void *row, int col);
 
 /* An empty set over a map (which must outlive it). */

@@ -80,16 +80,20 @@ int cmd_export_openmetrics(struct qopts *o)
 	struct qdb q;
 	struct err e;
 	int64_t since, until;
-	if (o->nwhere || o->resolution || o->time != OUT_TIME_DEFAULT) {
-		fprintf(stderr, "hindsight: export --openmetrics takes no --where, --resolution, "
-				"--epoch or --iso (the names pick what to export; timestamps are "
-				"epoch seconds)\n");
+	if (o->nwhere || o->time != OUT_TIME_DEFAULT) {
+		fprintf(stderr, "hindsight: export --openmetrics takes no --where, --epoch or --iso "
+				"(the names pick what to export; timestamps are epoch seconds)\n");
 		return 2;
 	}
 	if (qopts_range(o, NULL, &since, &until, &e))
 		return qfail(2, &e);
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
+	/* --resolution 1m or 1h: the views read that tier where it holds rows */
+	if (o->resolution && qdb_plan(&q, o, since, until, 0, &e)) {
+		qdb_close(&q);
+		return qfail(2, &e);
+	}
 	struct metric_history *h;
 	qdb_arm(&q);
 	if (metric_history_open(&h, q.db, since - 1, until, (const char *const *)o->args,

@@ -119,8 +119,9 @@ static const char export_help[] =
     "every stored tick, under the names node_exporter and process-exporter use,\n"
     "counters counted from the start of the range, ending with # EOF. NAMEs pick\n"
     "metric families (node_cpu_seconds_total), tables (group_sample) or views\n"
-    "(their tables); none: everything. Old parts of the range come from the\n"
-    "rollups: one sample a minute, or an hour.\n"
+    "(their tables); none: everything. Parts of the range older than the raw\n"
+    "rows kept come from the rollups (a sample a minute, or an hour); --resolution\n"
+    "1m or 1h asks for those wherever they exist.\n"
     "\n" RANGE_HELP("everything") WHERE_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
     "  --openmetrics       write OpenMetrics (see above)\n"
