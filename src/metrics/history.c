@@ -17,8 +17,9 @@ struct source {
 	char *sql;  /* its rows in (?1, ?2], ordered by time */
 	int tcol;   /* index of its time column in the table's columns; -1: none */
 	int tiered; /* read through <table>_auto (raw, then rollups) */
-	/* per relation holding rows (the table, <t>_1m, <t>_1h): max(time) and
-	 * min(time) after ?1, index lookups to find the ends of the data */
+	/* per relation holding rows (the table, <t>_1m, <t>_1h): max(time)
+	 * before ?1 and min(time) after ?1, index lookups to find the ends of
+	 * the data */
 	sqlite3_stmt *newest[3], *oldest[3];
 	sqlite3_stmt *st; /* the current page; NULL between pages */
 	int has_row;	  /* st is on a row */
@@ -39,6 +40,7 @@ struct metric_history {
 	int64_t page_hi;	       /* the open page ends here; done_ts < page_hi */
 	int in_page;
 	int64_t tick;
+	int follow; /* metric_history_follow */
 	/* the visit in progress */
 	history_sample_fn fn;
 	void *arg;
@@ -220,7 +222,8 @@ static int source_edges(struct metric_history *h, struct source *s)
 		snprintf(rel, sizeof(rel), "%s%s", t->name, tails[i]);
 		if (!has_relation(h->db, rel, "table"))
 			continue;
-		snprintf(sql, sizeof(sql), "SELECT max(\"%s\") FROM \"%s\"", c, rel);
+		snprintf(sql, sizeof(sql), "SELECT max(\"%s\") FROM \"%s\" WHERE \"%s\" < ?1", c,
+			 rel, c);
 		if (sqlite3_prepare_v2(h->db, sql, -1, &s->newest[i], NULL))
 			s->newest[i] = NULL;
 		snprintf(sql, sizeof(sql), "SELECT min(\"%s\") FROM \"%s\" WHERE \"%s\" > ?1", c,
@@ -371,21 +374,41 @@ static int load_dims(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-/* The newest stored time of any source, and the oldest after `after`:
- * where the data ends, and where the next page can start. */
+/* The newest stored time of any source before `before`. With ticks_only,
+ * of the time series only (their rows carry the tick's time). */
+static int64_t newest_before(struct metric_history *h, int64_t before, int ticks_only)
+{
+	int64_t newest = INT64_MIN;
+	for (size_t i = 0; i < h->nsrc; i++)
+		for (int k = 0; k < 3 && (!ticks_only || h->src[i].tiered); k++) {
+			int64_t n = scalar(h->src[i].newest[k], before, INT64_MIN);
+			if (n > newest)
+				newest = n;
+		}
+	return newest;
+}
+
+/* The oldest stored time of any source after `after`, and the newest one
+ * the iterator may read: the newest stored, or when following the tick
+ * before the newest tick (rows stamped with an event's own time, such as
+ * exits and kernel log records, are committed by the tick after it). */
 static void data_edges(struct metric_history *h, int64_t after, int64_t *oldest, int64_t *newest)
 {
 	*oldest = INT64_MAX;
-	*newest = INT64_MIN;
 	for (size_t i = 0; i < h->nsrc; i++)
 		for (int k = 0; k < 3; k++) {
-			int64_t n = scalar(h->src[i].newest[k], 0, INT64_MIN);
 			int64_t o = scalar(h->src[i].oldest[k], after, INT64_MAX);
-			if (n > *newest)
-				*newest = n;
 			if (o < *oldest)
 				*oldest = o;
 		}
+	int ticks_only = 0;
+	for (size_t i = 0; i < h->nsrc; i++)
+		ticks_only |= h->src[i].tiered;
+	*newest = newest_before(h, INT64_MAX, 0);
+	if (h->follow) {
+		int64_t tick = newest_before(h, INT64_MAX, ticks_only);
+		*newest = tick == INT64_MIN ? INT64_MIN : newest_before(h, tick, ticks_only);
+	}
 }
 
 /* The state at since: dimensions, the state tables as they stood, the
@@ -533,6 +556,11 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 		*ts = tick;
 		return 1;
 	}
+}
+
+void metric_history_follow(struct metric_history *h)
+{
+	h->follow = 1;
 }
 
 int metric_history_pause(struct metric_history *h, struct err *e)

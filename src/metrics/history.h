@@ -35,8 +35,9 @@
  *   tables are read from the table itself.
  * - until may be past the newest tick: next() returns 0 when no stored tick
  *   is left in the range *yet*; calling it again later yields ticks
- *   committed since (a follower). Dimension rows (devices, groups) added
- *   after open are picked up at each page; ones changed in place are not.
+ *   committed since (a follower: see metric_history_follow). Dimension rows
+ *   (devices, groups) added after open are picked up at each page; ones
+ *   changed in place are not.
  * - Memory is bounded by the number of series, not by the length of the
  *   range: rows are streamed a page of time at a time.
  * - Between two calls of next() the iterator may hold a read transaction
@@ -82,6 +83,12 @@ int metric_history_open(struct metric_history **out, sqlite3 *db, int64_t since,
 /* Advances to the next stored tick: 1 with *ts set, 0 when none is left
  * (for now), -1 on an error (a failed read; e says which table). */
 int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e);
+/* For a reader that keeps up with a running daemon: a tick is yielded only
+ * once a later tick is stored. Rows stamped with an event's own time
+ * (process_exit, kmsg) are committed by the tick after it, so without this
+ * a follower at the newest tick would miss some (a one-shot export of the
+ * past does not need it). Call after open, before the first next(). */
+void metric_history_follow(struct metric_history *h);
 /* Ends the read transaction of the page the last tick came from, so a
  * caller that waits (for a network) holds no snapshot of the database: the
  * next call of next() reads on after that tick. */

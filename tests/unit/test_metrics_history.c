@@ -150,6 +150,34 @@ static void follower_and_pause(void **state)
 	metric_history_close(h);
 }
 
+/* Following a running daemon: a tick waits for the next one, which
+ * commits the exits stamped before it. */
+static void follow_waits_a_tick(void **state)
+{
+	struct err e;
+	struct metric_history *h;
+	const char *exits = "INSERT INTO process_exit VALUES (%d, 0, %d, 1, 0, 0, 'x', 0, 0, "
+			    "NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)";
+	char text[256];
+	cpu_row(10, 10, 0);
+	cpu_row(11, 10, 0);
+	assert_int_equal(metric_history_open(&h, st.db, 0, INT64_MAX, NULL, 0, &e), 0);
+	metric_history_follow(h);
+	struct probe p = next_tick(h, 10, "hindsight_process_exits_total", "");
+	assert_false(p.found);
+	at_end(h);
+	/* tick 12 stores an exit that happened at 11 */
+	sql("BEGIN");
+	cpu_row(12, 10, 0);
+	snprintf(text, sizeof(text), exits, 11, 42);
+	sql(text);
+	sql("COMMIT");
+	p = next_tick(h, 11, "hindsight_process_exits_total", "");
+	assert_true(p.found && p.value == 1);
+	at_end(h);
+	metric_history_close(h);
+}
+
 /* Where raw rows were pruned, 1-minute rollup rows stand in (their ts is
  * the minute's end, their counters its sums, their ticks samples_count);
  * raw rows after them. until bounds the range. */
@@ -212,6 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(counters_from_the_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(follower_and_pause, setup, teardown),
+	    cmocka_unit_test_setup_teardown(follow_waits_a_tick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rollups_where_raw_is_pruned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(names_select, setup, teardown),
 	};
