@@ -11,6 +11,7 @@
  *   http.c     the endpoint: a small HTTP/1.1 server on libevent
  *   httphead.c the request head parser (pure, fuzzed)
  *   live.c     the daemon's metrics: the three above over its connection
+ *   history.c  the stored history as samples, tick by tick (history.h)
  */
 #ifndef HINDSIGHT_METRICS_H
 #define HINDSIGHT_METRICS_H
