@@ -40,7 +40,9 @@ struct metric_history {
 	int64_t page_hi;	       /* the open page ends here; done_ts < page_hi */
 	int in_page;
 	int64_t tick;
-	int follow; /* metric_history_follow */
+	int64_t prev_tick; /* the tick before (INT64_MIN: tick is the first) */
+	int yielded;	   /* a tick was yielded */
+	int follow;	   /* metric_history_follow */
 	/* the visit in progress */
 	history_sample_fn fn;
 	void *arg;
@@ -552,6 +554,8 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 				return -1;
 			}
 		metric_set_commit(h->set);
+		h->prev_tick = h->yielded ? h->tick : INT64_MIN;
+		h->yielded = 1;
 		h->tick = tick;
 		*ts = tick;
 		return 1;
@@ -573,11 +577,14 @@ int metric_history_pause(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-static void visit_one(void *arg, const char *labels, double value, const struct metric_scale *sc)
+static void visit_one(void *arg, const char *labels, double value, const struct metric_scale *sc,
+		      uint64_t born)
 {
 	struct metric_history *h = arg;
 	if (h->stopped)
 		return;
+	const struct metric_family *f = &h->map.families[h->visiting];
+	int appeared = f->sums && born == metric_set_commits(h->set) && h->prev_tick != INT64_MIN;
 	struct history_sample s = {
 	    .ts = h->tick,
 	    .family = h->visiting,
@@ -586,6 +593,7 @@ static void visit_one(void *arg, const char *labels, double value, const struct 
 	    .value = value * sc->factor,
 	    .raw = value,
 	    .scale = sc,
+	    .zero_ts = appeared ? h->prev_tick : INT64_MIN,
 	};
 	h->stopped = h->fn(h->arg, &s);
 }
@@ -599,7 +607,7 @@ int metric_history_samples(struct metric_history *h, history_sample_fn fn, void 
 		if (!h->family_on[f])
 			continue;
 		h->visiting = (int)f;
-		metric_set_visit(h->set, (int)f, visit_one, h);
+		metric_set_visit_born(h->set, (int)f, visit_one, h);
 	}
 	return h->stopped;
 }

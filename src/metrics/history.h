@@ -67,6 +67,12 @@ struct history_sample {
 	double value;			  /* in the family's unit: raw x scale */
 	double raw;			  /* as stored (summed for counters) */
 	const struct metric_scale *scale; /* expo_scaled(raw, scale) prints it exactly */
+	/* A counter that has a value from this tick on, but not at the range's
+	 * first tick (a group or device that appeared): the time of the tick
+	 * before, when it was 0 since it counts from the range's start. A
+	 * renderer may write that 0 first, so Prometheus counts this tick's
+	 * delta (it takes a series' first sample as its base). Else INT64_MIN. */
+	int64_t zero_ts;
 };
 
 /* Return non-zero to stop visiting this tick's samples. */

@@ -55,6 +55,7 @@ static void cpu_row(int64_t ts, int user_ms, int idle_ms)
 struct probe {
 	const char *family, *labels;
 	double value;
+	int64_t zero_ts;
 	int found, samples;
 	int only_family; /* every sample was of `family` */
 };
@@ -68,6 +69,7 @@ static int probe_one(void *arg, const struct history_sample *s)
 	if (!strcmp(s->fam->name, p->family) && !strcmp(s->labels, p->labels)) {
 		p->found = 1;
 		p->value = s->value;
+		p->zero_ts = s->zero_ts;
 	}
 	return 0;
 }
@@ -78,7 +80,7 @@ static struct probe next_tick(struct metric_history *h, int64_t want, const char
 {
 	struct err e;
 	int64_t ts = 0;
-	struct probe p = {family, labels, 0, 0, 0, 1};
+	struct probe p = {family, labels, 0, 0, 0, 0, 1};
 	int rc = metric_history_next(h, &ts, &e);
 	if (rc < 0)
 		fail_msg("%s", e.msg);
@@ -131,6 +133,7 @@ static void follower_and_pause(void **state)
 	assert_int_equal(metric_history_open(&h, st.db, 0, INT64_MAX, NULL, 0, &e), 0);
 	struct probe p = next_tick(h, 10, "node_cpu_seconds_total", "cpu=\"0\",mode=\"user\"");
 	assert_true(p.found && fabs(p.value - 0.01) < 1e-12);
+	assert_true(p.zero_ts == INT64_MIN); /* there from the first tick */
 	at_end(h);
 	sql("BEGIN");
 	cpu_row(11, 20, 0);
@@ -141,9 +144,11 @@ static void follower_and_pause(void **state)
 	cpu_row(13, 40, 0);
 	p = next_tick(h, 11, "node_network_receive_bytes_total", "device=\"eth9\"");
 	assert_true(p.found && p.value == 1500);
+	assert_int_equal(p.zero_ts, 10); /* appeared: 0 at the tick before */
 	assert_int_equal(metric_history_pause(h, &e), 0);
 	p = next_tick(h, 12, "node_cpu_seconds_total", "cpu=\"0\",mode=\"user\"");
 	assert_true(p.found && fabs(p.value - 0.06) < 1e-12);
+	assert_true(p.zero_ts == INT64_MIN);
 	p = next_tick(h, 13, "node_cpu_seconds_total", "cpu=\"0\",mode=\"user\"");
 	assert_true(p.found && fabs(p.value - 0.1) < 1e-12);
 	at_end(h);
