@@ -17,6 +17,7 @@ struct source {
 	char *sql;  /* its rows in (?1, ?2], ordered by time */
 	int tcol;   /* index of its time column in the table's columns; -1: none */
 	int tiered; /* read through <table>_auto (raw, then rollups) */
+	int clock;  /* its rows carry the ticks' times: they make the ticks */
 	/* per relation holding rows (the table, <t>_1m, <t>_1h): max(time)
 	 * before ?1 and min(time) after ?1, index lookups to find the ends of
 	 * the data */
@@ -328,12 +329,12 @@ static int source_start(struct metric_history *h, struct source *s, int64_t lo, 
 	return 0;
 }
 
-/* Feeds the source's current row and steps; with ts_only, only the rows of
- * that time. */
-static int source_feed(struct metric_history *h, struct source *s, int64_t tick, int all,
-		       struct err *e)
+/* Feeds the source's rows of the tick (a clock's rows of that time, other
+ * sources' up to it) and steps past them; INT64_MAX: every row. */
+static int source_feed(struct metric_history *h, struct source *s, int64_t tick, struct err *e)
 {
-	while (s->has_row && (all || s->row_ts == tick)) {
+	while (s->has_row &&
+	       (s->clock && tick != INT64_MAX ? s->row_ts == tick : s->row_ts <= tick)) {
 		if (metric_set_row(h->set, s->table, stmt_col, s->st))
 			return err_set(e, "history: out of memory");
 		int rc = sqlite3_step(s->st);
@@ -376,13 +377,12 @@ static int load_dims(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-/* The newest stored time of any source before `before`. With ticks_only,
- * of the time series only (their rows carry the tick's time). */
-static int64_t newest_before(struct metric_history *h, int64_t before, int ticks_only)
+/* The newest tick stored before `before`. */
+static int64_t newest_before(struct metric_history *h, int64_t before)
 {
 	int64_t newest = INT64_MIN;
 	for (size_t i = 0; i < h->nsrc; i++)
-		for (int k = 0; k < 3 && (!ticks_only || h->src[i].tiered); k++) {
+		for (int k = 0; k < 3 && h->src[i].clock; k++) {
 			int64_t n = scalar(h->src[i].newest[k], before, INT64_MIN);
 			if (n > newest)
 				newest = n;
@@ -390,27 +390,35 @@ static int64_t newest_before(struct metric_history *h, int64_t before, int ticks
 	return newest;
 }
 
-/* The oldest stored time of any source after `after`, and the newest one
- * the iterator may read: the newest stored, or when following the tick
- * before the newest tick (rows stamped with an event's own time, such as
- * exits and kernel log records, are committed by the tick after it). */
+/* The oldest tick stored after `after`, and the newest one the iterator
+ * may read: the newest stored or, when following, the one before it
+ * (rows stamped with an event's own time, such as exits and kernel log
+ * records, are committed by the tick after it). */
 static void data_edges(struct metric_history *h, int64_t after, int64_t *oldest, int64_t *newest)
 {
 	*oldest = INT64_MAX;
 	for (size_t i = 0; i < h->nsrc; i++)
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 3 && h->src[i].clock; k++) {
 			int64_t o = scalar(h->src[i].oldest[k], after, INT64_MAX);
 			if (o < *oldest)
 				*oldest = o;
 		}
-	int ticks_only = 0;
+	*newest = newest_before(h, INT64_MAX);
+	if (h->follow && *newest != INT64_MIN)
+		*newest = newest_before(h, *newest);
+}
+
+/* Which sources make the ticks: the time series (their rows are stamped
+ * with the tick that wrote them); events and state between two ticks are
+ * taken at the later one. With no time series selected, every row's time
+ * is a tick. */
+static void choose_clocks(struct metric_history *h)
+{
+	int series = 0;
 	for (size_t i = 0; i < h->nsrc; i++)
-		ticks_only |= h->src[i].tiered;
-	*newest = newest_before(h, INT64_MAX, 0);
-	if (h->follow) {
-		int64_t tick = newest_before(h, INT64_MAX, ticks_only);
-		*newest = tick == INT64_MIN ? INT64_MIN : newest_before(h, tick, ticks_only);
-	}
+		series |= h->src[i].tiered;
+	for (size_t i = 0; i < h->nsrc; i++)
+		h->src[i].clock = series ? h->src[i].tiered : h->src[i].tcol >= 0;
 }
 
 /* The state at since: dimensions, the state tables as they stood, the
@@ -427,7 +435,7 @@ static int load_start(struct metric_history *h, struct err *e)
 		if (s->tcol >= 0 && !s->tiered && !t->state)
 			continue; /* events before the range count nothing */
 		int64_t lo = s->tcol < 0 || t->state ? INT64_MIN : h->since - HISTORY_LOOKBACK_S;
-		rc = source_start(h, s, lo, h->since, e) || source_feed(h, s, 0, 1, e);
+		rc = source_start(h, s, lo, h->since, e) || source_feed(h, s, INT64_MAX, e);
 	}
 	metric_set_commit(h->set);
 	metric_set_zero_counters(h->set);
@@ -480,6 +488,7 @@ int metric_history_open(struct metric_history **out, sqlite3 *db, int64_t since,
 		if (source_sql(h, s, e))
 			goto fail;
 	}
+	choose_clocks(h);
 	if (load_start(h, e))
 		goto fail;
 	*out = h;
@@ -507,12 +516,15 @@ static int page_begin(struct metric_history *h, struct err *e)
 		return -1;
 	int64_t oldest, newest;
 	data_edges(h, h->done_ts, &oldest, &newest);
-	/* no page of empty time: the next one starts at the next stored row */
+	/* No page of empty time: the next one starts at the next tick. It ends
+	 * on a tick, so the events up to its end are taken by its ticks. */
 	int64_t from = oldest == INT64_MAX ? h->done_ts : oldest - 1;
-	int64_t hi = from > h->until - PAGE_S ? h->until : from + PAGE_S;
-	if (newest < hi)
-		hi = newest;
-	if (hi <= h->done_ts || oldest == INT64_MAX) {
+	int64_t bound = from > h->until - PAGE_S ? h->until : from + PAGE_S;
+	if (newest < bound)
+		bound = newest;
+	int64_t hi =
+	    oldest == INT64_MAX || bound == INT64_MAX ? INT64_MIN : newest_before(h, bound + 1);
+	if (hi <= h->done_ts) {
 		snapshot_end(h);
 		return 0;
 	}
@@ -541,7 +553,7 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 		}
 		int64_t tick = INT64_MAX;
 		for (size_t i = 0; i < h->nsrc; i++)
-			if (h->src[i].has_row && h->src[i].row_ts < tick)
+			if (h->src[i].clock && h->src[i].has_row && h->src[i].row_ts < tick)
 				tick = h->src[i].row_ts;
 		if (tick == INT64_MAX) {
 			h->done_ts = h->page_hi;
@@ -549,7 +561,7 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 			continue;
 		}
 		for (size_t i = 0; i < h->nsrc; i++)
-			if (source_feed(h, &h->src[i], tick, 0, e)) {
+			if (source_feed(h, &h->src[i], tick, e)) {
 				page_end(h);
 				return -1;
 			}

@@ -12,10 +12,12 @@
  *   the connection must not be inside a transaction of the caller's while
  *   metric_history_next runs, and nothing else may use it meanwhile.
  * - Ticks come in increasing ts order, each once: ts is the stored tick's
- *   time, epoch seconds (a tick's rows all carry it). A tick is yielded when
- *   any selected family has a row at that ts; its samples are then every
- *   series with a value at that moment, as a scrape would show them, not
- *   only those the tick's rows changed.
+ *   time, epoch seconds, the time the rows of the time series (cpu,
+ *   group_sample...) carry. Rows of event and state tables stamped with
+ *   their own time (an exit, a kernel log record) count at the first tick
+ *   at or after it (with no time series selected, their times are the
+ *   ticks). A tick's samples are every series with a value at that moment,
+ *   as a scrape would show them, not only those the tick's rows changed.
  * - Names, labels, types and values are those of /metrics for the same
  *   rows (metrics.h: the naming table; docs/prometheus.md: how a row becomes
  *   samples). Labels come rendered and sorted by name, a="x",b="y" without

@@ -155,6 +155,34 @@ static void follower_and_pause(void **state)
 	metric_history_close(h);
 }
 
+/* An exit stored with its own time, between two ticks, is counted at the
+ * later tick: the ticks are the time series', not the events'. */
+static void events_fold_into_ticks(void **state)
+{
+	struct err e;
+	struct metric_history *h;
+	cpu_row(10, 10, 0);
+	cpu_row(20, 10, 0);
+	sql("INSERT INTO process_exit VALUES (15, 0, 42, 1, 0, 0, 'x', 0, 0, NULL, 0, 0, 0, 0, 0, "
+	    "0, "
+	    "0, 0, 0, 0, 0, 0)");
+	assert_int_equal(metric_history_open(&h, st.db, 0, INT64_MAX, NULL, 0, &e), 0);
+	struct probe p = next_tick(h, 10, "hindsight_process_exits_total", "");
+	assert_false(p.found);
+	p = next_tick(h, 20, "hindsight_process_exits_total", "");
+	assert_true(p.found && p.value == 1);
+	assert_int_equal(p.zero_ts, 10);
+	at_end(h);
+	metric_history_close(h);
+	/* alone, the events' times are the ticks */
+	const char *exits[] = {"hindsight_process_exits_total"};
+	assert_int_equal(metric_history_open(&h, st.db, 0, INT64_MAX, exits, 1, &e), 0);
+	p = next_tick(h, 15, "hindsight_process_exits_total", "");
+	assert_true(p.found && p.value == 1);
+	at_end(h);
+	metric_history_close(h);
+}
+
 /* Following a running daemon: a tick waits for the next one, which
  * commits the exits stamped before it. */
 static void follow_waits_a_tick(void **state)
@@ -245,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(counters_from_the_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(follower_and_pause, setup, teardown),
+	    cmocka_unit_test_setup_teardown(events_fold_into_ticks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(follow_waits_a_tick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rollups_where_raw_is_pruned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(names_select, setup, teardown),
