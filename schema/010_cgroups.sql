@@ -209,3 +209,86 @@ CREATE TRIGGER cgroup_limit_goes_with_its_cgroup AFTER DELETE ON cgroup
 BEGIN
   DELETE FROM cgroup_limit WHERE cgroup_id = old.id;
 END;
+
+-- ---- /metrics: cAdvisor's names (docs/prometheus.md) ----
+-- Labels as cAdvisor's: id = the cgroup's path, name = the container's name,
+-- image = its image (empty where unknown, which Prometheus reads as absent).
+-- Every cgroup is exposed, as cAdvisor does (services and slices too), with
+-- the kernel's hierarchical figures.
+INSERT INTO metric_key(table_name, key_column, label, dim_table, dim_column)
+SELECT t.name, 'cgroup_id', l.label, 'cgroup', l.col
+FROM (SELECT 'cgroup_cpu_stat' AS name UNION ALL SELECT 'cgroup_memory_stat'
+      UNION ALL SELECT 'cgroup_io_stat' UNION ALL SELECT 'cgroup_pressure_stat') t,
+     (SELECT 'id' AS label, 'path' AS col UNION ALL SELECT 'name', 'container_name'
+      UNION ALL SELECT 'image', 'image') l;
+-- cAdvisor labels I/O by device name; the table is keyed by major:minor.
+INSERT INTO metric_key(table_name, key_column, label, dim_table, dim_column) VALUES
+  ('cgroup_io_stat', 'major', 'major', NULL, NULL),
+  ('cgroup_io_stat', 'minor', 'minor', NULL, NULL);
+
+INSERT INTO metric_family(name, type, help, unit) VALUES
+  ('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.', 'seconds'),
+  ('container_cpu_user_seconds_total', 'counter', 'Cumulative user cpu time consumed in seconds.', 'seconds'),
+  ('container_cpu_system_seconds_total', 'counter', 'Cumulative system cpu time consumed in seconds.', 'seconds'),
+  ('container_cpu_cfs_periods_total', 'counter', 'Number of elapsed enforcement period intervals.', ''),
+  ('container_cpu_cfs_throttled_periods_total', 'counter', 'Number of throttled period intervals.', ''),
+  ('container_cpu_cfs_throttled_seconds_total', 'counter', 'Total time duration the container has been throttled.', 'seconds'),
+  ('container_threads', 'gauge', 'Number of threads running inside the container', ''),
+  ('container_memory_usage_bytes', 'gauge', 'Current memory usage in bytes, including all memory regardless of when it was accessed', 'bytes'),
+  ('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.', 'bytes'),
+  ('container_memory_rss', 'gauge', 'Size of RSS in bytes.', ''),
+  ('container_memory_cache', 'gauge', 'Number of bytes of page cache memory.', ''),
+  ('container_memory_swap', 'gauge', 'Container swap usage in bytes.', ''),
+  ('container_memory_kernel_usage', 'gauge', 'Size of kernel memory allocated in bytes.', ''),
+  ('container_memory_total_inactive_file_bytes', 'gauge', 'Current total inactive file in bytes.', 'bytes'),
+  ('container_memory_file_dirty_bytes', 'gauge', 'Number of bytes of file cache that has been modified but not yet written back to disk.', 'bytes'),
+  ('container_memory_file_writeback_bytes', 'gauge', 'Number of bytes of file cache that is currently being written back to disk.', 'bytes'),
+  ('container_memory_failures_total', 'counter', 'Cumulative count of memory allocation failures.', ''),
+  ('container_memory_events_high_total', 'counter', 'Cumulative count of memory.high throttle events for the container', ''),
+  ('container_memory_events_max_total', 'counter', 'Cumulative count of memory.max limit hit events for the container', ''),
+  ('container_oom_events_total', 'counter', 'Count of out of memory events observed for the container', ''),
+  ('container_fs_reads_bytes_total', 'counter', 'Cumulative count of bytes read', 'bytes'),
+  ('container_fs_writes_bytes_total', 'counter', 'Cumulative count of bytes written', 'bytes'),
+  ('container_fs_reads_total', 'counter', 'Cumulative count of reads completed', ''),
+  ('container_fs_writes_total', 'counter', 'Cumulative count of writes completed', ''),
+  ('container_pressure_cpu_waiting_seconds_total', 'counter', 'Total time duration tasks in the container have waited due to CPU congestion.', 'seconds'),
+  ('container_pressure_cpu_stalled_seconds_total', 'counter', 'Total time duration no tasks in the container could make progress due to CPU congestion.', 'seconds'),
+  ('container_pressure_memory_waiting_seconds_total', 'counter', 'Total time duration tasks in the container have waited due to memory congestion.', 'seconds'),
+  ('container_pressure_memory_stalled_seconds_total', 'counter', 'Total time duration no tasks in the container could make progress due to memory congestion.', 'seconds'),
+  ('container_pressure_io_waiting_seconds_total', 'counter', 'Total time duration tasks in the container have waited due to IO congestion.', 'seconds'),
+  ('container_pressure_io_stalled_seconds_total', 'counter', 'Total time duration no tasks in the container could make progress due to IO congestion.', 'seconds');
+
+INSERT INTO metric_column(table_name, column_name, family, labels, scale) VALUES
+  ('cgroup_cpu_stat', 'usage_us', 'container_cpu_usage_seconds_total', 'cpu="total"', 0.000001),
+  ('cgroup_cpu_stat', 'user_us', 'container_cpu_user_seconds_total', '', 0.000001),
+  ('cgroup_cpu_stat', 'system_us', 'container_cpu_system_seconds_total', '', 0.000001),
+  ('cgroup_cpu_stat', 'periods_count', 'container_cpu_cfs_periods_total', '', 1),
+  ('cgroup_cpu_stat', 'throttled_count', 'container_cpu_cfs_throttled_periods_total', '', 1),
+  ('cgroup_cpu_stat', 'throttled_us', 'container_cpu_cfs_throttled_seconds_total', '', 0.000001),
+  ('cgroup_cpu_stat', 'tasks_count', 'container_threads', '', 1),
+  ('cgroup_memory_stat', 'current_bytes', 'container_memory_usage_bytes', '', 1),
+  ('cgroup_memory_stat', 'working_set_bytes', 'container_memory_working_set_bytes', '', 1),
+  ('cgroup_memory_stat', 'anon_bytes', 'container_memory_rss', '', 1),
+  ('cgroup_memory_stat', 'file_bytes', 'container_memory_cache', '', 1),
+  ('cgroup_memory_stat', 'swap_bytes', 'container_memory_swap', '', 1),
+  ('cgroup_memory_stat', 'kernel_bytes', 'container_memory_kernel_usage', '', 1),
+  ('cgroup_memory_stat', 'inactive_file_bytes', 'container_memory_total_inactive_file_bytes', '', 1),
+  ('cgroup_memory_stat', 'file_dirty_bytes', 'container_memory_file_dirty_bytes', '', 1),
+  ('cgroup_memory_stat', 'file_writeback_bytes', 'container_memory_file_writeback_bytes', '', 1),
+  ('cgroup_memory_stat', 'pgfault_count', 'container_memory_failures_total', 'failure_type="pgfault",scope="container"', 1),
+  ('cgroup_memory_stat', 'pgmajfault_count', 'container_memory_failures_total', 'failure_type="pgmajfault",scope="container"', 1),
+  ('cgroup_memory_stat', 'pgfault_count', 'container_memory_failures_total', 'failure_type="pgfault",scope="hierarchy"', 1),
+  ('cgroup_memory_stat', 'pgmajfault_count', 'container_memory_failures_total', 'failure_type="pgmajfault",scope="hierarchy"', 1),
+  ('cgroup_memory_stat', 'high_events_count', 'container_memory_events_high_total', '', 1),
+  ('cgroup_memory_stat', 'max_events_count', 'container_memory_events_max_total', '', 1),
+  ('cgroup_memory_stat', 'oom_kill_count', 'container_oom_events_total', '', 1),
+  ('cgroup_io_stat', 'read_bytes', 'container_fs_reads_bytes_total', '', 1),
+  ('cgroup_io_stat', 'write_bytes', 'container_fs_writes_bytes_total', '', 1),
+  ('cgroup_io_stat', 'reads_count', 'container_fs_reads_total', '', 1),
+  ('cgroup_io_stat', 'writes_count', 'container_fs_writes_total', '', 1),
+  ('cgroup_pressure_stat', 'cpu_some_us', 'container_pressure_cpu_waiting_seconds_total', '', 0.000001),
+  ('cgroup_pressure_stat', 'cpu_full_us', 'container_pressure_cpu_stalled_seconds_total', '', 0.000001),
+  ('cgroup_pressure_stat', 'memory_some_us', 'container_pressure_memory_waiting_seconds_total', '', 0.000001),
+  ('cgroup_pressure_stat', 'memory_full_us', 'container_pressure_memory_stalled_seconds_total', '', 0.000001),
+  ('cgroup_pressure_stat', 'io_some_us', 'container_pressure_io_waiting_seconds_total', '', 0.000001),
+  ('cgroup_pressure_stat', 'io_full_us', 'container_pressure_io_stalled_seconds_total', '', 0.000001);

@@ -14,11 +14,19 @@ workloads' getrusage. Every cgroup made here is removed at the end.
     (its id and name) of the burner and of the exec;
   - the OOM victim's cgroup is named in oom_kills, and the kill counted in
     cgroup_memory;
-  - a cgroup removed mid-run gets gone_ts; no error is counted."""
+  - a cgroup removed mid-run gets gone_ts; no error is counted;
+  - /metrics exposes them with cAdvisor's names and labels (id = the path,
+    name and image of a Docker container from its config.v2.json), the
+    CPU counter summing the stored deltas, the working set the stored one."""
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
+import tempfile
+import urllib.request
 import uuid
 
 from bpfcommon import Daemon, fail, skip
@@ -41,6 +49,7 @@ for name in sorted(os.listdir(CG)):
         V1.setdefault(c, path)
 
 BASE = "hs-it-" + uuid.uuid4().hex[:8]
+CID = uuid.uuid4().hex + uuid.uuid4().hex  # a Docker container id: 64 hex digits
 made = []
 
 
@@ -87,6 +96,59 @@ def run_rusage(cmd, paths):
     return round((ru.ru_utime + ru.ru_stime) * 1e6), p.pid
 
 
+def scrape(d):
+    """The daemon's /metrics, as {family: {labels text: value}}."""
+    m = re.search(r"metrics: serving http://(127\.0\.0\.1:\d+)/metrics", d.log_text())
+    if not m:
+        fail(f"no metrics endpoint in the log:\n{d.log_text()}")
+    text = urllib.request.urlopen(f"http://{m.group(1)}/metrics", timeout=10).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, fam, typ = line.split()
+            out.setdefault(fam, {})["# TYPE"] = typ
+        elif line and not line.startswith("#"):
+            name, labels, value = re.match(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$",
+                                           line).groups()
+            out.setdefault(name, {})[labels or ""] = float(value)
+    return out
+
+
+def check_metrics(d, burn_path, mem_path, ctr_path):
+    """cAdvisor's families for the burner's, the toucher's and the
+    container's cgroups, against what the database stored."""
+    for _ in range(5):  # a tick may commit between the scrape and the query
+        got = scrape(d)
+        cpu = d.query("SELECT sum(usage_us) / 1e6 FROM cgroup_cpu_stat s JOIN cgroup c "
+                      "ON c.id = s.cgroup_id WHERE c.path = ?", (burn_path,))[0][0]
+        ws = d.query("SELECT working_set_bytes FROM cgroup_memory WHERE path = ? "
+                     "ORDER BY ts DESC LIMIT 1", (mem_path,))[0][0]
+        want = {
+            ("container_cpu_usage_seconds_total",
+             f'cpu="total",id="{burn_path}",image="",name=""'): cpu,
+            ("container_memory_working_set_bytes", f'id="{mem_path}",image="",name=""'): ws,
+        }
+        if all(abs(got.get(f, {}).get(l, -1) - v) < 1e-6 for (f, l), v in want.items()):
+            break
+        time.sleep(0.5)
+    else:
+        fail(f"/metrics: expected {want}, got "
+             f"{[(f, got.get(f, {}).get(l)) for f, l in want]}")
+    for fam, typ in (("container_cpu_usage_seconds_total", "counter"),
+                     ("container_memory_working_set_bytes", "gauge"),
+                     ("container_memory_usage_bytes", "gauge"),
+                     ("container_cpu_cfs_throttled_seconds_total", "counter"),
+                     ("container_oom_events_total", "counter")):
+        if got.get(fam, {}).get("# TYPE") != typ:
+            fail(f"/metrics: {fam} is not a {typ}: {got.get(fam, {}).get('# TYPE')}")
+    ctr = [l for l in got["container_cpu_usage_seconds_total"] if f'id="{ctr_path}"' in l]
+    if ctr != [f'cpu="total",id="{ctr_path}",image="python:3.11-slim",name="worker"']:
+        fail(f"/metrics: the container's labels: {ctr}")
+    print(f"ok: /metrics has cAdvisor's families: CPU {cpu:.6f} s and working set {ws} B as "
+          f"stored, the container named {ctr[0]}")
+    return got
+
+
 def read(path):
     with open(path) as f:
         return f.read()
@@ -119,6 +181,7 @@ TOUCH = ("import sys, time\n"
 
 procs = []
 d = None
+runtime = None
 try:
     burn = dirs("burn", controllers=("cpu", "cpuacct"))
     v1only = dirs("v1only", v2=False, controllers=("cpu", "cpuacct"))
@@ -126,7 +189,13 @@ try:
     gone = dirs("gone", controllers=())
     execd = dirs("exec", controllers=())
     oom = dirs("oom", controllers=("memory",))
-    d = Daemon("cgroups: {refresh: 2s}\n")
+    ctr = dirs(f"docker-{CID}.scope", controllers=("cpu", "cpuacct"))
+    runtime = tempfile.mkdtemp(prefix="hs-it-runtime-")
+    os.makedirs(f"{runtime}/var/lib/docker/containers/{CID}")
+    with open(f"{runtime}/var/lib/docker/containers/{CID}/config.v2.json", "w") as f:
+        json.dump({"ID": CID, "Name": "/worker", "Config": {"Image": "python:3.11-slim"}}, f)
+    d = Daemon(f"cgroups: {{refresh: 2s, runtime_root: {runtime}}}\n"
+               "metrics: {listen: '127.0.0.1:0'}\n")
     bpf = d.state() == "running"
     d.wait_ticks(2)
 
@@ -143,6 +212,7 @@ try:
     procs.append(sleeper)
     # an exec in a cgroup, seen by eBPF
     _, true_pid = run_rusage(["/bin/true"], execd)
+    run_rusage([sys.executable, "-c", BURN, "0.2"], ctr)
     d.wait_ticks(3)
     sleeper.kill()
     sleeper.wait()
@@ -242,7 +312,16 @@ try:
         if kills != 1:
             fail(f"cgroup_memory: expected 1 OOM kill, got {kills}")
         print("ok: the OOM kill is counted in cgroup_memory")
+    got = check_metrics(d, path, f"/{BASE}/mem", f"/{BASE}/docker-{CID}.scope")
+    if "memory" in V1:
+        kills = got.get("container_oom_events_total", {}).get(
+            f'id="/{BASE}/oom",image="",name=""')
+        if kills != 1:
+            fail(f"/metrics: container_oom_events_total of the oom cgroup is {kills}, not 1")
+        print("ok: /metrics counts the OOM kill in container_oom_events_total")
 finally:
     if d:
         d.stop()
     cleanup(procs)
+    if runtime:
+        shutil.rmtree(runtime, ignore_errors=True)
