@@ -284,6 +284,9 @@ enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n
  * as usual (its columns, no rows) after the note. */
 int output_absent_view(struct qopts *o, const char *view, const char *note);
 
+/* The SQL of top's services and containers section (top_services.c). */
+extern const char top_services_sql[];
+
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 
 int cmd_views(struct qopts *o);
