@@ -32,6 +32,7 @@ enum {
 	K_SPARK,
 	K_AGG,
 	K_RESOLUTION,
+	K_RAW,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +43,8 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, K_JSON},
     {"ndjson", no_argument, 0, K_NDJSON},
     {"table", no_argument, 0, K_TABLE},
+    {"raw", no_argument, 0, K_RAW},
+    {"columns", required_argument, 0, 'c'},
     {"output", required_argument, 0, 'o'},
     {"epoch", no_argument, 0, K_EPOCH},
     {"iso", no_argument, 0, K_ISO},
@@ -77,7 +80,10 @@ static unsigned opt_group(int c)
 	case K_JSON:
 	case K_NDJSON:
 	case K_TABLE:
+	case K_RAW:
 		return OPT_FORMAT;
+	case 'c':
+		return OPT_COLUMNS;
 	case 'o':
 		return OPT_OUTPUT;
 	case K_EPOCH:
@@ -147,6 +153,12 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return set_format(o, OUT_NDJSON, e);
 	case K_TABLE:
 		return set_format(o, OUT_TABLE, e);
+	case K_RAW:
+		o->raw = 1;
+		return 0;
+	case 'c':
+		o->columns = arg;
+		return 0;
 	case 'o':
 		o->out_path = arg;
 		return 0;
@@ -245,8 +257,8 @@ int qopts_parse(struct qopts *o, int argc, char **argv, int stop_at_arg, int *ne
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, stop_at_arg ? "+ho:p:" : "ho:p:", long_opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, stop_at_arg ? "+ho:p:c:" : "ho:p:c:", long_opts,
+				NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 			if (optopt && optopt < 256)

@@ -20,7 +20,15 @@
 	"  --csv               CSV, RFC 4180: header row, CRLF, UTF-8 (the default otherwise)\n"   \
 	"  --json              one JSON array of objects\n"                                        \
 	"  --ndjson            one JSON object per line\n"                                         \
-	"  -o, --output FILE   write to FILE instead of stdout\n"
+	"  --raw               exact values in the table (it shows units people read:\n"           \
+	"                      1.2 GiB, 48.3 MiB/s, 12.5%, 3.2 ms, from the column names)\n"       \
+	"  -o, --output FILE   write to FILE instead of stdout\n"                                  \
+	"                      A table fits the terminal (or $COLUMNS): the widest text\n"         \
+	"                      wraps, and columns that still do not fit are left out\n"            \
+	"                      (stderr names them). Not a terminal and no format given:\n"         \
+	"                      CSV, and a note on stderr when that is a terminal.\n"
+
+#define COLUMNS_HELP "  -c, --columns A,B   only these columns, in this order\n"
 
 #define TIMEFMT_HELP                                                                               \
 	"  --iso               timestamps (ts, *_ts) as ISO 8601 UTC: 2026-11-20T03:12:00Z\n"      \
@@ -75,13 +83,13 @@ static const char main_help[] =
 static const char views_help[] = "Usage: hindsight views [OPTIONS]\n"
 				 "Lists the saved views: name, title, description, and whether\n"
 				 "the view is installed in this database.\n"
-				 "\n" FORMAT_HELP COMMON_HELP;
+				 "\n" COLUMNS_HELP FORMAT_HELP COMMON_HELP;
 
 static const char show_help[] =
     "Usage: hindsight show VIEW [OPTIONS]\n"
     "Runs a saved view (or any table) over a time range. Rows are read in pages\n"
     "of time, so a long range streams without holding the database.\n"
-    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP COLUMNS_HELP
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
@@ -112,7 +120,7 @@ static const char export_help[] =
     "UTF-8, quoted where needed, NULL as an empty field). Rows come oldest first in\n"
     "pages of time, so a month of data needs neither much memory nor a long read\n"
     "transaction. Tables without a ts column are exported whole.\n"
-    "\n" RANGE_HELP("everything") WHERE_HELP
+    "\n" RANGE_HELP("everything") WHERE_HELP COLUMNS_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
     "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP
     "                      auto here: the finest tier holding each part of the "
@@ -159,17 +167,18 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT, 0, 0, cmd_views},
+    {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_COLUMNS, 0, 0, cmd_views},
     {"show", show_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER |
-	 OPT_RES,
+	 OPT_RES | OPT_COLUMNS,
      1, 1, cmd_show},
     {"sql", sql_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM | OPT_RES, 1, 1,
      cmd_sql},
     {"export", export_help,
-     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES, 1, 1,
-     cmd_export},
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES |
+	 OPT_COLUMNS,
+     1, 1, cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
@@ -238,6 +247,7 @@ int main(int argc, char **argv)
 	 * file beside it is refused with nothing written. */
 	if (outfile_check_all(&o, &e))
 		return qfail(2, &e);
+	out_prefs.raw = o.raw;
 	struct leftovers before;
 	leftovers_note(&before, o.db);
 	stop_signals_catch();

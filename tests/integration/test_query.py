@@ -574,7 +574,7 @@ def test_old_times(full, tmp):
         cpu = out.split("== CPU")[1].split("==")[0]
         check("40.0" in cpu, f"top's CPU from {tier} rollups: {cpu}")
         group = [l for l in out.splitlines() if l.startswith("old.service")]
-        check(group and group[0].split()[1] == "40.0",
+        check(group and group[0].split()[1] == "40.0%",
               f"top's group CPU from {tier} rollups is the raw 40%: {group}")
     # between the stretches: the nearest ticks are in the 1h and 1m tiers
     out = ok(db, "top", "--at", f"@{spans['1h'] + 86400}")
