@@ -193,6 +193,22 @@ def test_units(db):
         check(not bad, f"{args[1]}: no long fractions or exponents: {bad[:3]}")
 
 
+def test_times(db):
+    """The forms people type from journalctl and date -d, on the command line."""
+    last = direct(db, "SELECT max(ts) FROM cpu")[1][0][0]
+    for form in ("-5m", "now-5m", "now - 1h", "+1h", "yesterday 03:00", "today 13:12",
+                 "monday 09:00", "Sun", str(last), f"@{last}"):
+        rc, out, err = run(db, "show", "cpu_usage", "--since", form, "--until", "now+1h",
+                           "--csv")
+        check(rc == 0, f"--since {form!r} parses: {err.strip()[:120]}")
+    got = parse_csv(ok(db, "show", "cpu_usage", "--since", str(last), "--csv", "--epoch"))[1]
+    check([int(r[0]) for r in got] == [last], "a bare epoch selects that second")
+    rc, _, err = run(db, "show", "cpu_usage", "--since=-5m ago")
+    check(rc == 2 and "after the sign" in err, f"'-5m ago' is refused: {err.strip()[:80]}")
+    rc, _, err = run(db, "show", "cpu_usage", "--since", "12345")
+    check(rc == 2 and "9 digits" in err, f"a short bare number is refused: {err.strip()[:80]}")
+
+
 def main():
     if not os.path.exists(HINDSIGHT):
         print("hindsight not built", file=sys.stderr)
@@ -204,6 +220,7 @@ def main():
         test_csv_note(db)
         test_columns(db)
         test_units(db)
+        test_times(db)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
