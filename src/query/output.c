@@ -24,8 +24,10 @@
 /* Room the widest formatted number or timestamp needs. */
 #define OUT_CELL 64
 
-/* A text column gives way down to its header's width, or this. */
-#define TABLE_TEXT_MIN 6
+/* A text column gives way down to its header's width, and no further than
+ * this share of the width allowed (or its own width, when narrower): a key
+ * such as a group's name stays whole, and a long message keeps room. */
+#define TABLE_TEXT_SHARE 3
 
 struct out_table {
 	char **cells; /* TABLE_BATCH * ncols strings; NULL for SQL NULL */
@@ -685,10 +687,12 @@ static void table_layout(struct out *o)
 				width = w;
 		}
 		t->fit[i].width = width;
-		/* numbers and times never give way; text down to its header */
+		/* numbers and times never give way; text down to its share */
+		size_t share = o->width / TABLE_TEXT_SHARE;
+		size_t least = width < share ? width : share;
 		t->fit[i].min = t->numeric[i] || o->is_time[i] ? width
-				: head > TABLE_TEXT_MIN	       ? head
-							       : TABLE_TEXT_MIN;
+				: head > least		       ? head
+							       : least;
 	}
 	t->shown = fit_columns(t->fit, o->ncols, o->width);
 }

@@ -209,6 +209,9 @@ static const char disk_row[] =
     "34896.325000000004 AS some_stall_ms, 1.9266071428571427 AS load1, 'a long message that "
     "has to wrap' AS message";
 
+static const char short_row[] = "SELECT 60 AS ts, 'nvme0n1' AS disk, 97.56 AS util_pct, 'a long "
+				"message that has to wrap across a few lines' AS message";
+
 static void table_units_and_width(void **state)
 {
 	setenv("TZ", "UTC0", 1);
@@ -225,21 +228,23 @@ static void table_units_and_width(void **state)
 	assert_non_null(
 	    strstr(s, "  483963000     97.56      34896.325  1.92660714285714  a long"));
 	free(s);
-	/* 100 characters: the message wraps, the numbers stay whole */
-	s = render_table(disk_row, 100, 1, 0);
-	assert_string_equal(
-	    s, "ts                   disk     write_bytes_per_s  util_pct  some_stall_ms  load1  "
-	       "message\n"
-	       "-------------------  -------  -----------------  --------  -------------  -----  "
-	       "-------------------\n"
-	       "1970-01-01 00:01:00  nvme0n1          462 MiB/s     97.6%         34.9 s   1.93  "
-	       "a long message that\n"
-	       "                                                                                 "
-	       "has to wrap\n");
+	/* 60 characters: the message wraps, the numbers stay whole */
+	s = render_table(short_row, 60, 1, 0);
+	assert_string_equal(s, "ts                   disk     util_pct  message\n"
+			       "-------------------  -------  --------  --------------------\n"
+			       "1970-01-01 00:01:00  nvme0n1     97.6%  a long message that\n"
+			       "                                        has to wrap across a\n"
+			       "                                        few lines\n");
 	free(s);
 	/* or is cut, when the caller asks */
-	s = render_table(disk_row, 100, 0, 0);
-	assert_non_null(strstr(s, "1.93  a long message tha\xe2\x80\xa6\n"));
+	s = render_table(short_row, 60, 0, 0);
+	assert_non_null(strstr(s, "97.6%  a long message that\xe2\x80\xa6\n"));
+	free(s);
+	/* a text column keeps a third of the width: below that it is left out */
+	s = render_table(short_row, 50, 1, 0);
+	assert_string_equal(s, "ts                   disk     util_pct\n"
+			       "-------------------  -------  --------\n"
+			       "1970-01-01 00:01:00  nvme0n1     97.6%\n");
 	free(s);
 	/* 60 characters: columns are left out from the right */
 	s = render_table(disk_row, 60, 1, 0);
