@@ -689,22 +689,23 @@ def test_tiers(full, tmp):
         got, kinds = (int(v) for v in parse_csv(out)[1][0])
         check(got == total, f"sql --resolution {res}: {got} ms of time, _auto has {total}")
         rows = parse_csv(readers_agree(db, "show", "cpu_usage", "--since", f"@{start}",
-                                       "--resolution", res, "--csv", "--epoch"))[1]
+                                       "--resolution", res, "-c", "ts,dur_ms", "--csv",
+                                       "--epoch"))[1]
         ts = [int(r[0]) for r in rows]
         check(ts == sorted(set(ts)), f"show --resolution {res}: ts ascending, no repeats")
         durs[res] = {int(r[1]) for r in rows}
         check(sum(int(r[1]) for r in rows) == total,
               f"show --resolution {res} covers the whole history once")
         back = parse_csv(readers_agree(db, "show", "cpu_usage", "--since", f"@{start}",
-                                       "--resolution", res, "--order", "ts:desc", "--csv",
-                                       "--epoch"))[1]
+                                       "--resolution", res, "--order", "ts:desc",
+                                       "-c", "ts,dur_ms", "--csv", "--epoch"))[1]
         check(back == rows[::-1], f"show --resolution {res} --order ts:desc")
     check(3600000 in durs["1h"] and len(durs["1h"]) > 1, "1h reads hours, then finer rows")
     check(3600000 not in durs["1m"] and 10000 in durs["raw"], "1m and raw read their tiers")
     # auto over three days: 1-minute rows, the recent end raw
     check(60000 in durs["auto"] and 3600000 not in durs["auto"], "show auto over 3 days: 1m")
     exported = parse_csv(readers_agree(db, "export", "cpu_usage", "--since", f"@{start}",
-                                       "--epoch"))[1]
+                                       "-c", "ts,dur_ms", "--epoch"))[1]
     check(sum(int(r[1]) for r in exported) == total and 10000 in {int(r[1]) for r in exported},
           "export reads the finest tier of each part")
 
