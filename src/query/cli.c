@@ -33,6 +33,7 @@ enum {
 	K_AGG,
 	K_RESOLUTION,
 	K_RAW,
+	K_ALL,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
     {"ndjson", no_argument, 0, K_NDJSON},
     {"table", no_argument, 0, K_TABLE},
     {"raw", no_argument, 0, K_RAW},
+    {"all", no_argument, 0, K_ALL},
     {"columns", required_argument, 0, 'c'},
     {"output", required_argument, 0, 'o'},
     {"epoch", no_argument, 0, K_EPOCH},
@@ -84,6 +86,8 @@ static unsigned opt_group(int c)
 		return OPT_FORMAT;
 	case 'c':
 		return OPT_COLUMNS;
+	case K_ALL:
+		return OPT_ALL;
 	case 'o':
 		return OPT_OUTPUT;
 	case K_EPOCH:
@@ -158,6 +162,9 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return 0;
 	case 'c':
 		o->columns = arg;
+		return 0;
+	case K_ALL:
+		o->all = 1;
 		return 0;
 	case 'o':
 		o->out_path = arg;

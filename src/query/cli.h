@@ -19,6 +19,7 @@ enum {
 	OPT_PLOT = 1 << 9,     /* --svg --width --height --spark --agg */
 	OPT_RES = 1 << 10,     /* --resolution */
 	OPT_COLUMNS = 1 << 11, /* -c/--columns */
+	OPT_ALL = 1 << 12,     /* --all */
 };
 
 void qopts_defaults(struct qopts *o);

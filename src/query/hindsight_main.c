@@ -30,6 +30,11 @@
 
 #define COLUMNS_HELP "  -c, --columns A,B   only these columns, in this order\n"
 
+#define ALL_HELP                                                                                   \
+	"  --all               every row of a view that folds rows (exec_log folds the\n"          \
+	"                      failed tries of a PATH search into the exec: --all shows\n"         \
+	"                      each try, as the view exec_log_all)\n"
+
 #define TIMEFMT_HELP                                                                               \
 	"  --iso               timestamps (ts, *_ts) as ISO 8601 UTC: 2026-11-20T03:12:00Z\n"      \
 	"  --epoch             timestamps as epoch seconds\n"                                      \
@@ -89,7 +94,7 @@ static const char show_help[] =
     "Usage: hindsight show VIEW [OPTIONS]\n"
     "Runs a saved view (or any table) over a time range. Rows are read in pages\n"
     "of time, so a long range streams without holding the database.\n"
-    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP COLUMNS_HELP
+    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP COLUMNS_HELP ALL_HELP
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
@@ -120,7 +125,7 @@ static const char export_help[] =
     "UTF-8, quoted where needed, NULL as an empty field). Rows come oldest first in\n"
     "pages of time, so a month of data needs neither much memory nor a long read\n"
     "transaction. Tables without a ts column are exported whole.\n"
-    "\n" RANGE_HELP("everything") WHERE_HELP COLUMNS_HELP
+    "\n" RANGE_HELP("everything") WHERE_HELP COLUMNS_HELP ALL_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
     "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP
     "                      auto here: the finest tier holding each part of the "
@@ -170,14 +175,14 @@ static const struct command commands[] = {
     {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_COLUMNS, 0, 0, cmd_views},
     {"show", show_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER |
-	 OPT_RES | OPT_COLUMNS,
+	 OPT_RES | OPT_COLUMNS | OPT_ALL,
      1, 1, cmd_show},
     {"sql", sql_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM | OPT_RES, 1, 1,
      cmd_sql},
     {"export", export_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES |
-	 OPT_COLUMNS,
+	 OPT_COLUMNS | OPT_ALL,
      1, 1, cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},

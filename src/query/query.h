@@ -28,6 +28,7 @@ struct qopts {
 	int raw; /* --raw: exact values in the table */
 	enum out_time time;
 	const char *columns; /* -c/--columns: "a,b,c" as typed */
+	int all;	     /* --all: the view's every-row form, <view>_all */
 	const char *out_path;
 	const char *since, *until; /* as typed; resolved by qopts_range */
 	const char *where[QOPTS_MAX_WHERE];
@@ -364,6 +365,11 @@ enum view_state {
  * binary embeds. For the two states that are "no data", not an error,
  * note gets what to print, such as "no data (collector psi not present)". */
 enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n);
+/* The relation show and export read for a view: with --all its every-row
+ * form (exec_log_all for exec_log, which folds rows), else the view
+ * itself. NULL with an error when the view has no such form. */
+const char *view_to_read(struct qdb *q, const struct qopts *o, const char *view, char *buf,
+			 size_t n, struct err *e);
 /* What show and export write for a view the database lacks
  * (VIEW_OLDER_DATABASE): no rows in the chosen format, and the note on
  * stderr. Returns the exit code. A view whose collector never ran is read
