@@ -34,6 +34,7 @@ enum {
 	K_RESOLUTION,
 	K_RAW,
 	K_ALL,
+	K_TABLES,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
     {"table", no_argument, 0, K_TABLE},
     {"raw", no_argument, 0, K_RAW},
     {"all", no_argument, 0, K_ALL},
+    {"tables", no_argument, 0, K_TABLES},
     {"columns", required_argument, 0, 'c'},
     {"output", required_argument, 0, 'o'},
     {"epoch", no_argument, 0, K_EPOCH},
@@ -88,6 +90,8 @@ static unsigned opt_group(int c)
 		return OPT_COLUMNS;
 	case K_ALL:
 		return OPT_ALL;
+	case K_TABLES:
+		return OPT_TABLES;
 	case 'o':
 		return OPT_OUTPUT;
 	case K_EPOCH:
@@ -165,6 +169,9 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return 0;
 	case K_ALL:
 		o->all = 1;
+		return 0;
+	case K_TABLES:
+		o->tables = 1;
 		return 0;
 	case 'o':
 		o->out_path = arg;

@@ -20,6 +20,7 @@ enum {
 	OPT_RES = 1 << 10,     /* --resolution */
 	OPT_COLUMNS = 1 << 11, /* -c/--columns */
 	OPT_ALL = 1 << 12,     /* --all */
+	OPT_TABLES = 1 << 13,  /* --tables */
 };
 
 void qopts_defaults(struct qopts *o);

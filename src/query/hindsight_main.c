@@ -81,7 +81,7 @@ static const char main_help[] =
     "\n"
     "Exit status: 0 done, 1 failed (database, query, refused statement, permission\n"
     "denied), 2 bad usage (unknown option or column, bad time, an output file that is\n"
-    "the database or a file beside it).\n"
+    "the database or a file beside it). status has its own: see its --help.\n"
     "\n"
     "'hindsight COMMAND --help' describes each command.\n";
 
@@ -158,10 +158,19 @@ static const char plot_help[] =
 
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"
-    "What the database holds: the first and last sample, whether the daemon looks\n"
-    "alive (the age of the last tick), its overhead, what each retention tier holds\n"
-    "with its limits and last prune, and rows and bytes per table.\n"
-    "\n" COMMON_HELP;
+    "Whether the daemon is alive and what the database holds: the first and last\n"
+    "sample, the age of the last tick, the daemon's overhead and problems, and the\n"
+    "retention limits.\n"
+    "\n"
+    "  --json              one JSON object (state, ticks, overhead, problems, limits;\n"
+    "                      with --tables, tiers and tables), also when there is no\n"
+    "                      database\n"
+    "  --tables            what each retention tier and table holds: rows, bytes,\n"
+    "                      oldest and newest, last prune (counts every row: about a\n"
+    "                      second per GiB)\n" COMMON_HELP "\n"
+    "Exit status (for a monitoring check): 0 the daemon is alive (its last tick is at\n"
+    "most two intervals and 15 s old), 1 it is not (stale, or no tick yet), 2 there is\n"
+    "no database to read (missing, unreadable, or not hindsight's).\n";
 
 struct command {
 	const char *name;
@@ -186,7 +195,7 @@ static const struct command commands[] = {
      1, 1, cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
-    {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
+    {"status", status_help, OPT_COMMON | OPT_FORMAT | OPT_TABLES, 0, 0, cmd_status},
 };
 
 static int usage_error(const char *cmd, const char *msg)

@@ -455,6 +455,19 @@ static void put_text(struct out *o, const unsigned char *s, int json)
 	}
 }
 
+void json_write_string(FILE *f, const char *s)
+{
+	struct out o = {.f = f, .cap = OUT_BLOCK};
+	o.buf = malloc(o.cap);
+	if (!o.buf)
+		return;
+	put_c(&o, '"');
+	put_text(&o, (const unsigned char *)s, 1);
+	put_c(&o, '"');
+	out_write_block(&o);
+	free(o.buf);
+}
+
 static void put_hex(struct out *o, const unsigned char *p, int n)
 {
 	for (int i = 0; i < n; i++)

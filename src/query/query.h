@@ -29,6 +29,7 @@ struct qopts {
 	enum out_time time;
 	const char *columns; /* -c/--columns: "a,b,c" as typed */
 	int all;	     /* --all: the view's every-row form, <view>_all */
+	int tables;	     /* status --tables: every tier and table */
 	const char *out_path;
 	const char *since, *until; /* as typed; resolved by qopts_range */
 	const char *where[QOPTS_MAX_WHERE];
@@ -246,6 +247,10 @@ void out_page_close(struct out *page);
 /* The width a table may take on stdout: the terminal's (TIOCGWINSZ), else
  * $COLUMNS, else 0 (no limit). */
 size_t out_terminal_width(void);
+
+/* Writes s as a JSON string, quoted and escaped (bytes that are not UTF-8
+ * become U+FFFD). */
+void json_write_string(FILE *f, const char *s);
 
 /* Formats an INTEGER in decimal with a NUL (21 bytes); returns the length. */
 size_t format_int(int64_t v, char *buf);

@@ -9,6 +9,7 @@ CSV.
 import csv
 import fcntl
 import io
+import json
 import os
 import pty
 import re
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import termios
+import time
 
 BUILD = os.environ.get("BUILD_DIR", "build")
 HINDSIGHT = os.path.join(BUILD, "hindsight")
@@ -209,6 +211,89 @@ def test_times(db):
     check(rc == 2 and "9 digits" in err, f"a short bare number is refused: {err.strip()[:80]}")
 
 
+def status(db, *args):
+    p = subprocess.run([HINDSIGHT, "--db", db, "status", *args], capture_output=True,
+                       text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_status(db, tmp):
+    """status --json and the exit code a monitoring check reads: 0 alive,
+    1 stale or no tick yet, 2 no database; a few lines for a person."""
+    live = os.path.join(tmp, "live.db")
+    d = subprocess.Popen([DAEMON, "--db", live, "--interval", "1", "--duration", "5",
+                          "--log-level", "warn"])
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            rc, out, _ = status(live, "--json")
+            if rc == 0:
+                break
+            time.sleep(0.2)
+        js = json.loads(out)
+        check(rc == 0 and js["state"] == "alive" and js["age_s"] <= 17 and
+              js["interval_s"] == 1, f"alive: {rc} {out[:200]}")
+        rc, out, _ = status(live)
+        check(rc == 0 and "daemon        alive" in out, f"alive, for people: {rc}")
+        check(len(out.splitlines()) <= 8 and "table " not in out,
+              f"status is a few lines; --tables has the rest:\n{out}")
+    finally:
+        d.wait(timeout=60)
+    stale = os.path.join(tmp, "stale.db")
+    shutil.copy(db, stale)
+    con = sqlite3.connect(stale)
+    con.execute("DELETE FROM agent_1m")
+    con.execute("DELETE FROM agent_1h")
+    con.execute("UPDATE agent SET ts = ts - 3600")
+    con.commit()
+    con.close()
+    rc, out, _ = status(stale, "--json")
+    js = json.loads(out)
+    check(rc == 1 and js["state"] == "stale" and js["age_s"] >= 3600, f"stale: {rc} {out[:200]}")
+    for key in ("first_ts", "last_ts", "interval_s", "overhead_last_hour", "problems_last_day",
+                "max_db_bytes", "keep_s", "schema_version", "file_bytes"):
+        check(key in js, f"status --json has {key}")
+    rc, out, _ = status(stale)
+    check(rc == 1 and "NOT WRITING" in out, "stale, for people")
+    # a rollup row in progress is labelled with its bucket's end, still to
+    # come: the tier holds nothing newer than the last tick
+    con = sqlite3.connect(stale)
+    last = con.execute("SELECT max(ts) FROM agent").fetchone()[0]
+    con.execute("INSERT INTO agent_1h (ts, samples_count, dur_ms) VALUES (?, 1, 1000)",
+                (last // 3600 * 3600 + 7200,))
+    con.commit()
+    con.close()
+    rc, out, _ = status(stale, "--tables", "--json")
+    js = json.loads(out)
+    check(all(t["newest_ts"] is None or t["newest_ts"] <= js["last_ts"] for t in js["tiers"][:3])
+          and any(t["name"] == "agent" for t in js["tables"]),
+          f"no tier's newest is after the last tick: {js['tiers'][:3]}")
+    rc, out, _ = status(stale, "--tables")
+    check(rc == 1 and "removed (last, total)" in out and re.search(r"^agent +\d", out, re.M),
+          "status --tables lists tiers and tables")
+    empty = os.path.join(tmp, "empty.db")
+    shutil.copy(db, empty)
+    con = sqlite3.connect(empty)
+    for t in ("agent", "agent_1m", "agent_1h"):
+        con.execute(f"DELETE FROM {t}")
+    con.commit()
+    con.close()
+    rc, out, _ = status(empty, "--json")
+    check(rc == 1 and json.loads(out)["state"] == "no ticks", f"no tick yet: {rc} {out}")
+    for bad in (os.path.join(tmp, "missing.db"), os.path.join(tmp, "garbage.db")):
+        if bad.endswith("garbage.db"):
+            with open(bad, "w") as f:
+                f.write("not a database\n" * 100)
+        rc, out, err = status(bad, "--json")
+        js = json.loads(out) if out else {}
+        check(rc == 2 and js.get("state") == "no database" and js.get("error"),
+              f"no database ({os.path.basename(bad)}): {rc} {out} {err}")
+        rc, out, err = status(bad)
+        check(rc == 2 and err.startswith("hindsight: "), f"no database, for people: {rc}")
+    rc, _, err = status(db, "--csv")
+    check(rc == 2 and "--json" in err, "status takes --json, not --csv")
+
+
 def main():
     if not os.path.exists(HINDSIGHT):
         print("hindsight not built", file=sys.stderr)
@@ -221,6 +306,7 @@ def main():
         test_columns(db)
         test_units(db)
         test_times(db)
+        test_status(db, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
