@@ -35,6 +35,7 @@ enum {
 	K_RAW,
 	K_ALL,
 	K_TABLES,
+	K_SERIES,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
     {"raw", no_argument, 0, K_RAW},
     {"all", no_argument, 0, K_ALL},
     {"tables", no_argument, 0, K_TABLES},
+    {"series", required_argument, 0, K_SERIES},
     {"columns", required_argument, 0, 'c'},
     {"output", required_argument, 0, 'o'},
     {"epoch", no_argument, 0, K_EPOCH},
@@ -172,6 +174,11 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return 0;
 	case K_TABLES:
 		o->tables = 1;
+		return 0;
+	case K_SERIES:
+		if (parse_count("--series", arg, 20, &v, e))
+			return -1;
+		o->series = (int)v;
 		return 0;
 	case 'o':
 		o->out_path = arg;

@@ -144,15 +144,19 @@ static const char top_help[] =
 static const char plot_help[] =
     "Usage: hindsight plot VIEW COLUMN [OPTIONS]\n"
     "Charts one numeric column over the range: a braille line chart in the\n"
-    "terminal, a one-line sparkline, or a standalone SVG file.\n"
+    "terminal, a one-line sparkline, or a standalone SVG file. Values and axes are\n"
+    "in the column's unit, on round ticks; an axis starts at 0 unless a value is\n"
+    "negative. A view with a row per disk, interface, group or CPU draws one line\n"
+    "per series (in the terminal, a panel each on one scale): the top ones by the\n"
+    "column's total, the rest summed as \"other\"; --where picks one.\n"
     "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "  --series N          lines at most besides \"other\" (default 5, up to 20)\n"
     "  --agg FN            how rows in one time bucket combine: avg (default), max,\n"
-    "                      min or sum (views with several rows per ts, e.g. one per\n"
-    "                      group, are best narrowed with --where first)\n"
+    "                      min or sum\n"
     "  --width N           chart width in characters (default 72)\n"
-    "  --height N          chart height in lines (default 12)\n"
-    "  --spark             a one-line sparkline instead of the chart\n"
-    "  --svg FILE          write an SVG line chart with axes and time labels\n" RES_HELP
+    "  --height N          chart height in lines (default 12; shared by the panels)\n"
+    "  --spark             a one-line sparkline (one per series) instead of the chart\n"
+    "  --svg FILE          write an SVG line chart with axes, time labels and a legend\n" RES_HELP
     "                      auto here: the coarsest tier as fine as the chart's "
     "points.\n" COMMON_HELP;
 

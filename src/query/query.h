@@ -42,6 +42,7 @@ struct qopts {
 	const char *svg;
 	int width, height;
 	int spark;
+	int series; /* plot --series N: lines at most besides "other"; 0: 5 */
 	const char *agg;
 	const char *resolution; /* raw, 1m, 1h or auto; NULL: auto */
 	int64_t rows_per_section;
