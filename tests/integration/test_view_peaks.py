@@ -180,6 +180,18 @@ def test_rounded(db, end):
             check(not long, f"show {view} at {res}: unrounded reals {long[:3]}")
 
 
+def test_top_reads(db, end):
+    """top over a stretch of the history: sums of stall milliseconds and
+    averages of loads read in units, never 34896.325000000004."""
+    p = subprocess.run([HINDSIGHT, "--db", db, "top", "--at", f"@{end - 3 * 3600 + 1810}",
+                        "--window", "1h"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "== Pressure" in p.stdout, f"top: {p.stderr.strip()}")
+    long = re.findall(r"\d\.\d{4,}|\de[+-]\d", p.stdout)
+    check(not long, f"top: no long fractions or exponents: {long[:3]}")
+    check(re.search(r"^io .* \d+(\.\d)? (s|min)\b", p.stdout, re.M),
+          "top's stall time reads in seconds or minutes")
+
+
 def main():
     if not os.path.exists(HINDSIGHT):
         print("hindsight not built", file=sys.stderr)
@@ -201,6 +213,7 @@ def main():
         check(rolled(db, end), "the daemon rolled the history into hours")
         test_peaks(db, end)
         test_rounded(db, end)
+        test_top_reads(db, end)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
