@@ -422,8 +422,11 @@ def test_top_plot_status(full, empty):
        "--svg", svg)
     root = ET.parse(svg).getroot()
     ns = "{http://www.w3.org/2000/svg}"
+    texts = root.findall(f"{ns}text")
     check(root.tag == ns + "svg" and root.findall(f"{ns}polyline") and
-          len(root.findall(f"{ns}text")) >= 10, "plot --svg writes a chart with labels")
+          len([t for t in texts if t.get("text-anchor") == "end"]) >= 2 and
+          len([t for t in texts if t.get("text-anchor") == "middle"]) >= 2,
+          "plot --svg writes a chart with a title, value and time labels")
     check("no values" in ok(empty, "plot", "cpu_usage", "busy_pct"), "plot of nothing says so")
     rc, _, err = run(full, "plot", "cpu_usage", "nosuch")
     check(rc == 2 and "no column" in err, "plot checks the column")
