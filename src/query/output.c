@@ -848,27 +848,33 @@ void out_page_close(struct out *page)
 }
 
 /* Says which columns the terminal had no room for, after the table, where
- * it is seen, and how to get them. */
+ * it is seen, and how to get them: one line within the width, naming as
+ * many as fit. */
 static void note_left_out(const struct out *o)
 {
 	const struct out_table *t = o->table;
 	int left = o->ncols - t->shown, listed = 0;
-	char names[256];
-	size_t len = 0;
+	char head[96], names[512];
+	snprintf(head, sizeof(head),
+		 "hindsight: %d more column%s (-c picks, --csv has all): ", left,
+		 left == 1 ? "" : "s");
+	size_t len = 0, room = o->width > strlen(head) + 24 ? o->width - strlen(head) : 24;
 	names[0] = '\0';
-	for (int i = 0; i < o->ncols && len < 160; i++) {
+	for (int i = 0; i < o->ncols; i++) {
 		if (t->fit[i].shown)
 			continue;
+		size_t need = strlen(o->names[i]) + (listed ? 2 : 0);
+		/* room for ", ..." after it unless it is the last */
+		if (len + need + (listed + 1 < left ? 5 : 0) > room ||
+		    len + need >= sizeof(names) - 8)
+			break;
 		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
 					listed ? ", " : "", o->names[i]);
 		listed++;
 	}
 	if (stop_signal())
 		return;
-	fprintf(stderr,
-		"hindsight: %d more column%s did not fit in %zu characters: %s%s (-c COL,... "
-		"chooses; --csv shows all)\n",
-		left, left == 1 ? "" : "s", o->width, names, listed < left ? ", ..." : "");
+	fprintf(stderr, "%s%s%s\n", head, names, listed < left ? (listed ? ", ..." : "...") : "");
 }
 
 int out_close(struct out *o, struct err *e)
