@@ -252,11 +252,27 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 }
 
 /* The option as typed for each group given, for "does not apply" errors. */
-static const char *group_names[16];
+static char group_names[16][40];
 
 const char *qopts_group_name(unsigned groups)
 {
 	return groups ? group_names[__builtin_ctz(groups)] : "?";
+}
+
+/* Notes option c, just parsed, as the user typed it without its value:
+ * "--since" for "--since 5m" and "--since=5m", "-c" for "-c ts" and "-cts"
+ * (argv[optind - 1] alone is the value when it came apart). */
+static void note_group_name(int c, char **argv, int optind_now, const char *value)
+{
+	char *name = group_names[__builtin_ctz(opt_group(c))];
+	if (c < 256) {
+		snprintf(name, sizeof(group_names[0]), "-%c", c);
+		return;
+	}
+	const char *typed = argv[optind_now - 1];
+	if (value && value == typed && optind_now >= 2)
+		typed = argv[optind_now - 2];
+	snprintf(name, sizeof(group_names[0]), "%.*s", (int)strcspn(typed, "="), typed);
 }
 
 void qopts_defaults(struct qopts *o)
@@ -288,7 +304,7 @@ int qopts_parse(struct qopts *o, int argc, char **argv, int stop_at_arg, int *ne
 			return err_set(e, "option '%s' is unknown or needs a value", bad);
 		}
 		*given |= opt_group(c);
-		group_names[__builtin_ctz(opt_group(c))] = argv[optind - 1];
+		note_group_name(c, argv, optind, optarg);
 		if (c == 'h') {
 			*help = 1;
 			continue;

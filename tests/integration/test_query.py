@@ -170,6 +170,13 @@ def test_help(db):
     check(rc == 2 and "unknown command" in err, "an unknown command is a usage error")
     rc, _, err = run(db, "views", "--at", "now")
     check(rc == 2 and "does not apply" in err, "an option of another command is refused")
+    # The message names the option, not its value, however it was typed.
+    for args, name in ((("top", "--since", "18:02"), "'--since'"),
+                       (("top", "--since=18:02"), "'--since'"),
+                       (("status", "-c", "ts"), "'-c'"), (("status", "-cts"), "'-c'")):
+        rc, _, err = run(db, *args)
+        check(rc == 2 and f"option {name} does not apply" in err,
+              f"{args}: the refusal names {name}: {err.strip()}")
 
 
 # The whole history as the raw rows a direct query of a view reads: the
