@@ -5,8 +5,8 @@
  *
  * The rows come from one SQLite statement over an in-memory table, and
  * both writers format numbers with the same format_unit, so the figures
- * are the table machinery: time, peak memory (VmHWM, a fresh process per
- * run) and when the first byte reaches the output (what a person
+ * are the table machinery: wall and CPU time, peak memory (VmHWM, a fresh
+ * process per run) and when the first byte reaches the output (what a person
  * looking at a terminal, or less, waits for).
  *
  * Usage: bench_table_writer step|ours|scols [GROUPS [WIDTH]]
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,7 +194,11 @@ int main(int argc, char **argv)
 		return 2;
 	fflush(f);
 	double total = now_s() - t0;
-	fprintf(results, "%s\t%lu\t%.3f\t%.3f\t%ld\n", argv[1], rows, total, first_write,
-		peak_rss_kb());
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	fprintf(results, "%s\t%lu\t%.3f\t%.3f\t%ld\t%.3f\n", argv[1], rows, total, first_write,
+		peak_rss_kb(), cpu);
 	return 0;
 }
