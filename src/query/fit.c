@@ -102,12 +102,18 @@ size_t wrap_piece(const char *s, size_t width, const char **next)
 		*next = s + n;
 		return n;
 	}
-	/* break after the last space, unless that leaves the line mostly empty */
+	/* break after the last space, unless that leaves the line mostly empty;
+	 * else after the last slash (a path such as an exec's filename) */
 	size_t cut = n;
 	while (cut > 0 && s[cut] != ' ' && s[cut - 1] != ' ')
 		cut--;
-	if (cut < n / 2 || cut == 0)
+	if (cut < n / 2 || cut == 0) {
 		cut = n;
+		while (cut > 0 && s[cut - 1] != '/')
+			cut--;
+		if (cut < n / 2 || cut == 0)
+			cut = n;
+	}
 	size_t end = cut;
 	while (end > 0 && s[end - 1] == ' ')
 		end--;

@@ -301,8 +301,9 @@ int fit_columns(struct fit_col *c, int n, size_t limit);
 /* Display width of UTF-8 text: one column per character. */
 size_t text_width(const char *s);
 /* The bytes of s for one line of at most width characters, broken after a
- * space when the text goes on (a word longer than half the line is cut);
- * *next is where the next line starts (at its NUL when done). */
+ * space (or a path after a slash) when the text goes on (a word longer than
+ * half the line is cut); *next is where the next line starts (at its NUL
+ * when done). */
 size_t wrap_piece(const char *s, size_t width, const char **next);
 /* The bytes of s that fit width characters, leaving room for a "…" when
  * s is longer (all of s when it fits). */

@@ -155,10 +155,17 @@ static void wrapping_text(void **state)
 	assert_string_equal(next, "per second");
 	n = wrap_piece("bytes and operations", 19, &next);
 	assert_int_equal(n, strlen("bytes and"));
-	/* a word longer than half the line is cut */
+	/* a path breaks after a slash; a word longer than half the line
+	 * without one is cut */
 	n = wrap_piece("/usr/lib/x86_64-linux-gnu/libc.so.6 x", 10, &next);
+	assert_int_equal(n, strlen("/usr/lib/"));
+	assert_string_equal(next, "x86_64-linux-gnu/libc.so.6 x");
+	n = wrap_piece("/root/.pyenv/plugins/python-build/bin/uname", 42, &next);
+	assert_int_equal(n, strlen("/root/.pyenv/plugins/python-build/bin/"));
+	assert_string_equal(next, "uname");
+	n = wrap_piece("x86_64-linux-gnu/libc.so.6", 10, &next);
 	assert_int_equal(n, 10);
-	assert_string_equal(next, "86_64-linux-gnu/libc.so.6 x");
+	assert_string_equal(next, "ux-gnu/libc.so.6");
 	/* characters, not bytes */
 	n = wrap_piece("ünïcødé ✓ 漢字", 7, &next);
 	assert_int_equal(n, strlen("ünïcødé"));
