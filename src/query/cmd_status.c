@@ -264,10 +264,16 @@ static void human_bytes(double b, char *buf)
 	format_unit(UNIT_BYTES, b, buf);
 }
 
+/* An age in whole seconds under a minute ("0 s ago", not "0 ago"), then
+ * in the unit that reads best ("2.8 min ago"). */
 static void human_age(int64_t s, char *buf, size_t n)
 {
 	char d[FORMAT_UNIT_MAX];
-	format_unit(UNIT_S, (double)(s < 0 ? -s : s), d);
+	int64_t a = s < 0 ? -s : s;
+	if (a < 60)
+		snprintf(d, sizeof(d), "%lld s", (long long)a);
+	else
+		format_unit(UNIT_S, (double)a, d);
 	snprintf(buf, n, s < 0 ? "%s in the future (clock skew?)" : "%s ago", d);
 }
 
@@ -308,12 +314,15 @@ static void print_summary(const struct status *s)
 	       s->alive ? "alive" : "NOT WRITING (stopped or stuck?)", age,
 	       (long long)s->interval_s);
 	if (s->have_overhead) {
-		char rss[FORMAT_UNIT_MAX];
+		char rss[FORMAT_UNIT_MAX], cpu[FORMAT_UNIT_MAX], tick[FORMAT_UNIT_MAX];
 		format_unit(UNIT_KB, s->rss_max_kb, rss);
-		printf("overhead      last hour: %.3f%% of one core, tick %.2f ms avg", s->cpu_pct,
-		       s->tick_avg_ms);
-		if (s->tick_max_ms >= 0)
-			printf(" / %.2f ms max", s->tick_max_ms);
+		format_unit(UNIT_PCT, s->cpu_pct, cpu);
+		format_unit(UNIT_MS, s->tick_avg_ms, tick);
+		printf("overhead      last hour: %s of one core, tick %s avg", cpu, tick);
+		if (s->tick_max_ms >= 0) {
+			format_unit(UNIT_MS, s->tick_max_ms, tick);
+			printf(" / %s max", tick);
+		}
 		printf(", RSS %s max (%lld ticks)\n", rss, (long long)s->overhead_ticks);
 	}
 	printf("problems      last day:");

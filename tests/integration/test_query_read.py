@@ -239,6 +239,13 @@ def test_status(db, tmp):
         check(rc == 0 and "daemon        alive" in out, f"alive, for people: {rc}")
         check(len(out.splitlines()) <= 8 and "table " not in out,
               f"status is a few lines; --tables has the rest:\n{out}")
+        # ages and costs read in units: "(0 s ago)", "0.6% of one core,
+        # tick 24.2 ms avg", never "(0 ago)", "0.620%" or "24.24 ms"
+        check(re.search(r"^last sample .*\(\d+ s ago\)$", out, re.M),
+              f"the last sample's age in seconds:\n{out}")
+        check(re.search(r"of one core, tick \d+(\.\d)? (µs|ms|s) avg", out) and
+              not re.search(r"\d\.\d\d\d|\.\d\d ms", out),
+              f"overhead in units, no long fractions:\n{out}")
     finally:
         d.wait(timeout=60)
     stale = os.path.join(tmp, "stale.db")
