@@ -318,12 +318,13 @@ static void print_summary(const struct status *s)
 		format_unit(UNIT_KB, s->rss_max_kb, rss);
 		format_unit(UNIT_PCT, s->cpu_pct, cpu);
 		format_unit(UNIT_MS, s->tick_avg_ms, tick);
+		/* within 100 columns; --json has the number of ticks */
 		printf("overhead      last hour: %s of one core, tick %s avg", cpu, tick);
 		if (s->tick_max_ms >= 0) {
 			format_unit(UNIT_MS, s->tick_max_ms, tick);
-			printf(" / %s max", tick);
+			printf(", %s max", tick);
 		}
-		printf(", RSS %s max (%lld ticks)\n", rss, (long long)s->overhead_ticks);
+		printf(", RSS %s\n", rss);
 	}
 	printf("problems      last day:");
 	int any = 0;

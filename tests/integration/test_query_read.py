@@ -237,8 +237,9 @@ def test_status(db, tmp):
               js["interval_s"] == 1, f"alive: {rc} {out[:200]}")
         rc, out, _ = status(live)
         check(rc == 0 and "daemon        alive" in out, f"alive, for people: {rc}")
-        check(len(out.splitlines()) <= 8 and "table " not in out,
-              f"status is a few lines; --tables has the rest:\n{out}")
+        check(len(out.splitlines()) <= 8 and "table " not in out and
+              max(len(l) for l in out.splitlines()) <= 100,
+              f"status is a few lines within 100 columns; --tables has the rest:\n{out}")
         # ages and costs read in units: "(0 s ago)", "0.6% of one core,
         # tick 24.2 ms avg", never "(0 ago)", "0.620%" or "24.24 ms"
         check(re.search(r"^last sample .*\(\d+ s ago\)$", out, re.M),
