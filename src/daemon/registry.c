@@ -119,7 +119,7 @@ const struct collector_entry collector_registry[] = {
      .sources = "eBPF raw tracepoints (sched_process_exec/exit/fork, sys_exit, mark_victim, "
 		"tcp_retransmit_skb)",
      .tables = "bpf_tick bpf_state kernel_counters exec_event process_exit oom_kill",
-     .views = "kernel_events exec_log process_exits oom_kills",
+     .views = "kernel_events exec_log exec_log_all process_exits oom_kills",
      .summary = "every exec and process exit with its usage, OOM kills, kernel event counters; "
 		"exits go to the process groups"},
     {.ops = &collector_procs,

@@ -75,12 +75,15 @@ static int declared_kind(struct store *s, const char *table, const char *col, en
 }
 
 /* Fills st->cols from the raw table's columns in their order, checking that
- * every declared column exists and that ts is there and not declared. */
+ * every declared column exists and that ts is there and not declared.
+ * Generated columns count too (table_xinfo lists them; table_info does
+ * not): a value derived from a tick's own row, such as a rate, is a gauge
+ * whose peak the tiers keep (schema/011_peaks.sql). */
 static int load_series_table(struct store *s, struct series_table *st, struct err *e)
 {
 	char q[160];
 	sqlite3_stmt *info;
-	snprintf(q, sizeof(q), "PRAGMA table_info(%s)", st->name);
+	snprintf(q, sizeof(q), "PRAGMA table_xinfo(%s)", st->name);
 	if (sqlite3_prepare_v2(s->db, q, -1, &info, NULL) != SQLITE_OK)
 		return err_set(e, "series table %s: %s", st->name, sqlite3_errmsg(s->db));
 	int have_ts = 0, declared = 0;
