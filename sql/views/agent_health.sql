@@ -1,5 +1,5 @@
 -- title: Daemon health
--- description: hindsightd's own cost per tick or rollup bucket (CPU, time, memory, pruning) and the problems it met.
+-- description: hindsightd's own cost per tick or rollup bucket (CPU, its eBPF programs' kernel time, memory, pruning) and the problems it met.
 CREATE VIEW agent_health AS
 SELECT ts,
        dur_ms,
@@ -7,6 +7,9 @@ SELECT ts,
        tick_wall_us,
        last_commit_us,
        round(100.0 * tick_cpu_us / dur_ms) / 1000 AS cpu_pct,
+       bpf_run_us,
+       bpf_runs_count,
+       round(100.0 * bpf_run_us / dur_ms) / 1000 AS bpf_cpu_pct,
        rss_kb,
        rows_count,
        vanished_count,

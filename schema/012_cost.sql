@@ -1,0 +1,33 @@
+-- 012: what hindsight costs in the kernel. Its eBPF programs run in other
+-- processes' system calls and context switches, where the daemon's own CPU
+-- time (agent.tick_cpu_us) never sees them. The kernel counts each
+-- program's runs and run time while BPF statistics are on (the daemon turns
+-- them on for as long as it runs, bpf.prog_stats); these are the deltas
+-- over each tick. NULL in agent: not measured (eBPF off, or statistics
+-- could not be turned on).
+ALTER TABLE agent ADD COLUMN bpf_run_us INTEGER;     -- kernel time of all of hindsight's programs
+ALTER TABLE agent ADD COLUMN bpf_runs_count INTEGER; -- how many times they ran
+
+-- The eBPF programs by name (on_exec, on_sys_exit, on_switch, ...).
+CREATE TABLE bpf_program (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+-- Per program and tick; a program that did not run writes no row.
+CREATE TABLE bpf_program_cost (
+  ts           INTEGER NOT NULL,
+  program_id   INTEGER NOT NULL,
+  dur_ms       INTEGER NOT NULL,
+  runs_count   INTEGER NOT NULL,
+  run_ns       INTEGER NOT NULL, -- kernel time of those runs
+  PRIMARY KEY (ts, program_id)
+) WITHOUT ROWID;
+
+INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('agent', 'bpf_run_us', 'counter'),
+  ('agent', 'bpf_runs_count', 'counter'),
+  ('bpf_program_cost', 'program_id', 'key'),
+  ('bpf_program_cost', 'dur_ms', 'counter'),
+  ('bpf_program_cost', 'runs_count', 'counter'),
+  ('bpf_program_cost', 'run_ns', 'counter');
