@@ -9,7 +9,8 @@
 #     pipes) and a loopback TCP request/response loop (64 bytes each way, the
 #     realistic syscall-heavy workload), with no daemon, the daemon with
 #     --no-bpf (all hooks off), the default configuration, and all hooks on
-#     (bpf.syscalls and bpf.failed_execs true: the syscall-exit hook). The
+#     (bpf.syscalls and bpf.failed_execs true: the syscall-exit hook), and
+#     the default without BPF run-time statistics (bpf.prog_stats). The
 #     setups take turns for ROUNDS rounds; each cell is the median and the
 #     spread (lowest-highest) of its runs. Other eBPF programs on the same
 #     tracepoints (another hindsightd) slow every setup alike and hide part
@@ -103,7 +104,8 @@ echo
 echo "== what the hooks cost other processes ($reps rounds, setups in turn)"
 echo "   syscall: ns per read/write call ($rounds rounds); switch: ns per context switch;"
 echo "   loopback: us per 64-byte TCP round trip on 127.0.0.1"
-setups=("no daemon" "all hooks off (--no-bpf)" "default" "all hooks on")
+printf 'bpf:\n  prog_stats: false\n' >"$tmp/nostats.yaml"
+setups=("no daemon" "all hooks off (--no-bpf)" "default" "default, prog_stats off" "all hooks on")
 declare -A runs foreign
 for _ in $(seq "$reps"); do
   for setup in "${setups[@]}"; do
@@ -111,6 +113,7 @@ for _ in $(seq "$reps"); do
     case "$setup" in
       "all hooks on") start_daemon all --config "$tmp/all.yaml"; hook=with-hook ;;
       "default") start_daemon default ;;
+      "default, prog_stats off") start_daemon nostats --config "$tmp/nostats.yaml" ;;
       "all hooks off"*) start_daemon nobpf --no-bpf ;;
     esac
     f=$(foreign_sys_exit "$hook")
