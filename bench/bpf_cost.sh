@@ -102,8 +102,9 @@ foreign_sys_exit() { # sys_exit programs attached by other processes than ours
 
 echo
 echo "== what the hooks cost other processes ($reps rounds, setups in turn)"
-echo "   syscall: ns per read/write call ($rounds rounds); switch: ns per context switch;"
-echo "   loopback: us per 64-byte TCP round trip on 127.0.0.1"
+echo "   CPU time (user + system) of the workload: syscall: ns per 1-byte read or write"
+echo "   ($rounds rounds); switch: ns per context switch (pipe ping-pong on one CPU);"
+echo "   loopback: us per 64-byte TCP request/response on 127.0.0.1"
 printf 'bpf:\n  prog_stats: false\n' >"$tmp/nostats.yaml"
 setups=("no daemon" "all hooks off (--no-bpf)" "default" "default, prog_stats off" "all hooks on")
 declare -A runs foreign
