@@ -71,10 +71,15 @@ for mode in ebpf no-bpf; do
   sleep 1.5 # the tick that stores the last records
   c1=$(cpu_ms "$dpid"); t1=$(date +%s.%N)
   stored=$(sqlite3 "$tmp/$mode.db" "SELECT count(*) FROM exec_event WHERE args LIKE '/bin/true bench-%'" 2>/dev/null || echo 0)
+  ring=$(sqlite3 -separator ' ' "$tmp/$mode.db" "SELECT coalesce(max(ring_peak_bytes), 0), coalesce(sum(ring_drops_count), 0), coalesce(max(execs_count * 1000 / dur_ms), 0) FROM kernel_events" 2>/dev/null || echo "0 0 0")
   stop_daemon
   awk -v m="$mode" -v t0="$t0" -v t1="$t1" -v a="$c0" -v b="$c1" -v n="$execs" -v idle="$idle" \
     'BEGIN { printf "%-10s %12.1f %12.0f %14.1f %18s\n", m, t1 - t0, b - a, (b - a) * 1000 / n, idle }'
-  [ "$mode" = ebpf ] && echo "  (exec records stored: $stored of $execs)"
+  if [ "$mode" = ebpf ]; then
+    read -r peak drops rate <<<"$ring"
+    echo "  exec records stored: $stored of $execs; busiest tick: $rate execs/s;"
+    echo "  ring buffer: at most $((peak / 1024)) KiB waiting (bpf.ring_kb: its size), $drops records dropped"
+  fi
 done
 
 echo

@@ -24,7 +24,13 @@ CREATE TABLE bpf_program_cost (
   PRIMARY KEY (ts, program_id)
 ) WITHOUT ROWID;
 
+-- The most bytes waiting in the eBPF ring buffer in the tick, as the
+-- programs saw it when they sent a record (NULL: eBPF not running). Near
+-- bpf.ring_kb, records are about to be dropped: the ring is sized by it.
+ALTER TABLE bpf_tick ADD COLUMN ring_peak_bytes INTEGER;
+
 INSERT INTO series_column(table_name, column_name, kind) VALUES
+  ('bpf_tick', 'ring_peak_bytes', 'gauge_peak'),
   ('agent', 'bpf_run_us', 'counter'),
   ('agent', 'bpf_runs_count', 'counter'),
   ('bpf_program_cost', 'program_id', 'key'),

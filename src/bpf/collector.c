@@ -264,6 +264,7 @@ static void bpf_stop(struct bpf_state *s)
 	s->percpu = NULL;
 }
 
+/* Sums each counter over the CPUs; the ring's peak fill is a maximum. */
 static int read_counters(struct bpf_state *s, uint64_t out[HS_C_COUNT])
 {
 	int fd = bpf_map__fd(s->skel->maps.counters);
@@ -272,9 +273,21 @@ static int read_counters(struct bpf_state *s, uint64_t out[HS_C_COUNT])
 			return -errno;
 		out[k] = 0;
 		for (int c = 0; c < s->ncpus; c++)
-			out[k] += s->percpu[c];
+			out[k] = k == HS_C_RING_PEAK
+				     ? (s->percpu[c] > out[k] ? s->percpu[c] : out[k])
+				     : out[k] + s->percpu[c];
 	}
 	return 0;
+}
+
+/* Starts the ring's peak over for the next tick. A sender that raises it
+ * between the read and this reset is lost: the peak can only be low by
+ * what arrived in those microseconds. */
+static void reset_ring_peak(struct bpf_state *s)
+{
+	uint32_t k = HS_C_RING_PEAK;
+	memset(s->percpu, 0, (size_t)s->ncpus * sizeof(uint64_t));
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.counters), &k, s->percpu, BPF_ANY);
 }
 
 static int prepare(struct bpf_state *s, struct store *st, struct err *e)
@@ -282,7 +295,8 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 	return !(s->ins_tick = store_prepare(
 		     st,
 		     "INSERT INTO bpf_tick(ts, dur_ms, state_id, events_count, ring_drops_count, "
-		     "buffer_drops_count, exec_drops_count) VALUES (?,?,?,?,?,?,?)",
+		     "buffer_drops_count, exec_drops_count, ring_peak_bytes) "
+		     "VALUES (?,?,?,?,?,?,?,?)",
 		     e)) ||
 		       !(s->ins_counters = store_prepare(
 			     st,
@@ -623,6 +637,10 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		       (int64_t)s->buffer_drops,
 		       (int64_t)(exec_ring_drops + s->exec_buffer_drops)};
 	bind_int64s(s->ins_tick, 1, v, (int)ARRAY_LEN(v));
+	if (s->state == BPF_STATE_RUNNING && s->cur_ok)
+		sqlite3_bind_int64(s->ins_tick, 8, (int64_t)s->cur[HS_C_RING_PEAK]);
+	else
+		sqlite3_bind_null(s->ins_tick, 8);
 	t->rows++;
 	return store_exec_stmt(t->store, s->ins_tick, e);
 }
@@ -635,6 +653,7 @@ static void bpf_commit(void *state)
 	if (s->cur_ok) {
 		memcpy(s->base, s->cur, sizeof(s->base));
 		s->have_base = 1;
+		reset_ring_peak(s);
 	}
 	for (size_t i = 0; s->progs_ok && i < s->nprogs; i++) {
 		s->progs[i].base_runs = s->progs[i].cur_runs;
