@@ -2,15 +2,16 @@
 # What the eBPF collectors cost, the daemon and every other process. Prints:
 #  1. hindsightd's CPU per 1,000 execs (an exec storm of N processes), with
 #     eBPF on and with --no-bpf;
-#  2. the kernel-side run time of each program over the same storm
-#     (kernel.bpf_stats_enabled), all hooks on;
+#  2. the kernel-side run time of each program over the same storm, all
+#     hooks on, as the daemon records it (bpf.prog_stats);
 #  3. what the hooks cost everyone else: a 1-byte read/write syscall loop, a
 #     context-switch loop (two processes on one CPU passing a byte through
 #     pipes) and a loopback TCP request/response loop (64 bytes each way, the
 #     realistic syscall-heavy workload), with no daemon, the daemon with
 #     --no-bpf (all hooks off), the default configuration, and all hooks on
 #     (bpf.syscalls and bpf.failed_execs true: the syscall-exit hook), and
-#     the default without BPF run-time statistics (bpf.prog_stats). The
+#     the default with BPF run-time statistics (bpf.prog_stats: the kernel
+#     then times every BPF program on the host, ours and others'). The
 #     setups take turns for ROUNDS rounds; each cell is the median and the
 #     spread (lowest-highest) of its runs. Other eBPF programs on the same
 #     tracepoints (another hindsightd) slow every setup alike and hide part
@@ -58,6 +59,7 @@ PY
 }
 
 printf 'bpf:\n  syscalls: true\n  failed_execs: true\n' >"$tmp/all.yaml"
+printf 'bpf:\n  syscalls: true\n  failed_execs: true\n  prog_stats: true\n' >"$tmp/allstats.yaml"
 if [ "$execs" -gt 0 ]; then # EXECS 0: only the third table
 echo "== hindsightd CPU per 1,000 execs ($execs execs, 1 s ticks, default configuration)"
 printf "%-10s %12s %12s %14s %18s\n" mode storm_s daemon_cpu_ms cpu_ms_per_1k idle_cpu_ms_per_s
@@ -83,19 +85,15 @@ for mode in ebpf no-bpf; do
 done
 
 echo
-echo "== kernel time per program run (kernel.bpf_stats_enabled, same storm, all hooks on)"
-old=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
-start_daemon stats --config "$tmp/all.yaml"
+echo "== kernel time per program run (same storm, all hooks on, bpf.prog_stats: the daemon's own figures)"
+start_daemon allstats --config "$tmp/allstats.yaml"
 exec_storm "$execs"
-printf "%-20s %12s %10s\n" program runs ns_per_run
-bpftool prog show -j | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    if p.get("name", "").startswith("on_") and p.get("run_cnt"):
-        print("%-20s %12d %10.0f" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))'
+sleep 1.5
 stop_daemon
-sysctl -qw kernel.bpf_stats_enabled="$old"
+printf "%-20s %12s %10s\n" program runs ns_per_run
+sqlite3 -separator ' ' "$tmp/allstats.db" "SELECT p.name, sum(runs_count), sum(run_ns) * 1.0 / sum(runs_count)
+  FROM bpf_program_cost c JOIN bpf_program p ON p.id = c.program_id GROUP BY 1 ORDER BY 2 DESC" |
+  while read -r name runs ns; do printf "%-20s %12d %10.0f\n" "$name" "$runs" "$ns"; done
 fi
 
 foreign_sys_exit() { # sys_exit programs attached by other processes than ours
@@ -110,8 +108,8 @@ echo "== what the hooks cost other processes ($reps rounds, setups in turn)"
 echo "   CPU time (user + system) of the workload: syscall: ns per 1-byte read or write"
 echo "   ($rounds rounds); switch: ns per context switch (pipe ping-pong on one CPU);"
 echo "   loopback: us per 64-byte TCP request/response on 127.0.0.1"
-printf 'bpf:\n  prog_stats: false\n' >"$tmp/nostats.yaml"
-setups=("no daemon" "all hooks off (--no-bpf)" "default" "default, prog_stats off" "all hooks on")
+printf 'bpf:\n  prog_stats: true\n' >"$tmp/stats.yaml"
+setups=("no daemon" "all hooks off (--no-bpf)" "default" "default + prog_stats" "all hooks on")
 declare -A runs foreign
 for _ in $(seq "$reps"); do
   for setup in "${setups[@]}"; do
@@ -119,7 +117,7 @@ for _ in $(seq "$reps"); do
     case "$setup" in
       "all hooks on") start_daemon all --config "$tmp/all.yaml"; hook=with-hook ;;
       "default") start_daemon default ;;
-      "default, prog_stats off") start_daemon nostats --config "$tmp/nostats.yaml" ;;
+      "default + prog_stats") start_daemon stats --config "$tmp/stats.yaml" ;;
       "all hooks off"*) start_daemon nobpf --no-bpf ;;
     esac
     f=$(foreign_sys_exit "$hook")

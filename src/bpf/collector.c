@@ -55,7 +55,6 @@ struct bpf_state {
 	struct prog_cost progs[MAX_LINKS]; /* the attached programs */
 	size_t nprogs;
 	int stats_fd;	/* BPF_ENABLE_STATS: statistics on while it is open; -1 */
-	int stats_on;	/* run times are counted (by us or already by the sysctl) */
 	int progs_ok;	/* progs[].cur was read in this tick */
 	int progs_base; /* progs[].base holds a reading */
 	struct dim prog_dim;
@@ -174,21 +173,28 @@ static int stats_sysctl_on(void)
 	return c == '1';
 }
 
-/* Asks the kernel to count the run time of every BPF program for as long as
- * the daemon holds the descriptor: closing it (also by a crash) turns the
- * statistics off again unless something else holds them on, so the sysctl
- * is never left changed. While on, each program run also reads the clock
- * twice (bench/bpf_cost.sh measures it); bpf.prog_stats: false saves that. */
+/* With bpf.prog_stats, asks the kernel to count the run time of BPF
+ * programs for as long as the daemon holds the descriptor: closing it (also
+ * by a crash) turns the statistics off again unless something else holds
+ * them on, so the sysctl is never left changed. It is off by default: the
+ * switch is global, so while it is on every BPF program on the host, not
+ * only ours, reads the clock twice per run (bench/bpf_cost.sh). */
 static void stats_start(struct bpf_state *s)
 {
 	s->stats_fd = -1;
 	if (!s->cfg.prog_stats)
 		return;
 	s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	s->stats_on = s->stats_fd >= 0 || stats_sysctl_on();
-	if (!s->stats_on)
+	if (s->stats_fd < 0)
 		log_info("eBPF programs' kernel time not measured: BPF statistics refused (%s)",
 			 strerror(errno));
+}
+
+/* Whether the programs' run times are being counted: by our request, or
+ * because kernel.bpf_stats_enabled is on anyway (then reading them is free). */
+static int stats_counting(const struct bpf_state *s)
+{
+	return s->stats_fd >= 0 || stats_sysctl_on();
 }
 
 /* Reads each program's counters; 0, or -errno. */
@@ -257,7 +263,6 @@ static void bpf_stop(struct bpf_state *s)
 	if (s->stats_fd >= 0)
 		close(s->stats_fd);
 	s->stats_fd = -1;
-	s->stats_on = 0;
 	hindsight_bpf__destroy(s->skel);
 	s->skel = NULL;
 	free(s->percpu);
@@ -368,7 +373,7 @@ static int bpf_open(void **state, const struct collector_env *env, const void *o
 	}
 	s->state = BPF_STATE_RUNNING;
 	s->have_base = read_counters(s, s->base) == 0;
-	s->progs_base = s->stats_on && read_prog_costs(s) == 0;
+	s->progs_base = stats_counting(s) && read_prog_costs(s) == 0;
 	for (size_t i = 0; s->progs_base && i < s->nprogs; i++) {
 		s->progs[i].base_runs = s->progs[i].cur_runs;
 		s->progs[i].base_ns = s->progs[i].cur_ns;
@@ -618,7 +623,9 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		}
 		if (write_records(s, t, &events, e))
 			return -1;
-		s->progs_ok = s->stats_on && read_prog_costs(s) == 0;
+		/* statistics switched off by someone else: no base to count from */
+		s->progs_ok = stats_counting(s) && read_prog_costs(s) == 0;
+		s->progs_base &= s->progs_ok;
 		if (s->progs_ok && s->progs_base && write_prog_costs(s, t, e))
 			return -1;
 		if (s->acct) {
