@@ -35,7 +35,7 @@ static inline void bpf_options_default(struct bpf_options *o)
 				  .tcp = 1,
 				  .prog_stats = 0,
 				  .args_bytes = 256,
-				  .ring_kb = 4096,
+				  .ring_kb = 2048,
 				  .buffer_kb = 16384};
 }
 
