@@ -1,0 +1,26 @@
+#ifndef HINDSIGHT_QUERY_STORAGE_H
+#define HINDSIGHT_QUERY_STORAGE_H
+
+#include <stdint.h>
+
+#include "store/tiers.h"
+
+/* A storage model users can plan with: from the bytes a day each tier gains
+ * at the current rates, how many days of each the configured ages and the
+ * size cap leave. Pure: status feeds it figures read from the database. */
+
+struct storage_plan {
+	double want_days[NTIERS]; /* the configured age in days; < 0: for ever */
+	double days[NTIERS];	  /* what the cap leaves; < 0: for ever */
+	int cut[NTIERS];	  /* 1: the cap cuts this tier short of its age */
+	double steady_bytes;	  /* the file once every tier is full; < 0: grows for ever */
+};
+
+/* bytes_per_day[t]: what tier t gains a day (event logs count with raw,
+ * whose boundary they are pruned by under size pressure); keep_s[t]: its
+ * configured age (0: for ever); cap: max_db_size (0: none). The cap prunes
+ * raw first, then 1-minute rows, then hours, so space goes to hours first. */
+void storage_plan(const double bytes_per_day[NTIERS], const int64_t keep_s[NTIERS], int64_t cap,
+		  struct storage_plan *out);
+
+#endif
