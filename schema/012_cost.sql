@@ -37,3 +37,20 @@ INSERT INTO series_column(table_name, column_name, kind) VALUES
   ('bpf_program_cost', 'dur_ms', 'counter'),
   ('bpf_program_cost', 'runs_count', 'counter'),
   ('bpf_program_cost', 'run_ns', 'counter');
+
+-- On /metrics (009): the programs' kernel time and runs per program, and
+-- the ring buffer's peak fill.
+INSERT INTO metric_key(table_name, key_column, label, dim_table, dim_column) VALUES
+  ('bpf_program_cost', 'program_id', 'program', 'bpf_program', 'name');
+INSERT INTO metric_family(name, type, help, unit) VALUES
+  ('hindsight_bpf_program_run_seconds_total', 'counter',
+   'Kernel time hindsight''s eBPF programs ran, while bpf.prog_stats (or the sysctl) has BPF statistics on.',
+   'seconds'),
+  ('hindsight_bpf_program_runs_total', 'counter',
+   'Runs of hindsight''s eBPF programs, while BPF statistics are on.', ''),
+  ('hindsight_bpf_ring_peak_bytes', 'gauge',
+   'The most bytes waiting in the eBPF ring buffer in the last tick.', 'bytes');
+INSERT INTO metric_column(table_name, column_name, family, scale, row_filter) VALUES
+  ('bpf_program_cost', 'run_ns', 'hindsight_bpf_program_run_seconds_total', 0.000000001, ''),
+  ('bpf_program_cost', 'runs_count', 'hindsight_bpf_program_runs_total', 1, ''),
+  ('bpf_tick', 'ring_peak_bytes', 'hindsight_bpf_ring_peak_bytes', 1, 'state_id = 1');
