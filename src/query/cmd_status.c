@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "query/query.h"
+#include "query/storage.h"
 #include "query/timespec.h"
 #include "store/tiers.h"
 
@@ -170,6 +171,7 @@ static void print_tiers(struct qdb *q, const struct table_stats *known, int n)
 	else
 		snprintf(cap, sizeof(cap), r.max_db_bytes == 0 ? "none" : "?");
 	printf("tiers         max_db_size %s, file now %s\n", cap, file);
+	storage_print(&r);
 	printf("\n%-14s %-19s  %-19s %12s %10s %8s  %-19s %s\n", "tier", "oldest", "newest", "rows",
 	       "bytes", "keep", "last prune", "removed (last, total)");
 	for (size_t i = 0; i < r.ntiers; i++) {

@@ -1,4 +1,7 @@
 /* The storage model behind `hindsight status`: days each tier holds. */
+#include <stdio.h>
+#include <string.h>
+
 #include "query/storage.h"
 
 /* Gives each tier, hours first (the cap prunes them last), the days its age
@@ -29,4 +32,99 @@ void storage_plan(const double bytes_per_day[NTIERS], const int64_t keep_s[NTIER
 				out->steady_bytes += days * rate;
 		}
 	}
+}
+
+/* The least span of rows whose bytes tell a daily rate. */
+static const int64_t min_span_s[NTIERS] = {600, 3600, 86400};
+
+/* A tier's or event log's bytes a day, or -1 when its rows span too little. */
+static double tier_rate(const struct tier_report *t, int64_t bucket_s, int64_t min_span)
+{
+	if (t->bytes < 0 || t->rows <= 0 || t->oldest_ts <= 0)
+		return -1;
+	int64_t span = t->newest_ts - t->oldest_ts + bucket_s;
+	if (span < min_span)
+		return -1;
+	return (double)t->bytes * 86400.0 / (double)span;
+}
+
+void storage_rates(const struct tiers_report *r, double rate[NTIERS], int known[NTIERS])
+{
+	for (size_t i = 0; i < NTIERS; i++) {
+		double v =
+		    i < r->ntiers ? tier_rate(&r->tiers[i], tier_bucket_s[i], min_span_s[i]) : -1;
+		known[i] = v >= 0;
+		rate[i] = v > 0 ? v : 0;
+	}
+	for (size_t i = NTIERS; i < r->ntiers; i++) {
+		double v = tier_rate(&r->tiers[i], 0, min_span_s[TIER_RAW]);
+		if (v > 0)
+			rate[TIER_RAW] += v;
+	}
+}
+
+static void bytes_text(double b, char *buf, size_t n)
+{
+	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (b >= 1024 && u < 4)
+		b /= 1024, u++;
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+static void days_text(double d, char *buf, size_t n)
+{
+	if (d < 0)
+		snprintf(buf, n, "for ever");
+	else if (d < 1.0 / 24)
+		snprintf(buf, n, "none");
+	else if (d < 1)
+		snprintf(buf, n, "%.1f h", d * 24);
+	else
+		snprintf(buf, n, "%.0f d", d);
+}
+
+void storage_print(const struct tiers_report *r)
+{
+	double rate[NTIERS];
+	int known[NTIERS];
+	int64_t keep[NTIERS];
+	struct storage_plan p;
+	char line[512] = "", b[32], d[32], w[32];
+	size_t at = 0;
+	int unknown_age = 0;
+	storage_rates(r, rate, known);
+	for (int t = 0; t < NTIERS; t++) {
+		keep[t] =
+		    t < (int)r->ntiers && r->tiers[t].max_age_s > 0 ? r->tiers[t].max_age_s : 0;
+		bytes_text(rate[t], b, sizeof(b));
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %s", t ? ", " : "",
+				       tier_names[t], known[t] ? b : "?");
+	}
+	printf("storage       a day at current rates: %s%s\n", line,
+	       known[TIER_1H] ? "" : " (? until a tier's rows span long enough to tell)");
+	if (unknown_age || r->max_db_bytes < 0) {
+		printf("              days held: unknown (no hindsightd has stored its retention "
+		       "settings here)\n");
+		return;
+	}
+	storage_plan(rate, keep, r->max_db_bytes, &p);
+	at = 0;
+	for (int t = 0; t < NTIERS; t++) {
+		days_text(p.days[t], d, sizeof(d));
+		days_text(p.want_days[t], w, sizeof(w));
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %s of %s", t ? ", " : "",
+				       tier_names[t], d, w);
+	}
+	bytes_text(p.steady_bytes, b, sizeof(b));
+	printf("              holds %s; the file settles at %s\n", line,
+	       p.steady_bytes < 0 ? "no size (it grows for ever)" : b);
+	for (int t = TIER_1M; t < NTIERS; t++)
+		if (p.cut[t] && known[t]) {
+			days_text(p.days[t], d, sizeof(d));
+			days_text(p.want_days[t], w, sizeof(w));
+			printf("warning       max_db_size cuts the %s tier to %s of its %s: raise "
+			       "retention.max_db_size or lower retention.%s\n",
+			       tier_names[t], d, w, tier_names[t]);
+		}
 }

@@ -23,4 +23,15 @@ struct storage_plan {
 void storage_plan(const double bytes_per_day[NTIERS], const int64_t keep_s[NTIERS], int64_t cap,
 		  struct storage_plan *out);
 
+/* Bytes a day each tier of a report gains at the current rates: its bytes
+ * over the time its rows span, once they span long enough to tell (raw and
+ * event logs: 10 minutes, 1m: an hour, 1h: a day); known[t] is 0 before.
+ * Event logs count with raw. */
+void storage_rates(const struct tiers_report *r, double rate[NTIERS], int known[NTIERS]);
+
+/* The "storage" lines of `hindsight status`: bytes a day per tier, the days
+ * each holds under its age and max_db_size, and a warning when the cap
+ * cuts the 1-minute or 1-hour tier short. */
+void storage_print(const struct tiers_report *r);
+
 #endif
