@@ -93,6 +93,31 @@ static int64_t print_liveness(struct qdb *q, const struct qopts *o)
 	return last;
 }
 
+/* The kernel time of the daemon's eBPF programs over the last hour: it runs
+ * in other processes' system calls and switches, so the daemon's own CPU
+ * never shows it. Measured only while BPF statistics are on. */
+static void print_kernel_cost(struct qdb *q, int64_t last)
+{
+	char sql[400];
+	sqlite3_stmt *st;
+	struct err e;
+	snprintf(sql, sizeof(sql),
+		 "SELECT 100.0 * sum(bpf_run_us) / 1000 / sum(CASE WHEN bpf_run_us IS NOT NULL "
+		 "THEN dur_ms END), sum(bpf_runs_count), count(bpf_run_us) FROM agent_health "
+		 "WHERE ts > %lld",
+		 (long long)(last - 3600));
+	if (qdb_prepare(q, sql, &st, &e))
+		return;
+	qdb_arm(q);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 2) > 0)
+		printf("eBPF          last hour: %.3f%% of one core in the kernel, %lld program "
+		       "runs\n",
+		       sqlite3_column_double(st, 0), sqlite3_column_int64(st, 1));
+	else
+		printf("eBPF          kernel time not measured (bpf.prog_stats: false)\n");
+	sqlite3_finalize(st);
+}
+
 /* The daemon's own cost over the last hour it recorded, and its problems
  * over the last day. In rollup rows the counters are sums over their
  * samples: the average tick is their sum over samples_count, and the
@@ -122,6 +147,7 @@ static void print_overhead(struct qdb *q, int64_t last)
 		       sqlite3_column_int64(st, 4));
 	}
 	sqlite3_finalize(st);
+	print_kernel_cost(q, last);
 	snprintf(sql, sizeof(sql),
 		 "SELECT sum(commit_failures_count), sum(vanished_count), "
 		 "sum(permission_errors_count), sum(read_errors_count), sum(parse_errors_count) "

@@ -8,6 +8,8 @@ nor the syscall-exit hook are on. The
 loop of 100,000 reads and writes shows in the syscall-exit hook's run count
 with bpf.syscalls on."""
 import os
+import re
+import subprocess
 
 from bpfcommon import Daemon, fail, require_root
 
@@ -74,6 +76,11 @@ try:
         fail(f"agent rows hold {total} runs and {us} us, on_sys_exit alone ran {runs} times")
     print(f"ok: {2 * LOOP} system calls ran the hook {runs} times, {ns / runs:.0f} ns each; "
           f"all programs {us} us")
+    out = subprocess.run([os.path.join(os.environ["BUILD_DIR"], "hindsight"), "status", "--db",
+                          d.db], capture_output=True, text=True, timeout=60).stdout
+    if not re.search(r"^eBPF +last hour: [\d.]+% of one core in the kernel, \d+ program runs$",
+                     out, re.M):
+        fail(f"status does not show the programs' kernel time:\n{out}")
 finally:
     d.stop()
 if stats_sysctl() != before:
