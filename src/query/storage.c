@@ -117,14 +117,15 @@ void storage_print(const struct tiers_report *r)
 				       tier_names[t], d, w);
 	}
 	bytes_text(p.steady_bytes, b, sizeof(b));
-	printf("              holds %s; the file settles at %s\n", line,
-	       p.steady_bytes < 0 ? "no size (it grows for ever)" : b);
+	printf("              holds %s\n", line);
+	printf("              the file settles at %s\n",
+	       p.steady_bytes < 0 ? "no size: it grows for ever" : b);
 	for (int t = TIER_1M; t < NTIERS; t++)
 		if (p.cut[t] && known[t]) {
 			days_text(p.days[t], d, sizeof(d));
 			days_text(p.want_days[t], w, sizeof(w));
-			printf("warning       max_db_size cuts the %s tier to %s of its %s: raise "
-			       "retention.max_db_size or lower retention.%s\n",
+			printf("warning       max_db_size cuts the %s tier to %s of its %s (raise "
+			       "it or lower retention.%s)\n",
 			       tier_names[t], d, w, tier_names[t]);
 		}
 }

@@ -67,7 +67,8 @@ try:
     # 256 MiB: hours (70 MiB) fit, 90 days of minutes (320 MiB) do not.
     set_limits(db, 7 * DAY, 90 * DAY, 730 * DAY, 256 << 20)
     out = status(db)
-    m = re.search(r"holds raw none of 7 d, 1m (\d+) d of 90 d, 1h 730 d of 730 d", out)
+    m = re.search(r"holds raw none of 7 d, 1m (\d+) d of 90 d, 1h 730 d of 730 d\n"
+                  r" +the file settles at 256.0 MiB\n", out)
     if not m or "warning       max_db_size cuts the 1m tier" not in out:
         fail(f"256 MiB: expected 1m cut short with a warning:\n{out}")
     print(f"ok: 256 MiB holds {m.group(1)} days of minutes, and status says so")
