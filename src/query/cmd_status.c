@@ -311,6 +311,7 @@ static void print_tables(struct qdb *q, struct table_stats *t, int n, int exact)
 	human_bytes((double)page_bytes(q), total, sizeof(total));
 	printf("%-26s %12s %12s%s\n", "(all pages)", "", total,
 	       exact ? "" : "  (~: estimated by rows; this SQLite lacks dbstat)");
+	storage_print_families(t, n);
 }
 
 int cmd_status(struct qopts *o)

@@ -1,5 +1,6 @@
 /* The storage model behind `hindsight status`: days each tier holds. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "query/storage.h"
@@ -128,4 +129,74 @@ void storage_print(const struct tiers_report *r)
 			       "it or lower retention.%s)\n",
 			       tier_names[t], d, w, tier_names[t]);
 		}
+}
+
+/* A table's bytes a day, or -1 when its rows span too little to tell. */
+static double table_rate(const struct table_stats *t, int64_t bucket_s, int64_t min_span)
+{
+	if (t->bytes < 0 || t->rows <= 0 || t->first <= 0 || t->last < t->first)
+		return -1;
+	int64_t span = t->last - t->first + bucket_s;
+	return span < min_span ? -1 : (double)t->bytes * 86400.0 / (double)span;
+}
+
+static const struct table_stats *find_table(const struct table_stats *t, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
+}
+
+/* -1: too little to tell; -2: no such rollup. */
+static void rate_text(double r, char *buf, size_t n)
+{
+	if (r < -1)
+		snprintf(buf, n, "-");
+	else if (r < 0)
+		snprintf(buf, n, "?");
+	else
+		bytes_text(r, buf, n);
+}
+
+struct family_rate {
+	const char *name;
+	double rate[NTIERS];
+};
+
+static int by_raw_rate(const void *a, const void *b)
+{
+	double x = ((const struct family_rate *)a)->rate[TIER_RAW];
+	double y = ((const struct family_rate *)b)->rate[TIER_RAW];
+	return (x < y) - (x > y);
+}
+
+void storage_print_families(const struct table_stats *t, int n)
+{
+	static struct family_rate f[256];
+	int nf = 0;
+	for (int i = 0; i < n && nf < (int)(sizeof(f) / sizeof(f[0])); i++) {
+		size_t len = strlen(t[i].name);
+		if ((len > 3 && (!strcmp(t[i].name + len - 3, "_1m") ||
+				 !strcmp(t[i].name + len - 3, "_1h"))) ||
+		    t[i].first <= 0 || t[i].rows <= 0)
+			continue; /* a rollup, empty, or not dated (a dimension) */
+		f[nf].name = t[i].name;
+		f[nf].rate[TIER_RAW] = table_rate(&t[i], 0, min_span_s[TIER_RAW]);
+		for (int k = TIER_1M; k < NTIERS; k++) {
+			char name[80];
+			snprintf(name, sizeof(name), "%s_%s", t[i].name, tier_names[k]);
+			const struct table_stats *r = find_table(t, n, name);
+			f[nf].rate[k] = r ? table_rate(r, tier_bucket_s[k], min_span_s[k]) : -2;
+		}
+		nf++;
+	}
+	qsort(f, (size_t)nf, sizeof(f[0]), by_raw_rate);
+	printf("\n%-26s %12s %12s %12s\n", "bytes a day", "raw", "1m", "1h");
+	for (int i = 0; i < nf; i++) {
+		char r[NTIERS][32];
+		for (int k = 0; k < NTIERS; k++)
+			rate_text(f[i].rate[k], r[k], sizeof(r[k]));
+		printf("%-26s %12s %12s %12s\n", f[i].name, r[0], r[1], r[2]);
+	}
 }

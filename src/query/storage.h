@@ -34,4 +34,9 @@ void storage_rates(const struct tiers_report *r, double rate[NTIERS], int known[
  * cuts the 1-minute or 1-hour tier short. */
 void storage_print(const struct tiers_report *r);
 
+/* Bytes a day per table family (a table and its 1-minute and 1-hour
+ * rollups) at the current rates, from the tables' bytes over the time their
+ * rows span; the busiest first. t: every table, as status counted them. */
+void storage_print_families(const struct table_stats *t, int n);
+
 #endif

@@ -63,6 +63,9 @@ try:
     if "holds raw 7 d of 7 d, 1m 90 d of 90 d, 1h 730 d of 730 d" not in out or "warning" in out:
         fail(f"1 GiB holds every tier for its age:\n{out}")
     print(f"ok: {raw} MiB raw, {m1} MiB 1m, {h1} KiB 1h a day; 1 GiB holds all")
+    fam = re.search(r"^sim_group +([\d.]+) MiB +([\d.]+) MiB +([\d.]+) KiB$", out, re.M)
+    if not fam or abs(float(fam.group(1)) - raw) > 1:
+        fail(f"no bytes a day for the table family sim_group, or not most of raw's:\n{out}")
 
     # 256 MiB: hours (70 MiB) fit, 90 days of minutes (320 MiB) do not.
     set_limits(db, 7 * DAY, 90 * DAY, 730 * DAY, 256 << 20)
