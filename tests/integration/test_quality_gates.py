@@ -10,8 +10,8 @@ and N copies of one idle process), so every tick reads the same files and
 writes the same rows: no kernel log (the fixture has no boot id), no eBPF
 (--no-bpf). Measured from the daemon's /proc/PID/io (syscr + syscw, wchar)
 and /proc/PID/status (RssAnon). Bytes per exec row needs root and eBPF
-(skipped otherwise): exec records of a fixed command, copied into a fresh
-database and measured with dbstat."""
+(skipped otherwise): exec and exit records of a fixed command, copied into a
+fresh database and measured with dbstat."""
 import os
 import shutil
 import signal
@@ -36,15 +36,16 @@ BOUNDS = {
     "syscalls per tick, 1,000 idle processes": 1250,  # 1112-1131
     # the heap at the end of the run (15 ticks; the brief's 60 ticks would
     # take a minute): SQLite's page cache, the process table of 1,000.
-    "anonymous RSS after 15 ticks, KiB (1,000 processes)": 6144,  # 5272-5308
+    "anonymous RSS after 15 ticks, KiB (1,000 processes)": 6144,  # 5272-5524
     # rows a steady tick of the fixture host writes (every collector's rows,
     # the top processes by CPU and by RSS, the agent rows).
     "rows per tick": 40,  # 35
     # bytes the daemon writes per steady tick: 12 WAL frames of 4 KiB + 24.
     "bytes written per tick": 58000,  # 49440
-    # an exec_event row of `/bin/true hsgate NNNN` (dbstat, without the
-    # pages' free space).
+    # an exec_event row of `/bin/true hsgate NNNN`, and the process_exit
+    # row of the same process (dbstat, without the pages' free space).
     "bytes per exec row": 75,  # 65
+    "bytes per exit row": 66,  # 58
 }
 STEADY = 5  # ticks each figure is averaged over
 
@@ -153,8 +154,16 @@ class Daemon:
             self.proc.wait(15)
 
 
-def exec_row_bytes(tmp):
-    """Bytes per exec_event row of a fixed command, or None when eBPF cannot run."""
+def row_bytes(con, table):
+    """Bytes per row of a table in con, its pages' free space left out."""
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    used = con.execute("SELECT sum(pgsize - unused) FROM dbstat WHERE name = ?", (table,))
+    return rows, used.fetchone()[0] / max(rows, 1)
+
+
+def event_row_bytes(tmp):
+    """Bytes per exec_event and process_exit row of a fixed command, or None
+    when eBPF cannot run."""
     if os.geteuid() != 0:
         return None
     db = os.path.join(tmp, "bpf.db")
@@ -175,21 +184,25 @@ def exec_row_bytes(tmp):
         d.wait_ticks(d.ticks() + 2)
     finally:
         d.stop()
-    out = os.path.join(tmp, "exec.db")
+    out = os.path.join(tmp, "events.db")
     con = sqlite3.connect(out)
     con.execute("ATTACH ? AS src", (db,))
-    sql = con.execute("SELECT sql FROM src.sqlite_master WHERE name = 'exec_event'").fetchone()[0]
-    con.execute(sql)
-    con.execute("INSERT INTO exec_event SELECT * FROM src.exec_event "
-                "WHERE filename = '/bin/true' AND args LIKE '/bin/true hsgate %'")
+    for table in ("exec_event", "process_exit"):
+        sql = con.execute("SELECT sql FROM src.sqlite_master WHERE name = ?", (table,))
+        con.execute(sql.fetchone()[0])
+    mine = ("SELECT pid FROM src.exec_event WHERE filename = '/bin/true' "
+            "AND args LIKE '/bin/true hsgate %'")
+    con.execute(f"INSERT INTO exec_event SELECT * FROM src.exec_event WHERE pid IN ({mine}) "
+                "AND args LIKE '/bin/true hsgate %'")
+    con.execute(f"INSERT INTO process_exit SELECT * FROM src.process_exit WHERE pid IN ({mine}) "
+                "AND comm = 'true'")
     con.commit()
-    rows = con.execute("SELECT count(*) FROM exec_event").fetchone()[0]
-    used = con.execute("SELECT sum(pgsize - unused) FROM dbstat WHERE name = 'exec_event'")
-    used = used.fetchone()[0]
+    execs, per_exec = row_bytes(con, "exec_event")
+    exits, per_exit = row_bytes(con, "process_exit")
     con.close()
-    if rows < 900:
-        fail(f"only {rows} of 1000 exec records stored")
-    return used / rows
+    if execs < 900 or exits < 900:
+        fail(f"of 1000 processes, {execs} exec and {exits} exit records stored")
+    return per_exec, per_exit
 
 
 def main():
@@ -220,11 +233,11 @@ def main():
             figures["anonymous RSS after 15 ticks, KiB (1,000 processes)"] = rss_anon_kb(d.proc.pid)
         finally:
             d.stop()
-        per_exec = exec_row_bytes(tmp)
-        if per_exec is None:
-            print("skipped: bytes per exec row (needs root and eBPF)")
+        per_row = event_row_bytes(tmp)
+        if per_row is None:
+            print("skipped: bytes per exec and exit row (needs root and eBPF)")
         else:
-            figures["bytes per exec row"] = per_exec
+            figures["bytes per exec row"], figures["bytes per exit row"] = per_row
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     crossed = []
