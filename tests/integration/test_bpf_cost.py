@@ -63,7 +63,13 @@ try:
         os.write(w, os.read(r, 1))
     os.close(r)
     os.close(w)
+    for i in range(20):
+        subprocess.run(["/bin/true", f"hscost-{i}"], check=True)
     d.wait_ticks(2)
+    # the ring held at least those exec records at some point, never more than its size
+    peak = d.query("SELECT max(ring_peak_bytes) FROM kernel_events WHERE ts > ?", (start,))[0][0]
+    if not peak or not 300 <= peak <= 2048 * 1024:
+        fail(f"ring buffer peak {peak} bytes: expected a record's size up to the 2 MiB ring")
     runs, ns = program_runs(d, "on_sys_exit", start)
     if runs < 2 * LOOP or ns <= 0:
         fail(f"{2 * LOOP} system calls, the syscall-exit hook counted {runs} runs, {ns} ns")
