@@ -75,3 +75,19 @@ int output_absent_view(struct qopts *o, const char *view, const char *note)
 		return qfail(1, &e);
 	return out_close(&out, &e) ? qfail(1, &e) : 0;
 }
+
+const char *view_to_read(struct qdb *q, const struct qopts *o, const char *view, char *buf,
+			 size_t n, struct err *e)
+{
+	if (!o->all)
+		return view;
+	snprintf(buf, n, "%s_all", view);
+	if (!qdb_name_ok(buf) || !qdb_relation_exists(q, buf)) {
+		err_set(e,
+			"--all: %s has no form with every row (no view %s); only views that "
+			"fold rows have one, such as exec_log",
+			view, buf);
+		return NULL;
+	}
+	return buf;
+}

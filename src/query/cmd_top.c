@@ -38,6 +38,7 @@ static const struct section sections[] = {
      "max(some_avg10_pct) AS some_max_pct, round(avg(full_avg10_pct), 2) AS full_avg10_pct, "
      "sum(some_stall_ms) AS some_stall_ms, sum(full_stall_ms) AS full_stall_ms "
      "FROM pressure WHERE ts BETWEEN :lo AND :hi GROUP BY resource ORDER BY resource"},
+    {"Busiest services and containers by CPU (100 = one core)", "cgroup_cpu", top_services_sql},
     {"Busiest groups by CPU (100 = one core)", "group_cpu",
      "SELECT group_name, round(100.0 * sum(user_ms + system_ms) / :window_ms, 1) AS cpu_pct, "
      "max(cpu_pct) AS peak_cpu_pct, sum(user_ms) AS user_ms, sum(system_ms) AS system_ms "

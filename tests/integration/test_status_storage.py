@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hindsight status's storage model on three days of synthetic history (40
+"""hindsight status --tables: the storage model on three days of synthetic history (40
 groups at 10 s, rolled up): bytes a day per tier, the days each tier holds
 under its age and max_db_size, and a warning when the cap cuts the 1-minute
 tier short. The ages and the cap are the daemon's settings as it stores
@@ -24,7 +24,7 @@ def fail(msg):
 
 
 def status(db):
-    r = subprocess.run([HINDSIGHT, "status", "--db", db], capture_output=True, text=True,
+    r = subprocess.run([HINDSIGHT, "status", "--tables", "--db", db], capture_output=True, text=True,
                        timeout=60)
     return r.stdout
 
