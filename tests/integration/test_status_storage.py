@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""hindsight status --tables: the storage model on three days of synthetic history (40
-groups at 10 s, rolled up): bytes a day per tier, the days each tier holds
-under its age and max_db_size, and a warning when the cap cuts the 1-minute
-tier short. The ages and the cap are the daemon's settings as it stores
+"""hindsight status --tables: the storage model on three days of synthetic
+history (40 groups at 10 s, rolled up): bytes a day per tier and per table
+family, the days each tier holds under its age and max_db_size, and a
+warning when the cap cuts the 1-minute tier short. The ages and the cap are the daemon's settings as it stores
 them in meta."""
 import os
 import re
@@ -24,8 +24,8 @@ def fail(msg):
 
 
 def status(db):
-    r = subprocess.run([HINDSIGHT, "status", "--tables", "--db", db], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run([HINDSIGHT, "status", "--tables", "--db", db], capture_output=True,
+                       text=True, timeout=60)
     return r.stdout
 
 
