@@ -81,8 +81,8 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
 	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
 	    "parse_errors_count, commit_failures_count, clock_held_s, retention_us, "
-	    "pruned_rows_count, clock_step_s, db_bytes) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "pruned_rows_count, clock_step_s, db_bytes, bpf_run_us, bpf_runs_count) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, :bpf_run_us, :bpf_runs)",
 	    e);
 	d->ins_agent_collector = store_prepare(
 	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
@@ -304,6 +304,21 @@ static int64_t tick_timestamp(struct daemon *d, int64_t trusted_us, int64_t *hel
 	return ts;
 }
 
+/* The kernel time of the eBPF programs, NULL when it was not measured. */
+static void bind_kernel_cost(sqlite3_stmt *st, const struct tick *t)
+{
+	int us = sqlite3_bind_parameter_index(st, ":bpf_run_us");
+	int runs = sqlite3_bind_parameter_index(st, ":bpf_runs");
+	ASSERT(us > 0 && runs > 0);
+	if (t->kernel_run_ns < 0) {
+		sqlite3_bind_null(st, us);
+		sqlite3_bind_null(st, runs);
+		return;
+	}
+	sqlite3_bind_int64(st, us, (t->kernel_run_ns + 500) / 1000);
+	sqlite3_bind_int64(st, runs, t->kernel_runs);
+}
+
 static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, int64_t wall_us,
 			    int64_t cpu_us, struct err *e)
 {
@@ -334,6 +349,7 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, in
 		       d->step_s,
 		       tiers_file_bytes(&d->tiers)};
 	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
+	bind_kernel_cost(d->ins_agent, t);
 	return store_exec_stmt(&d->store, d->ins_agent, e);
 }
 
@@ -450,6 +466,8 @@ static void daemon_tick(struct daemon *d)
 	    .dur_ms = (now_us - d->baseline_us + 500) / 1000,
 	    .store = &d->store,
 	    .errors = &errors,
+	    .kernel_run_ns = -1,
+	    .kernel_runs = -1,
 	};
 	struct err e;
 	if (store_begin(&d->store, &e)) {
