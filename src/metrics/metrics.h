@@ -161,7 +161,10 @@ int metric_map_family(const struct metric_map *m, const char *name); /* -1: none
 struct metric_series;
 struct metric_set;
 
-/* A column of the row being fed (in table order), NULL when absent. */
+/* A column of the row being fed (in table order), NULL when absent. Asked
+ * for METRIC_ROW_WEIGHT, how many samples the row stands for (a rollup
+ * row's samples_count; NULL: one), which '*' counts. */
+#define METRIC_ROW_WEIGHT (-1)
 typedef sqlite3_value *(*metric_row_fn)(void *row, int col);
 
 /* An empty set over a map (which must outlive it). */
@@ -184,6 +187,11 @@ size_t metric_set_series_count(const struct metric_set *s);
 /* Loads every dimension's rows and replays the state tables (their rows in
  * key order, the newest last), then commits. */
 int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e);
+/* Rows fed from now on are this run's, as the tap's are: a device, mount or
+ * group they name shows its counters at 0 until it counts something. */
+void metric_set_follow(struct metric_set *s);
+/* Every counter's value becomes 0 (they count from here). */
+void metric_set_zero_counters(struct metric_set *s);
 /* Taps db: from now on every row inserted or updated in a mapped table or
  * dimension is fed to the set (sqlite3_preupdate_hook). The caller commits
  * or discards with its transactions. NULL set removes the tap. */

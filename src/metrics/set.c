@@ -598,7 +598,9 @@ int metric_set_row(struct metric_set *s, int ti, metric_row_fn get, void *row)
 				    term_holds(&mp->filter[i], get(row, mp->filter[i].col), NULL);
 		if (!pass)
 			continue;
-		sqlite3_value *v = mp->col >= 0 ? get(row, mp->col) : NULL;
+		sqlite3_value *v = mp->col >= 0			       ? get(row, mp->col)
+				   : s->map->families[mp->family].sums ? get(row, METRIC_ROW_WEIGHT)
+								       : NULL;
 		if (mp->col >= 0 && (!v || sqlite3_value_type(v) == SQLITE_NULL))
 			continue; /* not reported: no sample */
 		if (!sl->series[j] && !(sl->series[j] = slot_series(s, t, sl, j)))
@@ -821,7 +823,7 @@ int metric_set_value(const struct metric_set *s, const char *family, const char 
 static sqlite3_value *stmt_get(void *row, int col)
 {
 	sqlite3_stmt *st = row;
-	return col < sqlite3_column_count(st) ? sqlite3_column_value(st, col) : NULL;
+	return col >= 0 && col < sqlite3_column_count(st) ? sqlite3_column_value(st, col) : NULL;
 }
 
 /* "SELECT * FROM t ORDER BY <its primary key>": the newest state last. */
@@ -869,12 +871,26 @@ int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e)
 	return 0;
 }
 
+void metric_set_follow(struct metric_set *s)
+{
+	s->live = 1;
+}
+
+void metric_set_zero_counters(struct metric_set *s)
+{
+	for (size_t f = 0; f < s->map->nfamilies; f++)
+		if (s->map->families[f].sums)
+			for (struct metric_series *se = s->fams[f].head; se; se = se->fnext)
+				se->value = 0;
+	s->generation++;
+}
+
 /* ---- the tap ---- */
 
 static sqlite3_value *preupdate_get(void *row, int col)
 {
 	sqlite3_value *v = NULL;
-	return sqlite3_preupdate_new(row, col, &v) == SQLITE_OK ? v : NULL;
+	return col >= 0 && sqlite3_preupdate_new(row, col, &v) == SQLITE_OK ? v : NULL;
 }
 
 /* Every insert (and a dimension's update) in a mapped table of the main
