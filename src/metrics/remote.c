@@ -18,10 +18,11 @@
 #include "metrics/history.h"
 #include "metrics/remote.h"
 
-#define ANSWER_KEEP  512	/* bytes of an answer's body kept for the verdict and the log */
-#define SECRET_MAX   4096	/* a password or token file */
-#define IDLE_WAIT_MS 5000	/* a wake-up without a commit signal */
-#define LOG_EVERY_US 60000000LL /* a repeated kind of trouble is logged once a minute */
+#define ANSWER_KEEP   512	 /* bytes of an answer's body kept for the verdict and the log */
+#define SECRET_MAX    4096	 /* a password or token file */
+#define IDLE_WAIT_MS  5000	 /* a wake-up without a commit signal */
+#define LOG_EVERY_US  60000000LL /* a repeated kind of trouble is logged once a minute */
+#define STOP_GRACE_US 5000000LL	 /* how long a stopping daemon waits for the request in flight */
 
 /* ---- options ---- */
 
@@ -80,6 +81,12 @@ struct remote_writer {
 	struct expo_out packed;
 	int64_t batch_first, batch_last; /* ticks in it */
 	size_t batch_ticks;
+	/* Ticks still to send one per request after the start: the request
+	 * in flight when the daemon last stopped may have reached the receiver
+	 * unrecorded, and its counters now count from a new start, so the
+	 * receiver refuses those ticks as duplicates (400); alone, no tick it
+	 * lacks goes with them. */
+	int64_t single_ticks;
 
 	/* the sender's own */
 	int64_t acked_ts;	  /* last acknowledged (or dropped) tick */
@@ -94,6 +101,7 @@ struct remote_writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
+	int64_t stop_us; /* when stop was set (monotonic) */
 	int64_t committed_ts;
 	struct remote_write_stats stats;
 	pthread_t thread;
@@ -154,14 +162,18 @@ static size_t on_answer(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Called by libcurl while a request runs: a stopping daemon abandons it. */
+/* Called by libcurl while a request runs. A stopping daemon lets the
+ * request in flight finish for STOP_GRACE_US, so its acknowledgement is
+ * recorded: abandoned, it may have reached the receiver unrecorded, and a
+ * restart would send its ticks again with counters from the new start
+ * (refused as duplicates, and counted twice across the reset). */
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	struct remote_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
-	int stop = w->stop;
+	int abandon = w->stop && clock_mono_us() - w->stop_us > STOP_GRACE_US;
 	pthread_mutex_unlock(&w->mu);
-	return stop;
+	return abandon;
 }
 
 /* The HTTP client: one handle, reused so the connection is kept alive. The
@@ -301,6 +313,7 @@ int remote_writer_open(struct remote_writer **out, const struct remote_write_opt
 	if (metric_history_open(&w->history, w->hist, w->acked_ts, INT64_MAX, NULL, 0, &inner))
 		return err_set(e, "remote_write: %s", inner.msg);
 	w->committed_ts = w->acked_ts;
+	w->single_ticks = w->o.batch_ticks;
 	return 0;
 }
 
@@ -369,24 +382,25 @@ static int build_batch(struct remote_writer *w)
 	struct encode_ctx c = {.w = w};
 	struct err e;
 	int64_t ts;
-	int got;
+	int got = 0;
+	size_t most = w->single_ticks > 0 ? 1 : (size_t)w->o.batch_ticks;
 	rw_request_reset(&w->req);
 	w->batch_ticks = 0;
-	while (w->batch_ticks < (size_t)w->o.batch_ticks &&
-	       (got = metric_history_next(w->history, &ts, &e)) == 1) {
+	while (w->batch_ticks < most && (got = metric_history_next(w->history, &ts, &e)) == 1) {
 		if (!w->batch_ticks)
 			w->batch_first = ts;
 		w->batch_last = ts;
 		w->batch_ticks++;
 		metric_history_samples(w->history, encode_sample, &c);
 	}
-	if (w->batch_ticks < (size_t)w->o.batch_ticks && got < 0) {
+	if (w->batch_ticks < most && got < 0) {
 		log_error("remote_write: reading the history: %s", e.msg);
 		if (!w->batch_ticks)
 			return -1;
 	}
 	if (!w->batch_ticks)
 		return 0;
+	w->single_ticks -= (int64_t)w->batch_ticks;
 	if (c.failed || w->req.body.failed ||
 	    rw_compress(w->req.body.data, w->req.body.len, &w->packed)) {
 		log_error("remote_write: out of memory building a batch");
@@ -562,6 +576,7 @@ int remote_writer_start(struct remote_writer *w, struct err *e)
 	if (rc)
 		return err_set(e, "remote_write: cannot start its thread: %s", strerror(rc));
 	w->started = 1;
+	pthread_setname_np(w->thread, "hs-remote"); /* top -H, bench/remote_write */
 	log_info("remote_write: sending to %s from the tick after %lld", w->o.url,
 		 (long long)w->acked_ts);
 	return 0;
@@ -591,6 +606,7 @@ void remote_writer_close(struct remote_writer *w)
 	if (w->started) {
 		pthread_mutex_lock(&w->mu);
 		w->stop = 1;
+		w->stop_us = clock_mono_us();
 		pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thread, NULL);
