@@ -166,6 +166,17 @@ def garbage_receiver(stop):
     return srv.getsockname()[1], count
 
 
+def caught_up(d, url, what, timeout=30):
+    """Waits until the receiver acknowledged the tick before the newest; on
+    a timeout, shows the daemon's log."""
+    try:
+        wait_for(lambda: (acked_ts(d.db, url) or 0) >= agent_rows(d.db)[-1][0] - 1, timeout,
+                 what)
+    except SystemExit as e:
+        sys.exit(f"{e}; acknowledged {acked_ts(d.db, url)}, newest tick "
+                 f"{agent_rows(d.db)[-1][0]}; the daemon's log:\n{d.text()[-3000:]}")
+
+
 def rw_config(url, extra=""):
     return (f"remote_write:\n  url: {url}\n  timeout: 2s\n  max_backoff: 2s\n"
             f"  labels: {{instance: rwtest}}\n{extra}")
@@ -235,8 +246,7 @@ def main():
                 os.mkdir(os.path.join(tmp, sub))
             d = Daemon(os.path.join(tmp, "a"), rw_config(url))
             d.wait_ticks(8)
-            wait_for(lambda: (acked_ts(d.db, url) or 0) >= agent_rows(d.db)[-1][0] - 1, 30,
-                     "the first pushes")
+            caught_up(d, url, "the first pushes")
             prom.stop()
             down_at = agent_rows(d.db)[-1][0]
             print(f"prometheus stopped after tick {down_at}; acknowledged up to "
@@ -273,8 +283,7 @@ def main():
             stopped_at = acked_ts(d.db, url)
             d = Daemon(os.path.join(tmp, "a"), rw_config(url))
             d.wait_ticks(len(agent_rows(d.db)) + 4)
-            wait_for(lambda: (acked_ts(d.db, url) or 0) >= agent_rows(d.db)[-1][0] - 1, 30,
-                     "the pushes after the restart")
+            caught_up(d, url, "the pushes after the restart")
             resumed = [x for x in d.text().splitlines() if "sending to" in x]
             print(f"restarted: acknowledged up to {stopped_at} at the stop; " + resumed[0][20:])
             ok &= f"from the tick after {stopped_at}" in resumed[0]
