@@ -279,6 +279,8 @@ static int open_db(sqlite3 **db, const char *path, int flags, struct err *e)
 		return err_set(e, "remote_write: %s: %s", path,
 			       *db ? sqlite3_errmsg(*db) : "out of memory");
 	sqlite3_busy_timeout(*db, 1000);
+	/* as the daemon's: a commit (the acknowledged tick) syncs nothing */
+	sqlite3_exec(*db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	return 0;
 }
 
