@@ -82,15 +82,18 @@ int rw_compress(const char *in, size_t len, struct expo_out *out);
 
 enum rw_verdict {
 	RW_SENT,  /* 2xx: acknowledged */
-	RW_RETRY, /* no answer, 5xx, 429, or anything unexpected: wait and send again */
-	RW_DROP,  /* refused for good (4xx, Prometheus' permanent 5xx): skip the batch */
+	RW_RETRY, /* no answer, 5xx, 429, a 4xx refusing the sender (401, 403, 404),
+		     anything unexpected: wait and send again */
+	RW_DROP,  /* the data refused for good (400, 413, Prometheus' permanent
+		     5xx): skip the batch */
 };
 
 /* The verdict on an answer: status is the HTTP status, 0 when none came
  * (connection refused, timeout, a reply that is not HTTP). body is the
  * answer's start (NULL allowed). Prometheus 2.x answers 500 for a sample
  * beyond its out-of-order window ("too old sample", "out of bounds"), which
- * no retry can fix. */
+ * no retry can fix; a 4xx about credentials or the URL is retried, since
+ * the same batch is taken once the configuration is fixed. */
 enum rw_verdict rw_verdict_of(long status, const char *body, size_t len);
 const char *rw_verdict_name(enum rw_verdict v);
 

@@ -174,17 +174,30 @@ static int body_has(const char *body, size_t len, const char *needle)
 	return 0;
 }
 
-/* The spec: retry 5xx and may retry 429; never retry another 4xx. Prometheus
- * 2.42 answers 500 for a sample older than its out-of-order window allows
- * ("too old sample") or its head ("out of bounds"): sending it again can
- * only get the same answer, so it is dropped like a 400. Anything else
- * (no answer, 1xx, 3xx: a redirect is a wrong URL) is retried: the history
- * waits in the database until the receiver is fixed. */
+/* Whether a 4xx refuses the sender rather than the data: credentials
+ * (401, 403, 407), a wrong URL or a receiver not enabled (404, 405: Prometheus
+ * without --web.enable-remote-write-receiver answers 404), a slow request
+ * (408), or too many (429). The same batch is accepted once that is fixed. */
+static int refuses_sender(long status)
+{
+	return status == 401 || status == 403 || status == 404 || status == 405 ||
+	       status == 407 || status == 408 || status == 429;
+}
+
+/* The spec: retry 5xx and may retry 429; do not retry a 4xx refusing the
+ * data (400 for invalid or duplicate samples, 413, 422): sending the same
+ * bytes again can only get the same answer, so the batch is dropped. A 4xx
+ * that refuses the sender (refuses_sender) is retried instead: dropping
+ * would throw away every tick until the configuration is fixed, while the
+ * history can wait in the database. Prometheus 2.42 answers 500 for a
+ * sample older than its out-of-order window allows ("too old sample") or
+ * its head ("out of bounds"): dropped like a 400. Anything else (no answer,
+ * 1xx, 3xx: a redirect is a wrong URL) is retried. */
 enum rw_verdict rw_verdict_of(long status, const char *body, size_t len)
 {
 	if (status >= 200 && status < 300)
 		return RW_SENT;
-	if (status == 429)
+	if (refuses_sender(status))
 		return RW_RETRY;
 	if (status >= 400 && status < 500)
 		return RW_DROP;

@@ -170,7 +170,8 @@ static void compresses_as_snappy_blocks(void **state)
 }
 
 /* Every answer's verdict: the spec's rules, plus Prometheus 2.42's 500s for
- * samples beyond its out-of-order window, which no retry can fix. */
+ * samples beyond its out-of-order window, which no retry can fix, and the
+ * 4xx that refuse the sender (credentials, URL), which wait for a fix. */
 static void verdicts(void **state)
 {
 	static const struct {
@@ -183,10 +184,15 @@ static void verdicts(void **state)
 	    {299, "garbage", RW_SENT},
 	    {400, "duplicate sample for timestamp", RW_DROP},
 	    {400, "out of bounds", RW_DROP},
-	    {401, "Unauthorized", RW_DROP},
-	    {403, "", RW_DROP},
-	    {404, "404 page not found", RW_DROP},
+	    {401, "Unauthorized", RW_RETRY}, /* the sender is refused, not the data */
+	    {403, "", RW_RETRY},
+	    {404, "remote write receiver needs to be enabled", RW_RETRY},
+	    {405, "", RW_RETRY},
+	    {407, "", RW_RETRY},
+	    {408, "", RW_RETRY},
+	    {409, "", RW_DROP},
 	    {413, "", RW_DROP},
+	    {422, "", RW_DROP},
 	    {429, "too many requests", RW_RETRY},
 	    {500, "too old sample", RW_DROP},
 	    {500, "err: out of bounds\n", RW_DROP},
