@@ -375,17 +375,25 @@ static int load_dims(struct metric_history *h, struct err *e)
  * where the data ends, and where the next page can start. */
 static void data_edges(struct metric_history *h, int64_t after, int64_t *oldest, int64_t *newest)
 {
+	int64_t newest_rolled = INT64_MIN;
 	*oldest = INT64_MAX;
 	*newest = INT64_MIN;
 	for (size_t i = 0; i < h->nsrc; i++)
 		for (int k = 0; k < 3; k++) {
 			int64_t n = scalar(h->src[i].newest[k], 0, INT64_MIN);
 			int64_t o = scalar(h->src[i].oldest[k], after, INT64_MAX);
-			if (n > *newest)
-				*newest = n;
+			int64_t *top = k ? &newest_rolled : newest;
+			if (n > *top)
+				*top = n;
 			if (o < *oldest)
 				*oldest = o;
 		}
+	/* The newest rollup row past the newest raw row is a bucket still being
+	 * filled, dated at its end, in the future (the hour a 1h row is being
+	 * summed into): a page ending there would pass over the ticks still to
+	 * come. Rollups end the data only where no raw row is left. */
+	if (*newest == INT64_MIN)
+		*newest = newest_rolled;
 }
 
 /* The state at since: dimensions, the state tables as they stood, the

@@ -95,6 +95,7 @@ struct remote_writer {
 	int64_t outage_start_us;  /* the first failure of this run of them */
 	struct log_limit drops;	  /* batches refused for good */
 	struct log_limit retries; /* failed attempts (one line per outage, then a minute) */
+	struct log_limit read_errors, bad_labels;
 	int save_failing;
 
 	/* shared with the tick thread, under mu */
@@ -343,13 +344,13 @@ static void save_ack(struct remote_writer *w)
 	}
 }
 
+static void batch_done(struct remote_writer *w, enum rw_verdict v);
+
 /* ---- building a batch ---- */
 
 struct encode_ctx {
 	struct remote_writer *w;
-	struct metric_label *parsed;
-	size_t nparsed;
-	int failed;
+	size_t skipped; /* samples whose labels did not parse (never expected) */
 };
 
 /* One sample of the tick as a TimeSeries of one sample: a tick's series are
@@ -363,8 +364,8 @@ static int encode_sample(void *arg, const struct history_sample *s)
 	size_t n = 0;
 	struct err e;
 	if (s->labels[0] && metric_labels_parse(s->labels, &series, &n, &e)) {
-		c->failed = 1;
-		return 1;
+		c->skipped++;
+		return 0;
 	}
 	struct metric_label merged[n + w->nextra + 1];
 	size_t k = rw_labels_merge(s->fam->name, series, n, w->extra, w->nextra, merged);
@@ -395,18 +396,30 @@ static int build_batch(struct remote_writer *w)
 		w->batch_ticks++;
 		metric_history_samples(w->history, encode_sample, &c);
 	}
-	if (w->batch_ticks < most && got < 0) {
-		log_error("remote_write: reading the history: %s", e.msg);
-		if (!w->batch_ticks)
-			return -1;
-	}
+	uint64_t unlogged;
+	char more[96];
+	if (w->batch_ticks < most && got < 0 && log_now(&w->read_errors, &unlogged))
+		log_error("remote_write: reading the history: %s; trying again%s", e.msg,
+			  more_text(unlogged, "read errors", more, sizeof(more)));
 	if (!w->batch_ticks)
-		return 0;
+		return got < 0 ? -1 : 0;
+	/* no snapshot held while the network is waited for: it would keep the
+	 * WAL from being checkpointed for as long as a receiver is down */
+	if (metric_history_pause(w->history, &e) && log_now(&w->read_errors, &unlogged))
+		log_error("remote_write: %s", e.msg);
 	w->single_ticks -= (int64_t)w->batch_ticks;
-	if (c.failed || w->req.body.failed ||
-	    rw_compress(w->req.body.data, w->req.body.len, &w->packed)) {
-		log_error("remote_write: out of memory building a batch");
-		return -1;
+	if (c.skipped && log_now(&w->bad_labels, &unlogged))
+		log_error(
+		    "remote_write: %zu samples up to tick %lld have labels that do not parse; "
+		    "left out%s",
+		    c.skipped, (long long)w->batch_last,
+		    more_text(unlogged, "such batches", more, sizeof(more)));
+	if (w->req.body.failed || rw_compress(w->req.body.data, w->req.body.len, &w->packed)) {
+		log_error("remote_write: out of memory building the batch of ticks %lld..%lld; "
+			  "skipped",
+			  (long long)w->batch_first, (long long)w->batch_last);
+		batch_done(w, RW_DROP);
+		return 0;
 	}
 	return (int)w->batch_ticks;
 }

