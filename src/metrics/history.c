@@ -17,8 +17,10 @@ struct source {
 	char *sql;  /* its rows in (?1, ?2], ordered by time */
 	int tcol;   /* index of its time column in the table's columns; -1: none */
 	int tiered; /* read through <table>_auto (raw, then rollups) */
-	/* per relation holding rows (the table, <t>_1m, <t>_1h): max(time) and
-	 * min(time) after ?1, index lookups to find the ends of the data */
+	int clock;  /* its rows carry the ticks' times: they make the ticks */
+	/* per relation holding rows (the table, <t>_1m, <t>_1h): max(time)
+	 * before ?1 and min(time) after ?1, index lookups to find the ends of
+	 * the data */
 	sqlite3_stmt *newest[3], *oldest[3];
 	sqlite3_stmt *st; /* the current page; NULL between pages */
 	int has_row;	  /* st is on a row */
@@ -39,6 +41,9 @@ struct metric_history {
 	int64_t page_hi;	       /* the open page ends here; done_ts < page_hi */
 	int in_page;
 	int64_t tick;
+	int64_t prev_tick; /* the tick before (INT64_MIN: tick is the first) */
+	int yielded;	   /* a tick was yielded */
+	int follow;	   /* metric_history_follow */
 	/* the visit in progress */
 	history_sample_fn fn;
 	void *arg;
@@ -220,7 +225,8 @@ static int source_edges(struct metric_history *h, struct source *s)
 		snprintf(rel, sizeof(rel), "%s%s", t->name, tails[i]);
 		if (!has_relation(h->db, rel, "table"))
 			continue;
-		snprintf(sql, sizeof(sql), "SELECT max(\"%s\") FROM \"%s\"", c, rel);
+		snprintf(sql, sizeof(sql), "SELECT max(\"%s\") FROM \"%s\" WHERE \"%s\" < ?1", c,
+			 rel, c);
 		if (sqlite3_prepare_v2(h->db, sql, -1, &s->newest[i], NULL))
 			s->newest[i] = NULL;
 		snprintf(sql, sizeof(sql), "SELECT min(\"%s\") FROM \"%s\" WHERE \"%s\" > ?1", c,
@@ -323,12 +329,12 @@ static int source_start(struct metric_history *h, struct source *s, int64_t lo, 
 	return 0;
 }
 
-/* Feeds the source's current row and steps; with ts_only, only the rows of
- * that time. */
-static int source_feed(struct metric_history *h, struct source *s, int64_t tick, int all,
-		       struct err *e)
+/* Feeds the source's rows of the tick (a clock's rows of that time, other
+ * sources' up to it) and steps past them; INT64_MAX: every row. */
+static int source_feed(struct metric_history *h, struct source *s, int64_t tick, struct err *e)
 {
-	while (s->has_row && (all || s->row_ts == tick)) {
+	while (s->has_row &&
+	       (s->clock && tick != INT64_MAX ? s->row_ts == tick : s->row_ts <= tick)) {
 		if (metric_set_row(h->set, s->table, stmt_col, s->st))
 			return err_set(e, "history: out of memory");
 		int rc = sqlite3_step(s->st);
@@ -371,29 +377,52 @@ static int load_dims(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-/* The newest stored time of any source, and the oldest after `after`:
- * where the data ends, and where the next page can start. */
+/* The newest tick stored before `before`. The newest rollup row past the
+ * newest raw row is a bucket still being filled, dated at its end, in the
+ * future (the hour a 1h row is being summed into): taken as the end of the
+ * data, it would make a follower's page pass over the ticks still to come.
+ * Rollups end the data only where no raw row is left. */
+static int64_t newest_before(struct metric_history *h, int64_t before)
+{
+	int64_t newest[2] = {INT64_MIN, INT64_MIN}; /* raw, rolled up */
+	for (size_t i = 0; i < h->nsrc; i++)
+		for (int k = 0; k < 3 && h->src[i].clock; k++) {
+			int64_t n = scalar(h->src[i].newest[k], before, INT64_MIN);
+			if (n > newest[k > 0])
+				newest[k > 0] = n;
+		}
+	return newest[0] != INT64_MIN ? newest[0] : newest[1];
+}
+
+/* The oldest tick stored after `after`, and the newest one the iterator
+ * may read: the newest stored or, when following, the one before it
+ * (rows stamped with an event's own time, such as exits and kernel log
+ * records, are committed by the tick after it). */
 static void data_edges(struct metric_history *h, int64_t after, int64_t *oldest, int64_t *newest)
 {
-	int64_t newest_rolled = INT64_MIN;
 	*oldest = INT64_MAX;
-	*newest = INT64_MIN;
 	for (size_t i = 0; i < h->nsrc; i++)
-		for (int k = 0; k < 3; k++) {
-			int64_t n = scalar(h->src[i].newest[k], 0, INT64_MIN);
+		for (int k = 0; k < 3 && h->src[i].clock; k++) {
 			int64_t o = scalar(h->src[i].oldest[k], after, INT64_MAX);
-			int64_t *top = k ? &newest_rolled : newest;
-			if (n > *top)
-				*top = n;
 			if (o < *oldest)
 				*oldest = o;
 		}
-	/* The newest rollup row past the newest raw row is a bucket still being
-	 * filled, dated at its end, in the future (the hour a 1h row is being
-	 * summed into): a page ending there would pass over the ticks still to
-	 * come. Rollups end the data only where no raw row is left. */
-	if (*newest == INT64_MIN)
-		*newest = newest_rolled;
+	*newest = newest_before(h, INT64_MAX);
+	if (h->follow && *newest != INT64_MIN)
+		*newest = newest_before(h, *newest);
+}
+
+/* Which sources make the ticks: the time series (their rows are stamped
+ * with the tick that wrote them); events and state between two ticks are
+ * taken at the later one. With no time series selected, every row's time
+ * is a tick. */
+static void choose_clocks(struct metric_history *h)
+{
+	int series = 0;
+	for (size_t i = 0; i < h->nsrc; i++)
+		series |= h->src[i].tiered;
+	for (size_t i = 0; i < h->nsrc; i++)
+		h->src[i].clock = series ? h->src[i].tiered : h->src[i].tcol >= 0;
 }
 
 /* The state at since: dimensions, the state tables as they stood, the
@@ -410,7 +439,7 @@ static int load_start(struct metric_history *h, struct err *e)
 		if (s->tcol >= 0 && !s->tiered && !t->state)
 			continue; /* events before the range count nothing */
 		int64_t lo = s->tcol < 0 || t->state ? INT64_MIN : h->since - HISTORY_LOOKBACK_S;
-		rc = source_start(h, s, lo, h->since, e) || source_feed(h, s, 0, 1, e);
+		rc = source_start(h, s, lo, h->since, e) || source_feed(h, s, INT64_MAX, e);
 	}
 	metric_set_commit(h->set);
 	metric_set_zero_counters(h->set);
@@ -463,6 +492,7 @@ int metric_history_open(struct metric_history **out, sqlite3 *db, int64_t since,
 		if (source_sql(h, s, e))
 			goto fail;
 	}
+	choose_clocks(h);
 	if (load_start(h, e))
 		goto fail;
 	*out = h;
@@ -490,12 +520,15 @@ static int page_begin(struct metric_history *h, struct err *e)
 		return -1;
 	int64_t oldest, newest;
 	data_edges(h, h->done_ts, &oldest, &newest);
-	/* no page of empty time: the next one starts at the next stored row */
+	/* No page of empty time: the next one starts at the next tick. It ends
+	 * on a tick, so the events up to its end are taken by its ticks. */
 	int64_t from = oldest == INT64_MAX ? h->done_ts : oldest - 1;
-	int64_t hi = from > h->until - PAGE_S ? h->until : from + PAGE_S;
-	if (newest < hi)
-		hi = newest;
-	if (hi <= h->done_ts || oldest == INT64_MAX) {
+	int64_t bound = from > h->until - PAGE_S ? h->until : from + PAGE_S;
+	if (newest < bound)
+		bound = newest;
+	int64_t hi =
+	    oldest == INT64_MAX || bound == INT64_MAX ? INT64_MIN : newest_before(h, bound + 1);
+	if (hi <= h->done_ts) {
 		snapshot_end(h);
 		return 0;
 	}
@@ -524,7 +557,7 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 		}
 		int64_t tick = INT64_MAX;
 		for (size_t i = 0; i < h->nsrc; i++)
-			if (h->src[i].has_row && h->src[i].row_ts < tick)
+			if (h->src[i].clock && h->src[i].has_row && h->src[i].row_ts < tick)
 				tick = h->src[i].row_ts;
 		if (tick == INT64_MAX) {
 			h->done_ts = h->page_hi;
@@ -532,15 +565,22 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 			continue;
 		}
 		for (size_t i = 0; i < h->nsrc; i++)
-			if (source_feed(h, &h->src[i], tick, 0, e)) {
+			if (source_feed(h, &h->src[i], tick, e)) {
 				page_end(h);
 				return -1;
 			}
 		metric_set_commit(h->set);
+		h->prev_tick = h->yielded ? h->tick : INT64_MIN;
+		h->yielded = 1;
 		h->tick = tick;
 		*ts = tick;
 		return 1;
 	}
+}
+
+void metric_history_follow(struct metric_history *h)
+{
+	h->follow = 1;
 }
 
 int metric_history_pause(struct metric_history *h, struct err *e)
@@ -553,11 +593,14 @@ int metric_history_pause(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-static void visit_one(void *arg, const char *labels, double value, const struct metric_scale *sc)
+static void visit_one(void *arg, const char *labels, double value, const struct metric_scale *sc,
+		      uint64_t born)
 {
 	struct metric_history *h = arg;
 	if (h->stopped)
 		return;
+	const struct metric_family *f = &h->map.families[h->visiting];
+	int appeared = f->sums && born == metric_set_commits(h->set) && h->prev_tick != INT64_MIN;
 	struct history_sample s = {
 	    .ts = h->tick,
 	    .family = h->visiting,
@@ -566,6 +609,7 @@ static void visit_one(void *arg, const char *labels, double value, const struct 
 	    .value = value * sc->factor,
 	    .raw = value,
 	    .scale = sc,
+	    .zero_ts = appeared ? h->prev_tick : INT64_MIN,
 	};
 	h->stopped = h->fn(h->arg, &s);
 }
@@ -579,7 +623,7 @@ int metric_history_samples(struct metric_history *h, history_sample_fn fn, void 
 		if (!h->family_on[f])
 			continue;
 		h->visiting = (int)f;
-		metric_set_visit(h->set, (int)f, visit_one, h);
+		metric_set_visit_born(h->set, (int)f, visit_one, h);
 	}
 	return h->stopped;
 }

@@ -12,10 +12,12 @@
  *   the connection must not be inside a transaction of the caller's while
  *   metric_history_next runs, and nothing else may use it meanwhile.
  * - Ticks come in increasing ts order, each once: ts is the stored tick's
- *   time, epoch seconds (a tick's rows all carry it). A tick is yielded when
- *   any selected family has a row at that ts; its samples are then every
- *   series with a value at that moment, as a scrape would show them, not
- *   only those the tick's rows changed.
+ *   time, epoch seconds, the time the rows of the time series (cpu,
+ *   group_sample...) carry. Rows of event and state tables stamped with
+ *   their own time (an exit, a kernel log record) count at the first tick
+ *   at or after it (with no time series selected, their times are the
+ *   ticks). A tick's samples are every series with a value at that moment,
+ *   as a scrape would show them, not only those the tick's rows changed.
  * - Names, labels, types and values are those of /metrics for the same
  *   rows (metrics.h: the naming table; docs/prometheus.md: how a row becomes
  *   samples). Labels come rendered and sorted by name, a="x",b="y" without
@@ -35,8 +37,9 @@
  *   tables are read from the table itself.
  * - until may be past the newest tick: next() returns 0 when no stored tick
  *   is left in the range *yet*; calling it again later yields ticks
- *   committed since (a follower). Dimension rows (devices, groups) added
- *   after open are picked up at each page; ones changed in place are not.
+ *   committed since (a follower: see metric_history_follow). Dimension rows
+ *   (devices, groups) added after open are picked up at each page; ones
+ *   changed in place are not.
  * - Memory is bounded by the number of series, not by the length of the
  *   range: rows are streamed a page of time at a time.
  * - Between two calls of next() the iterator may hold a read transaction
@@ -66,6 +69,12 @@ struct history_sample {
 	double value;			  /* in the family's unit: raw x scale */
 	double raw;			  /* as stored (summed for counters) */
 	const struct metric_scale *scale; /* expo_scaled(raw, scale) prints it exactly */
+	/* A counter that has a value from this tick on, but not at the range's
+	 * first tick (a group or device that appeared): the time of the tick
+	 * before, when it was 0 since it counts from the range's start. A
+	 * renderer may write that 0 first, so Prometheus counts this tick's
+	 * delta (it takes a series' first sample as its base). Else INT64_MIN. */
+	int64_t zero_ts;
 };
 
 /* Return non-zero to stop visiting this tick's samples. */
@@ -82,6 +91,12 @@ int metric_history_open(struct metric_history **out, sqlite3 *db, int64_t since,
 /* Advances to the next stored tick: 1 with *ts set, 0 when none is left
  * (for now), -1 on an error (a failed read; e says which table). */
 int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e);
+/* For a reader that keeps up with a running daemon: a tick is yielded only
+ * once a later tick is stored. Rows stamped with an event's own time
+ * (process_exit, kmsg) are committed by the tick after it, so without this
+ * a follower at the newest tick would miss some (a one-shot export of the
+ * past does not need it). Call after open, before the first next(). */
+void metric_history_follow(struct metric_history *h);
 /* Ends the read transaction of the page the last tick came from, so a
  * caller that waits (for a network) holds no snapshot of the database: the
  * next call of next() reads on after that tick. */

@@ -11,6 +11,7 @@
  *   http.c     the endpoint: a small HTTP/1.1 server on libevent
  *   httphead.c the request head parser (pure, fuzzed)
  *   live.c     the daemon's metrics: the three above over its connection
+ *   history.c  the stored history as samples, tick by tick (history.h)
  */
 #ifndef HINDSIGHT_METRICS_H
 #define HINDSIGHT_METRICS_H
@@ -206,6 +207,13 @@ size_t metric_set_family_count(const struct metric_set *s, int family);
 typedef void (*metric_series_fn)(void *arg, const char *labels, double value,
 				 const struct metric_scale *scale);
 void metric_set_visit(const struct metric_set *s, int family, metric_series_fn fn, void *arg);
+/* How many times metric_set_commit ran. */
+uint64_t metric_set_commits(const struct metric_set *s);
+/* metric_set_visit, also saying from which commit (metric_set_commits
+ * after it) each series has had a value. */
+typedef void (*metric_born_fn)(void *arg, const char *labels, double value,
+			       const struct metric_scale *scale, uint64_t born);
+void metric_set_visit_born(const struct metric_set *s, int family, metric_born_fn fn, void *arg);
 /* The committed value of one series (labels as rendered, without braces:
  * a="x",b="y"); returns -1 when it has none. For tests. */
 int metric_set_value(const struct metric_set *s, const char *family, const char *labels,

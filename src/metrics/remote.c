@@ -315,6 +315,9 @@ int remote_writer_open(struct remote_writer **out, const struct remote_write_opt
 	struct err inner;
 	if (metric_history_open(&w->history, w->hist, w->acked_ts, INT64_MAX, NULL, 0, &inner))
 		return err_set(e, "remote_write: %s", inner.msg);
+	/* a tick goes once the next is stored: exits and kernel log records
+	 * dated within it are committed by the next tick */
+	metric_history_follow(w->history);
 	w->committed_ts = w->acked_ts;
 	w->single_ticks = w->o.batch_ticks;
 	return 0;
@@ -370,6 +373,10 @@ static int encode_sample(void *arg, const struct history_sample *s)
 	struct metric_label merged[n + w->nextra + 1];
 	size_t k = rw_labels_merge(s->fam->name, series, n, w->extra, w->nextra, merged);
 	if (rw_series_begin(&w->req, merged, k) == 0) {
+		/* a counter that appeared: its 0 at the tick before, so the
+		 * receiver counts this tick's delta */
+		if (s->zero_ts != INT64_MIN)
+			rw_sample(&w->req, 0, s->zero_ts * 1000);
 		rw_sample(&w->req, s->value, s->ts * 1000);
 		rw_series_end(&w->req);
 	}

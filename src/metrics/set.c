@@ -46,6 +46,7 @@ struct metric_series {
 	char *shown;  /* printed: labels and value labels (== labels when none) */
 	struct metric_scale scale, pending_scale;
 	double value, pending;
+	uint64_t born; /* the commit from which it has a value */
 	struct value_label *vl;
 	size_t nvl;
 };
@@ -87,6 +88,7 @@ struct metric_set {
 	size_t nsbuckets, nseries;
 	struct metric_series *dirty;
 	uint64_t generation;
+	uint64_t commits; /* metric_set_commit calls */
 	struct name_ref *names;
 	size_t nnames; /* a power of two */
 	int oom_logged;
@@ -561,6 +563,7 @@ static int seed_counters(struct metric_set *s, int di, struct dim_entry *de)
 			if (se->has_value)
 				continue;
 			se->has_value = 1;
+			se->born = s->commits + 1; /* shown from the coming commit */
 			se->value = 0;
 			s->fams[se->family].nvalued++;
 			s->generation++;
@@ -664,6 +667,7 @@ static int commit_value_labels(struct metric_series *se)
 void metric_set_commit(struct metric_set *s)
 {
 	int changed = 0;
+	s->commits++;
 	struct metric_series *next;
 	for (struct metric_series *se = s->dirty; se; se = next) {
 		next = se->dnext;
@@ -679,8 +683,10 @@ void metric_set_commit(struct metric_set *s)
 		}
 		if (commit_value_labels(se))
 			rebuild_shown(s, se);
-		if (!se->has_value)
+		if (!se->has_value) {
 			s->fams[se->family].nvalued++;
+			se->born = s->commits;
+		}
 		se->has_value = 1;
 		se->has_pending = 0;
 		changed = 1;
@@ -802,6 +808,18 @@ void metric_set_visit(const struct metric_set *s, int family, metric_series_fn f
 	for (const struct metric_series *se = s->fams[family].head; se; se = se->fnext)
 		if (se->has_value)
 			fn(arg, se->shown, se->value, &se->scale);
+}
+
+uint64_t metric_set_commits(const struct metric_set *s)
+{
+	return s->commits;
+}
+
+void metric_set_visit_born(const struct metric_set *s, int family, metric_born_fn fn, void *arg)
+{
+	for (const struct metric_series *se = s->fams[family].head; se; se = se->fnext)
+		if (se->has_value)
+			fn(arg, se->shown, se->value, &se->scale, se->born);
 }
 
 int metric_set_value(const struct metric_set *s, const char *family, const char *labels,

@@ -35,14 +35,9 @@ static void announce(struct om_writer *w, const struct history_sample *s)
 	w->announced[s->family] = 1;
 }
 
-/* One sample line: name{labels} value timestamp. */
-static int write_sample(void *arg, const struct history_sample *s)
+static void sample_line(struct om_writer *w, const struct history_sample *s, const char *num,
+			size_t n, int64_t ts)
 {
-	struct om_writer *w = arg;
-	char num[64];
-	if (!w->announced[s->family])
-		announce(w, s);
-	size_t n = expo_scaled(num, sizeof(num), s->raw, s->scale);
 	fputs(s->fam->name, w->f);
 	if (s->labels[0]) {
 		putc('{', w->f);
@@ -51,8 +46,23 @@ static int write_sample(void *arg, const struct history_sample *s)
 	}
 	putc(' ', w->f);
 	fwrite(num, 1, n, w->f);
-	fprintf(w->f, " %" PRId64 "\n", s->ts);
+	fprintf(w->f, " %" PRId64 "\n", ts);
 	w->samples++;
+}
+
+/* One sample line: name{labels} value timestamp. */
+static int write_sample(void *arg, const struct history_sample *s)
+{
+	struct om_writer *w = arg;
+	char num[64];
+	if (!w->announced[s->family])
+		announce(w, s);
+	/* a counter that appeared: its 0 at the tick before, so Prometheus'
+	 * increase() counts its first delta */
+	if (s->zero_ts != INT64_MIN)
+		sample_line(w, s, "0", 1, s->zero_ts);
+	size_t n = expo_scaled(num, sizeof(num), s->raw, s->scale);
+	sample_line(w, s, num, n, s->ts);
 	return 0;
 }
 
@@ -81,8 +91,9 @@ int cmd_export_openmetrics(struct qopts *o)
 	struct err e;
 	int64_t since, until;
 	if (o->nwhere || o->time != OUT_TIME_DEFAULT) {
-		fprintf(stderr, "hindsight: export --openmetrics takes no --where, --epoch or --iso "
-				"(the names pick what to export; timestamps are epoch seconds)\n");
+		fprintf(stderr,
+			"hindsight: export --openmetrics takes no --where, --epoch or --iso "
+			"(the names pick what to export; timestamps are epoch seconds)\n");
 		return 2;
 	}
 	if (qopts_range(o, NULL, &since, &until, &e))

@@ -62,6 +62,9 @@ SLACK = {"node_load": 0.3, "node_procs_": 6, "node_sockstat_": 64, "node_memory_
          "node_filesystem_": 64 << 20,
          "node_netstat_Tcp_CurrEstab": 4, "node_time_seconds": 2,
          "namedprocess_namegroup_memory_bytes": 1 << 20,
+         # a state is read at an instant: the busy group's one process
+         # turns from running to sleeping every 50 ms
+         "namedprocess_namegroup_states": 1,
          # stored as a percentage in hundredths: 1e-4 of resolution
          "namedprocess_namegroup_worst_fd_ratio": 1e-4}
 
