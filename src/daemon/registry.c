@@ -137,11 +137,11 @@ const size_t collector_registry_len = ARRAY_LEN(collector_registry);
 
 const char daemon_tables[] = "agent agent_collector collector meta view_catalog series_column "
 			     "event_table dimension_table rollup_state prune_state metric_family "
-			     "metric_key metric_column";
+			     "metric_key metric_column remote_write_state";
 const char daemon_views[] = "agent_health";
 static const char daemon_summary[] =
     "its own tick time and CPU per collector, RSS, rows, errors, failed commits; the "
-    "schema, the views and the retention state";
+    "schema, the views, the retention state and what remote write sent";
 
 int registry_lists(const char *list, const char *word)
 {
