@@ -6,7 +6,10 @@ hindsightd opens libcurl and libsnappy with dlopen (src/metrics/rwlib.c):
    what they would bring (a TLS library, Kerberos, LDAP, libstdc++), and its
    binary does not name them as needed libraries (readelf -d);
 2. a daemon with `remote_write:` (a url nobody listens on) has both mapped,
-   keeps ticking, and logs libcurl's own words for the refused connection.
+   keeps ticking, and logs libcurl's own words for the refused connection;
+3. with `remote_write:` and libsnappy unloadable (an empty file bound over
+   it in a user and mount namespace; skipped without them), the start stops
+   with one line naming the library and its Debian package.
 """
 import os
 import re
@@ -80,7 +83,29 @@ def main():
             code = d.stop()
         if code != 0:
             sys.exit(f"hindsightd exited with {code}:\n{d.text()[-3000:]}")
+    missing_library()
     print("ok")
+
+
+def missing_library():
+    """Part 3: libsnappy.so.1 hidden from one daemon only."""
+    if subprocess.run(["unshare", "-r", "-m", "true"], capture_output=True).returncode:
+        print("no user namespaces here: the missing-library start is not checked")
+        return
+    lib = os.path.realpath("/usr/lib/x86_64-linux-gnu/libsnappy.so.1")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "h.yml")
+        with open(cfg, "w") as f:
+            f.write(f"remote_write:\n  url: http://127.0.0.1:{free_port()}/api/v1/write\n")
+        run = subprocess.run(
+            ["unshare", "-r", "-m", "sh", "-c", 'mount --bind /dev/null "$1" && shift && exec "$@"',
+             "sh", lib, DAEMON, "--db", os.path.join(tmp, "h.db"), "--interval", "1",
+             "--config", cfg], capture_output=True, text=True, timeout=60)
+        want = "remote_write needs libsnappy.so.1 (Debian package libsnappy1v5)"
+        if run.returncode == 0 or want not in run.stderr:
+            sys.exit(f"without libsnappy: exit {run.returncode}, wanted '{want}' in:\n"
+                     f"{run.stderr[-3000:]}")
+        print(next(line for line in run.stderr.splitlines() if want in line))
 
 
 if __name__ == "__main__":
