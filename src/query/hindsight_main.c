@@ -53,7 +53,7 @@ static const char main_help[] =
     "  show VIEW           a view over a time range, filtered and ordered\n"
     "  sql \"SELECT ...\"    ad-hoc read-only SQL with named parameters\n"
     "  export NAME         a table or view over a range, streamed as CSV\n"
-    "  top --at TIME       what the machine was doing at that time\n"
+    "  top --since 10m     what the machine was doing then: an incident report\n"
     "  plot VIEW COLUMN    a chart of one column, in the terminal or as SVG\n"
     "  status              what the database holds and whether the daemon is alive\n"
     "\n"
@@ -119,14 +119,27 @@ static const char export_help[] =
     "range.\n" TIMEFMT_HELP COMMON_HELP;
 
 static const char top_help[] =
-    "Usage: hindsight top --at TIME [OPTIONS]\n"
-    "What the machine was doing at TIME: CPU, memory and load, pressure, the\n"
-    "busiest groups and processes by CPU, memory and I/O, and the kernel log lines\n"
-    "nearby. A section whose collector is not in this database says so.\n"
+    "Usage: hindsight top --since TIME [--until TIME] [OPTIONS]\n"
+    "       hindsight top --at TIME [--window DUR] [OPTIONS]\n"
+    "An incident report for a window of time: CPU, memory, load, pressure, disks\n"
+    "and network; the busiest services and containers (once they are collected),\n"
+    "groups and processes by CPU, memory and I/O; the processes that ended and the\n"
+    "programs started in it; processes killed by a signal, OOM kills and the\n"
+    "kernel log. A section whose collector is not in this database says so.\n"
     "\n"
-    "  --at TIME           the moment to look at (required)\n"
-    "  --window DUR        the span around it, centred on TIME (default 5m)\n"
-    "  --rows N            rows per section (default 5)\n" COMMON_HELP;
+    "  --since TIME        the window starts here (e.g. --since 10m: the last ten\n"
+    "                      minutes)\n"
+    "  --until TIME        and ends here (default: now)\n"
+    "  --at TIME           or: a window centred on this moment\n"
+    "  --window DUR        its length with --at (default 5m)\n"
+    "  --context DUR       events (killed processes, OOM kills, kernel log) also this\n"
+    "                      long before and after the window, each labelled with its\n"
+    "                      distance from it (\"-1m20s before\", \"+2m10s after\");\n"
+    "                      without it only events inside the window are shown\n"
+    "  --rows N            rows per section (default 5)\n" RES_HELP
+    "                      auto here: the finest tier holding the window.\n" COMMON_HELP "\n"
+    "Examples: hindsight top --since 10m\n"
+    "          hindsight top --at '2026-11-20 03:12' --window 10m --context 5m\n";
 
 static const char plot_help[] =
     "Usage: hindsight plot VIEW COLUMN [OPTIONS]\n"
@@ -170,7 +183,7 @@ static const struct command commands[] = {
     {"export", export_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES, 1, 1,
      cmd_export},
-    {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
+    {"top", top_help, OPT_COMMON | OPT_AT | OPT_RANGE | OPT_RES, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
 };

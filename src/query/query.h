@@ -35,6 +35,7 @@ struct qopts {
 	int64_t limit; /* 0: none */
 	const char *order;
 	const char *at, *window;
+	const char *context; /* top: events this long either side of the window */
 	const char *svg;
 	int width, height;
 	int spark;
@@ -282,6 +283,17 @@ enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n
  * stderr. Returns the exit code. A view whose collector never ran is read
  * as usual (its columns, no rows) after the note. */
 int output_absent_view(struct qopts *o, const char *view, const char *note);
+
+/* ---- how far an event is from a window (distance.c) ---- */
+
+/* Seconds (the sign is dropped) in at most two units: "45s", "2m10s",
+ * "1h05m", "3d4h". Returns the length written. */
+size_t format_duration_short(int64_t s, char *buf, size_t n);
+/* "inside" for lo <= ts <= hi, "-2m10s before" for ts before lo, "+45s
+ * after" for ts after hi. Returns the length written. */
+size_t window_distance_format(int64_t ts, int64_t lo, int64_t hi, char *buf, size_t n);
+/* Makes the SQL function window_distance(ts, lo, hi) callable on db. */
+int window_distance_register(sqlite3 *db);
 
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 

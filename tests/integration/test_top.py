@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""hindsight top as an incident report, on a database a short daemon run
+wrote while a workload wrote to disk.
+
+The window comes from --since/--until as well as --at/--window; disks and
+network have their sections; events (kernel log, OOM kills, processes
+killed by a signal) are those strictly inside the window, and --context
+lets in those nearby, each labelled with its distance from the window. A
+view of services and containers (cgroup_cpu, from a newer collector) gets
+its section once the database has it, and only then.
+"""
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("BUILD_DIR", "build")
+HINDSIGHT = os.path.join(BUILD, "hindsight")
+DAEMON = os.path.join(BUILD, "hindsightd")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(db, *args):
+    p = subprocess.run([HINDSIGHT, "--db", db, *args], capture_output=True, timeout=60,
+                       text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ok(db, *args):
+    rc, out, err = run(db, *args)
+    check(rc == 0, f"hindsight {' '.join(args)} exited {rc}: {err.strip()}")
+    return out
+
+
+def section(out, title):
+    """The text of the section whose title starts with title, or None."""
+    parts = re.split(r"\n== ", out)
+    for p in parts[1:]:
+        if p.startswith(title):
+            return p
+    return None
+
+
+def make_database(tmp):
+    """Six ticks of a real daemon while a file is written and synced."""
+    db = os.path.join(tmp, "top.db")
+    daemon = subprocess.Popen([DAEMON, "--db", db, "--interval", "1", "--duration", "6",
+                               "--no-bpf", "--log-level", "warn"])
+    time.sleep(2)
+    with open(os.path.join(tmp, "written"), "wb") as f:
+        for _ in range(8):
+            f.write(os.urandom(1 << 20))
+            f.flush()
+            os.fsync(f.fileno())
+    daemon.wait(timeout=60)
+    check(daemon.returncode == 0, f"the daemon exited {daemon.returncode}")
+    return db
+
+
+def add_events(db, lo, hi):
+    """Kernel log lines, an OOM kill and processes killed by a signal
+    before, inside and after the window [lo, hi]."""
+    con = sqlite3.connect(db)
+    con.execute("INSERT OR IGNORE INTO kmsg_boot (name) VALUES ('test-boot')")
+    boot = con.execute("SELECT id FROM kmsg_boot WHERE name = 'test-boot'").fetchone()[0]
+    for seq, (ts, msg) in enumerate([(lo - 100, "early line"), (lo + 1, "inside line"),
+                                     (hi + 130, "late line")]):
+        con.execute("INSERT INTO kmsg (ts, boot_id, seq, time_us, priority, facility, message) "
+                    "VALUES (?, ?, ?, 0, 3, 0, ?)", (ts, boot, 1000 + seq, msg))
+    cols = [r[1] for r in con.execute("PRAGMA table_info(process_exit)")]
+    for ts, comm in ((lo - 30, "killedbefore"), (hi, "killedinside")):
+        values = {c: 0 for c in cols}
+        values.update(ts=ts, time_ns=ts * 10**9, pid=4242, comm=comm, signal=9,
+                      exit_code=None, lifetime_us=1500000, cpu_us=700000)
+        con.execute(f"INSERT INTO process_exit ({', '.join(cols)}) VALUES "
+                    f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    cols = [r[1] for r in con.execute("PRAGMA table_info(oom_kill)")]
+    values = {c: 0 for c in cols}
+    values.update(ts=hi + 61, time_ns=(hi + 61) * 10**9, pid=777, comm="hog", anon_rss_kb=99)
+    con.execute(f"INSERT INTO oom_kill ({', '.join(cols)}) VALUES "
+                f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    con.commit()
+    con.close()
+
+
+def test_window_forms(db, first, last):
+    lo, hi = first + 1, last - 1
+    since = ok(db, "top", "--since", f"@{lo}", "--until", f"@{hi}")
+    head = since.splitlines()[0]
+    check(head.startswith("hindsight top: window") and f"({hi - lo} s)" in head,
+          f"--since/--until give the window: {head}")
+    for title in ("CPU", "Memory", "Load", "Pressure", "Disks", "Network",
+                  "Busiest groups by CPU", "Busiest processes by I/O",
+                  "Processes that ended", "Programs started", "Processes killed",
+                  "OOM kills", "Kernel log"):
+        check(section(since, title) is not None, f"top has a section {title}")
+    disks = section(since, "Disks")
+    check("write_bytes_per_s" in disks and "peak_util_pct" in disks,
+          f"the disk section has rates and utilisation: {disks}")
+    net = section(since, "Network")
+    check("rx_bytes_per_s" in net or "no rows in this window" in net,
+          f"the network section: {net}")
+    half = (hi - lo) // 2
+    at = ok(db, "top", "--at", f"@{lo + half}", "--window", f"{2 * half}s")
+    since = ok(db, "top", "--since", f"@{lo}", "--until", f"@{lo + 2 * half}")
+    check(at.splitlines()[0].startswith("hindsight top at "), "--at names the moment")
+    check(section(at, "CPU") == section(since, "CPU"),
+          "--at/--window and --since/--until over the same window agree")
+    recent = ok(db, "top", "--since", "10m")
+    check("(600 s)" in recent.splitlines()[0], f"--since 10m is the last ten minutes: "
+          f"{recent.splitlines()[0]}")
+    for args, word in ((("--at", "now", "--since", "5m"), "not both"),
+                       (("--since", "5m", "--window", "1m"), "--window goes with --at"),
+                       ((), "--since"),
+                       (("--since", "5m", "--context", "0"), "--context"),
+                       (("--since", "5m", "--until", "10m"), "after --until")):
+        rc, _, err = run(db, "top", *args)
+        check(rc == 2 and word in err, f"top {' '.join(args)}: exit 2 naming {word}: {rc} "
+              f"{err.strip()}")
+
+
+def test_events(db, first, last):
+    lo, hi = first + 1, last - 1
+    add_events(db, lo, hi)
+    out = ok(db, "top", "--since", f"@{lo}", "--until", f"@{hi}")
+    log = section(out, "Kernel log")
+    check("inside line" in log and "early line" not in log and "late line" not in log,
+          f"without --context only the kernel log inside the window: {log}")
+    check("from_window" not in out, "without --context events carry no distance")
+    killed = section(out, "Processes killed")
+    check("killedinside" in killed and "killedbefore" not in killed,
+          f"processes killed inside the window only: {killed}")
+    check(section(out, "OOM kills").strip().endswith("none"), "no OOM kill in the window")
+
+    wide = ok(db, "top", "--since", f"@{lo}", "--until", f"@{hi}", "--context", "5m")
+    check("events also 5m either side" in wide.splitlines()[0],
+          f"the header says how far events reach: {wide.splitlines()[0]}")
+    log = section(wide, "Kernel log")
+    lines = {m: l for l in log.splitlines() for m in ("early", "inside", "late") if m in l}
+    check(lines.get("early", "").startswith("-1m40s before"), f"a line before: {log}")
+    check(lines.get("inside", "").startswith("inside"), f"a line inside: {log}")
+    check(lines.get("late", "").startswith("+2m10s after"), f"a line after: {log}")
+    killed = section(wide, "Processes killed")
+    check(re.search(r"-30s before .*killedbefore", killed) and
+          re.search(r"inside .*killedinside", killed), f"killed processes labelled: {killed}")
+    oom = section(wide, "OOM kills")
+    check(re.search(r"\+1m01s after .* 777 +hog", oom), f"an OOM kill after: {oom}")
+    near = ok(db, "top", "--since", f"@{lo}", "--until", f"@{hi}", "--context", "1m")
+    log = section(near, "Kernel log")
+    check("inside line" in log and "early line" not in log and "late line" not in log,
+          f"--context 1m reaches 1 minute, no further: {log}")
+
+
+def test_services(db, tmp, first, last):
+    """The services and containers section appears once cgroup_cpu exists."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    has = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'cgroup_cpu'").fetchone()
+    con.close()
+    out = ok(db, "top", "--since", f"@{first}", "--until", f"@{last}")
+    check((section(out, "Busiest services") is not None) == bool(has[0]),
+          "the services section follows the database's cgroup_cpu view")
+    if has[0]:
+        return
+    newer = os.path.join(tmp, "newer.db")
+    shutil.copy(db, newer)
+    con = sqlite3.connect(newer)
+    con.execute("CREATE TABLE cg (ts INTEGER, cgroup TEXT, kind TEXT, usage_ms REAL)")
+    ticks = [r[0] for r in con.execute("SELECT ts FROM agent WHERE ts BETWEEN ? AND ?",
+                                       (first, last))]
+    window_ms = con.execute("SELECT sum(dur_ms) FROM agent WHERE ts BETWEEN ? AND ?",
+                            (first, last)).fetchone()[0]
+    for ts in ticks:
+        con.execute("INSERT INTO cg VALUES (?, 'nginx.service', 'service', 300)", (ts,))
+        con.execute("INSERT INTO cg VALUES (?, 'db.scope', 'scope', 700)", (ts,))
+    con.execute("CREATE VIEW cgroup_cpu AS SELECT ts, cgroup, kind, usage_ms, "
+                "round(usage_ms / 10.0, 2) AS cpu_pct FROM cg")
+    con.commit()
+    con.close()
+    out = ok(newer, "top", "--since", f"@{first}", "--until", f"@{last}")
+    sec = section(out, "Busiest services")
+    rows = [l.split() for l in (sec or "").splitlines()[3:]]
+    want = round(100.0 * 700 * len(ticks) / window_ms, 1)
+    check(rows and rows[0][0] == "db.scope" and rows[1][0] == "nginx.service" and
+          float(rows[0][2]) == want, f"services by CPU, {want}% first: {sec}")
+
+
+def main():
+    if not os.path.exists(HINDSIGHT):
+        print("hindsight not built", file=sys.stderr)
+        return 1
+    tmp = tempfile.mkdtemp(prefix="hindsight-top-")
+    try:
+        db = make_database(tmp)
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        first, last = con.execute("SELECT min(ts), max(ts) FROM agent").fetchone()
+        con.close()
+        test_window_forms(db, first, last)
+        test_events(db, first, last)
+        test_services(db, tmp, first, last)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    print("all top checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
