@@ -180,34 +180,19 @@ static void event_sql(const struct section *s, const struct top_params *p, char 
 }
 
 /* The SQL of the services and containers section, from the columns its
- * view has: the cgroup's name, its kind when there is one, and CPU time
- * (usage_ms, or user_ms + system_ms) divided by the covered time. */
+ * view has: CPU time divided by the covered time, by name. */
 static int optional_sql(struct qdb *q, const struct section *s, char *sql, size_t n, struct err *e)
 {
-	char **cols = relation_columns(q, s->view, e);
-	if (!cols)
+	struct services_columns c;
+	if (services_columns(q, &c, e))
 		return -1;
-	const char *name = columns_have(cols, "name")	  ? "name"
-			   : columns_have(cols, "cgroup") ? "cgroup"
-			   : columns_have(cols, "unit")	  ? "unit"
-							  : NULL;
-	const char *cpu = columns_have(cols, "usage_ms") ? "usage_ms"
-			  : columns_have(cols, "user_ms") && columns_have(cols, "system_ms")
-			      ? "user_ms + system_ms"
-			      : NULL;
-	int kind = columns_have(cols, "kind");
-	int peak = columns_have(cols, "cpu_pct");
-	free_columns(cols);
-	if (!name || !cpu)
-		return err_set(e, "view %s has no name or CPU time column this hindsight reads",
-			       s->view);
 	snprintf(sql, n,
 		 "SELECT %s AS name%s, round(100.0 * sum(%s) / :window_ms, 1) AS cpu_pct%s "
 		 "FROM %s WHERE ts BETWEEN :lo AND :hi GROUP BY %s%s "
 		 "ORDER BY sum(%s) DESC LIMIT :n",
-		 name, kind ? ", max(kind) AS kind" : "", cpu,
-		 peak ? ", max(cpu_pct) AS peak_cpu_pct" : "", s->view, name, kind ? ", kind" : "",
-		 cpu);
+		 c.name, c.kind ? ", max(kind) AS kind" : "", c.cpu_ms,
+		 c.cpu_pct ? ", max(cpu_pct) AS peak_cpu_pct" : "", s->view, c.name,
+		 c.kind ? ", kind" : "", c.cpu_ms);
 	return 0;
 }
 

@@ -55,6 +55,7 @@ static const char main_help[] =
     "  export NAME         a table or view over a range, streamed as CSV\n"
     "  top --since 10m     what the machine was doing then: an incident report\n"
     "  plot VIEW COLUMN    a chart of one column, in the terminal or as SVG\n"
+    "  replay              the history one tick per screen, stepping back and forth\n"
     "  status              what the database holds and whether the daemon is alive\n"
     "\n"
     "Options every command takes:\n" COMMON_HELP "  --version           print the version\n"
@@ -156,6 +157,24 @@ static const char plot_help[] =
     "                      auto here: the coarsest tier as fine as the chart's "
     "points.\n" COMMON_HELP;
 
+static const char replay_help[] =
+    "Usage: hindsight replay [--at TIME] [OPTIONS]\n"
+    "The history one tick per screen, in the terminal, as atop -r and below replay\n"
+    "show theirs: CPU, memory, load, pressure, disks and network; services and\n"
+    "containers (once collected), process groups and the processes of the tick;\n"
+    "its kernel log lines, OOM kills, processes killed by a signal, and the\n"
+    "programs started and ended in it. Without --at it shows the newest tick and\n"
+    "follows the daemon as it writes.\n"
+    "\n"
+    "Keys: t or Right, T or Left: the next or previous tick; PgDn, PgUp: 10 ticks;\n"
+    "Home, End: the oldest, the newest (and follow); j or b: jump to a time (the\n"
+    "forms below); r: resolution raw, 1-minute, 1-hour; c, m, i: sort by CPU,\n"
+    "memory, I/O; /: show only names containing a text; ?: help; q: quit.\n"
+    "\n"
+    "  --at TIME           start at the tick covering TIME (default: the newest)\n"
+    "  --resolution RES    raw (default: the finest tier holding each time), 1m or\n"
+    "                      1h: step through that tier's rollups where it has them\n" COMMON_HELP;
+
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"
     "What the database holds: the first and last sample, whether the daemon looks\n"
@@ -186,6 +205,7 @@ static const struct command commands[] = {
     {"top", top_help, OPT_COMMON | OPT_AT | OPT_RANGE | OPT_RES, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
+    {"replay", replay_help, OPT_COMMON | OPT_AT | OPT_RES, 0, 0, cmd_replay},
 };
 
 static int usage_error(const char *cmd, const char *msg)

@@ -295,6 +295,17 @@ size_t window_distance_format(int64_t ts, int64_t lo, int64_t hi, char *buf, siz
 /* Makes the SQL function window_distance(ts, lo, hi) callable on db. */
 int window_distance_register(sqlite3 *db);
 
+/* The columns of cgroup_cpu (services and containers, a newer collector's
+ * view) that top and replay read: the name (name, cgroup or unit), the CPU
+ * time in ms (usage_ms, or user_ms + system_ms) as an SQL expression, and
+ * whether it has kind and cpu_pct. -1 with an error when it has neither a
+ * name nor a CPU time. */
+struct services_columns {
+	const char *name, *cpu_ms;
+	int kind, cpu_pct;
+};
+int services_columns(struct qdb *q, struct services_columns *c, struct err *e);
+
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 
 int cmd_views(struct qopts *o);
@@ -304,6 +315,7 @@ int cmd_export(struct qopts *o);
 int cmd_top(struct qopts *o);
 int cmd_plot(struct qopts *o);
 int cmd_status(struct qopts *o);
+int cmd_replay(struct qopts *o);
 
 /* Prints "hindsight: msg" to stderr and returns the exit code. */
 int qfail(int code, const struct err *e);

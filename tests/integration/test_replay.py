@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""hindsight replay in a real terminal: tmux runs it at 100x30 and 160x50
+on a database a short daemon run wrote while two known processes ran (one
+burning CPU, one holding memory), and the test reads the screen after each
+key it sends: a step moves the time shown by one tick and back, sorting by
+memory puts the other process first, a filter narrows the rows, a jump
+goes to the time asked, the resolution key changes the resolution, and q
+ends the program with the terminal restored. Started without --at while a
+daemon writes, replay follows the newest tick. Exit 77 without tmux.
+"""
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+BUILD = os.environ.get("BUILD_DIR", "build")
+HINDSIGHT = os.path.abspath(os.path.join(BUILD, "hindsight"))
+DAEMON = os.path.abspath(os.path.join(BUILD, "hindsightd"))
+WAIT_S = 20  # paid only when the screen never shows what is expected
+failures = []
+
+BURN = "import time\nwhile True:\n    pass\n"
+HOLD = "import time\nb = bytearray(300 << 20)\nb[::4096] = b'x' * len(b[::4096])\ntime.sleep(600)\n"
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def utc(ts):
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def rows(db, sql, *args):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+class Terminal:
+    """A tmux server of our own (its own socket, no configuration) with one
+    session running a command at a given size."""
+
+    def __init__(self, tmp, name, cols, lines, command):
+        self.sock = os.path.join(tmp, f"tmux-{name}")
+        self.name = name
+        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(lines),
+                  f"{command}; echo EXITED $?; sleep 120")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-S", self.sock, "-f", "/dev/null", *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def wait(self, pred, what):
+        """The screen once pred holds for it; fails after WAIT_S."""
+        end = time.time() + WAIT_S
+        while True:
+            text = self.screen()
+            if pred(text):
+                return text
+            if time.time() > end:
+                check(False, f"{what}; the screen was:\n{text}")
+                return text
+            time.sleep(0.1)
+
+    def alternate_on(self):
+        return self.tmux("display-message", "-p", "-t", self.name,
+                         "#{alternate_on}").stdout.strip()
+
+    def close(self):
+        self.tmux("kill-server")
+
+
+def title(text):
+    return text.splitlines()[0] if text else ""
+
+
+def process_rows(text):
+    """The rows under the processes' header: (pid, comm)."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if "COMMAND" in line and "PID" in line:
+            for row in lines[i + 1:]:
+                parts = row.split()
+                if len(parts) < 2 or not parts[0].isdigit():
+                    break
+                out.append((int(parts[0]), parts[1]))
+    return out
+
+
+def before(text, first, second):
+    """Whether process first is listed above process second."""
+    names = [c for _, c in process_rows(text)]
+    return first in names and (second not in names or names.index(first) < names.index(second))
+
+
+def make_database(tmp):
+    """A daemon run at 1 s while hsburn burns a core and hsmem holds
+    300 MiB: named by links to python3, so their comm is their name."""
+    for name in ("hsburn", "hsmem"):
+        os.symlink(shutil.which("python3"), os.path.join(tmp, name))
+    burn = subprocess.Popen([os.path.join(tmp, "hsburn"), "-c", BURN])
+    hold = subprocess.Popen([os.path.join(tmp, "hsmem"), "-c", HOLD])
+    db = os.path.join(tmp, "replay.db")
+    try:
+        time.sleep(1.5)
+        subprocess.run([DAEMON, "--db", db, "--interval", "1", "--duration", "8",
+                        "--log-level", "warn"], check=True, timeout=120)
+    finally:
+        burn.kill()
+        hold.kill()
+        burn.wait()
+        hold.wait()
+    return db
+
+
+def test_keys(db, tmp):
+    # ticks where the burner used more CPU and the holder more memory
+    both = rows(db, "SELECT b.ts FROM top_processes b JOIN top_processes m ON m.ts = b.ts "
+                "WHERE b.comm = 'hsburn' AND m.comm = 'hsmem' AND b.cpu_pct > m.cpu_pct "
+                "AND m.rss_kb > b.rss_kb ORDER BY b.ts")
+    ticks = [r[0] for r in rows(db, "SELECT ts FROM agent ORDER BY ts")]
+    both = [ts for (ts,) in both if ts < ticks[-1]]
+    if not check(both and len(ticks) >= 5,
+                 f"the run has ticks with both processes: {both} of {ticks}"):
+        return
+    at = both[len(both) // 2]
+    nxt = min(t for t in ticks if t > at)
+    term = Terminal(tmp, "keys", 100, 30,
+                    f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
+    try:
+        s = term.wait(lambda s: utc(at) in title(s), f"replay opens at {utc(at)}")
+        check("1s tick, raw" in title(s), f"the title says the tick and tier: {title(s)}")
+        for word in ("CPU   busy", "MEM   used", "LOAD", "PSI", "DSK", "NET", "GROUPS by CPU",
+                     "PROCESSES by CPU", "EVENTS after"):
+            check(word in s, f"the screen shows {word}")
+        check(all(len(l) <= 100 for l in s.splitlines()), "every line fits 100 columns")
+        check(before(s, "hsburn", "hsmem"),
+              f"by CPU the burner is above the holder: {process_rows(s)}")
+
+        term.keys("t")
+        term.wait(lambda s: utc(nxt) in title(s), f"t steps to the next tick {utc(nxt)}")
+        term.keys("T")
+        term.wait(lambda s: utc(at) in title(s), f"T steps back to {utc(at)}")
+        term.keys("Right")
+        term.wait(lambda s: utc(nxt) in title(s), "Right steps forward")
+        term.keys("Left")
+        term.wait(lambda s: utc(at) in title(s), "Left steps back")
+
+        term.keys("m")
+        s = term.wait(lambda s: "PROCESSES by memory" in s, "m sorts by memory")
+        check(before(s, "hsmem", "hsburn"),
+              f"by memory the holder is above the burner: {process_rows(s)}")
+        term.keys("c")
+        s = term.wait(lambda s: "PROCESSES by CPU" in s, "c sorts by CPU again")
+        check(before(s, "hsburn", "hsmem"), "by CPU the burner is above the holder again")
+
+        shown = len(process_rows(s))
+        term.keys("/")
+        term.wait(lambda s: "show names containing" in s, "/ asks for a text")
+        term.keys("hsmem", "Enter")
+        s = term.wait(lambda s: "matching 'hsmem'" in s, "the filter applies")
+        got = process_rows(s)
+        check(got and all(c == "hsmem" for _, c in got) and len(got) < shown,
+              f"the filter narrows the processes to hsmem: {got} (from {shown})")
+        term.keys("/", "Enter")
+        s = term.wait(lambda s: "matching" not in s, "an empty filter shows all again")
+        check(len(process_rows(s)) == shown, "all processes are back")
+
+        target = ticks[-2]
+        term.keys("j")
+        term.wait(lambda s: "jump to" in s, "j asks for a time")
+        term.keys(f"@{target}", "Enter")
+        term.wait(lambda s: utc(target) in title(s), f"the jump goes to {utc(target)}")
+        term.keys("j")
+        term.wait(lambda s: "jump to" in s, "j asks again")
+        term.keys("soon", "Enter")
+        s = term.wait(lambda s: "bad time 'soon'" in s, "a bad time is said, the screen stays")
+        check(utc(target) in title(s), "a bad time does not move the screen")
+
+        term.keys("r")
+        s = term.wait(lambda s: "resolution 1-minute rollups" in s, "r asks for 1-minute rollups")
+        check("1-min rollup" in title(s) or "(asked 1m)" in title(s),
+              f"the title says the resolution: {title(s)}")
+        term.keys("r", "r")
+        term.wait(lambda s: "resolution raw" in s, "r goes round to raw")
+
+        term.keys("?")
+        term.wait(lambda s: "jump to a time" in s, "? shows the keys")
+        term.keys("?")
+        term.wait(lambda s: "PROCESSES" in s, "? again hides them")
+
+        term.keys("q")
+        s = term.wait(lambda s: "EXITED 0" in s, "q ends replay with exit 0")
+        check(term.alternate_on() == "0", "the terminal is back on its normal screen")
+        check("PROCESSES" not in s, "nothing of replay's screen is left")
+    finally:
+        term.close()
+
+
+def test_wide(db, tmp):
+    at = rows(db, "SELECT ts FROM agent ORDER BY ts LIMIT 1 OFFSET 3")[0][0]
+    narrow = Terminal(tmp, "narrow", 100, 30, f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
+    wide = Terminal(tmp, "wide", 160, 50, f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
+    try:
+        n = narrow.wait(lambda s: utc(at) in title(s), "the 100x30 screen opens")
+        w = wide.wait(lambda s: utc(at) in title(s), "the 160x50 screen opens")
+        check(all(len(l) <= 160 for l in w.splitlines()), "every line fits 160 columns")
+        check(len(process_rows(w)) > len(process_rows(n)) or
+              len(process_rows(w)) == int(w.split("PROCESSES by CPU")[1].split("of")[1]
+                                          .split()[0]),
+              "a taller screen shows more processes, or all of them")
+        check(len(w.splitlines()) <= 50, "no more lines than the terminal has")
+    finally:
+        narrow.close()
+        wide.close()
+
+
+def test_follow(db, tmp):
+    """Without --at, the screen follows the newest tick a daemon writes."""
+    term = Terminal(tmp, "live", 100, 30, f"TZ=UTC0 {HINDSIGHT} --db {db} replay")
+    daemon = subprocess.Popen([DAEMON, "--db", db, "--interval", "1", "--duration", "8",
+                               "--log-level", "warn"])
+    try:
+        last = rows(db, "SELECT max(ts) FROM agent")[0][0]
+        s = term.wait(lambda s: "LIVE" in title(s), "replay without --at shows LIVE")
+        seen = set()
+        end = time.time() + WAIT_S
+        while len(seen) < 3 and time.time() < end:
+            t = title(term.screen())
+            for ts in range(last, last + 30):
+                if utc(ts) in t:
+                    seen.add(ts)
+            time.sleep(0.2)
+        check(len(seen) >= 3 and max(seen) > last,
+              f"the time shown follows the daemon's new ticks: {sorted(seen)} after {last}")
+        term.keys("T")
+        s = term.wait(lambda s: "newest" in title(s) and "LIVE" not in title(s),
+                      "stepping back stops following and says what is newest")
+        term.keys("q")
+        term.wait(lambda s: "EXITED 0" in s, "q ends it")
+    finally:
+        daemon.wait(timeout=60)
+        term.close()
+
+
+def test_refusals(db):
+    p = subprocess.run([HINDSIGHT, "--db", db, "replay"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "terminal" in p.stderr,
+          f"replay without a terminal says so: {p.returncode} {p.stderr.strip()}")
+    p = subprocess.run([HINDSIGHT, "--db", db, "replay", "--window", "5m"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "--window" in p.stderr, "replay refuses --window")
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("tmux is not installed (scripts/deps installs it)", file=sys.stderr)
+        return 77
+    tmp = tempfile.mkdtemp(prefix="hindsight-replay-")
+    try:
+        db = make_database(tmp)
+        test_refusals(db)
+        test_keys(db, tmp)
+        test_wide(db, tmp)
+        test_follow(db, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    print("all replay checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
