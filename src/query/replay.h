@@ -72,6 +72,7 @@ extern const char *const rp_view_names[RV_NVIEWS];
  * carries the catalog's note instead. */
 struct rp_tick {
 	int64_t ts, dur_ms;
+	int64_t lo;		  /* events are those in (lo, ts] */
 	int tier;		  /* the tier the tick was read from */
 	char note[RV_NVIEWS][80]; /* "" when the view is read */
 	int has_cpu, has_mem, has_load;

@@ -249,11 +249,12 @@ static void row_ended(sqlite3_stmt *st, struct rp_tick *t)
 			 comm, (long long)n);
 }
 
-/* The tick's span of time: events are those in (lo, ts]. */
+/* The tick's span of time: events are those in (lo, ts]. Ticks fall on
+ * the interval's boundaries, and dur_ms is measured, a few ms off them. */
 static int64_t span_lo(const struct rp_tick *t)
 {
-	int64_t d = t->dur_ms > 0 ? (t->dur_ms + 999) / 1000 : 1;
-	return t->ts - d;
+	int64_t d = (t->dur_ms + 500) / 1000;
+	return t->ts - (d > 0 ? d : 1);
 }
 
 /* One statement per part of the screen; each part whose view is not ready
@@ -340,7 +341,7 @@ int rp_load(struct rp_source *s, int64_t ts, struct rp_tick *t, struct err *e)
 	t->dur_ms = first_int(s, "SELECT dur_ms FROM agent_health WHERE ts = ?1", ts, 0);
 	if (t->dur_ms <= 0)
 		t->dur_ms = tier_bucket_s[t->tier] ? tier_bucket_s[t->tier] * 1000 : 1000;
-	int64_t lo = span_lo(t);
+	int64_t lo = t->lo = span_lo(t);
 	for (int v = 0; v < RV_NVIEWS; v++)
 		snprintf(t->note[v], sizeof(t->note[v]), "%s", s->note[v]);
 	for (size_t i = 0; i < ARRAY_LEN(parts); i++)

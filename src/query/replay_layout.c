@@ -440,7 +440,7 @@ static void events(struct screen *s, const struct rp_tick *t, int lines)
 {
 	char lo[32], hi[32];
 	struct lb b = next_line(s, RA_TITLE);
-	time_format_local(t->ts - (t->dur_ms + 999) / 1000, lo, sizeof(lo));
+	time_format_local(t->lo, lo, sizeof(lo));
 	time_format_local(t->ts, hi, sizeof(hi));
 	lb_printf(&b, "EVENTS after %s until %s", lo + 11, hi + 11);
 	lb_pad(&b, b.max);

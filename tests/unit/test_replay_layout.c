@@ -51,6 +51,7 @@ static void make_tick(struct rp_tick *t)
 	memset(t, 0, sizeof(*t));
 	t->ts = 1795144320;
 	t->dur_ms = 10000;
+	t->lo = t->ts - 10;
 	t->has_cpu = t->has_mem = t->has_load = 1;
 	t->busy = 97.5;
 	t->mem_total_kb = 16 << 20;
