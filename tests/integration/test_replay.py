@@ -9,6 +9,7 @@ ends the program with the terminal restored. Started without --at while a
 daemon writes, replay follows the newest tick. Exit 77 without tmux.
 """
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -262,10 +263,10 @@ def test_follow(db, tmp):
         seen = set()
         end = time.time() + WAIT_S
         while len(seen) < 3 and time.time() < end:
-            t = title(term.screen())
-            for ts in range(last, last + 30):
-                if utc(ts) in t:
-                    seen.add(ts)
+            m = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", title(term.screen()))
+            if m:
+                seen.add(int(datetime.strptime(m.group(0), "%Y-%m-%d %H:%M:%S")
+                             .replace(tzinfo=timezone.utc).timestamp()))
             time.sleep(0.2)
         check(len(seen) >= 3 and max(seen) > last,
               f"the time shown follows the daemon's new ticks: {sorted(seen)} after {last}")
@@ -277,6 +278,37 @@ def test_follow(db, tmp):
     finally:
         daemon.wait(timeout=60)
         term.close()
+
+
+def test_tiers(db, tmp):
+    """Times whose raw rows are pruned are read from the rollups, as the
+    plan says: a stretch kept in 1-minute rows only and one in 1-hour rows
+    only (test_query.make_old_history: every tick a group uses 40% of a core
+    of a machine 40% busy), each shown one bucket per screen."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_query import make_old_history
+    old, spans = make_old_history(db, tmp)
+    for tier, words, step in (("1m", "1m tick, 1-min rollup", 60),
+                              ("1h", "1h tick, 1-hour rollup", 3600)):
+        at = spans[tier] + 3600 + 1234
+        bucket = (at + step - 1) // step * step
+        term = Terminal(tmp, f"tier{tier}", 100, 30,
+                        f"TZ=UTC0 {HINDSIGHT} --db {old} replay --at @{at}")
+        try:
+            s = term.wait(lambda s: utc(bucket) in title(s),
+                          f"replay at a time kept in {tier} shows its bucket {utc(bucket)}")
+            check(words in title(s), f"the title says {words}: {title(s)}")
+            check("busy  40.0%" in s, f"CPU from the {tier} rollups")
+            group = [l for l in s.splitlines() if l.strip().startswith("old.service")]
+            check(group and group[0].split()[1] == "40.0",
+                  f"the group's CPU from the {tier} rollups is the raw 40%: {group}")
+            term.keys("T")
+            term.wait(lambda s: utc(bucket - step) in title(s),
+                      f"T steps one {tier} bucket back to {utc(bucket - step)}")
+            term.keys("q")
+            term.wait(lambda s: "EXITED 0" in s, "q ends it")
+        finally:
+            term.close()
 
 
 def test_refusals(db):
@@ -299,6 +331,7 @@ def main():
         test_refusals(db)
         test_keys(db, tmp)
         test_wide(db, tmp)
+        test_tiers(db, tmp)
         test_follow(db, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
