@@ -142,11 +142,19 @@ static const struct section sections[] = {
      "SELECT ts, pid, comm, uid, anon_rss_kb, file_rss_kb, shmem_rss_kb, oom_score_adj "
      "FROM oom_kills WHERE ts BETWEEN :ev_lo AND :ev_hi ORDER BY ts LIMIT 4 * :n",
      SEC_EVENTS},
-    /* The most severe lines when there are more than fit, in time order. */
+    /* A burst (an OOM report, a stack trace) shows its first lines, any
+     * error or worse, and how many lines more it had in that second; then
+     * the most severe lines when there are more than fit, in time order. */
     {"Kernel log", "kernel_log",
-     "SELECT ts, level, message FROM (SELECT * FROM kernel_log "
-     "WHERE ts BETWEEN :ev_lo AND :ev_hi ORDER BY priority, ts, seq LIMIT 4 * :n + 10) "
-     "ORDER BY ts, seq",
+     "WITH l AS (SELECT ts, seq, priority, level, message, "
+     "row_number() OVER (PARTITION BY ts ORDER BY seq) AS k FROM kernel_log "
+     "WHERE ts BETWEEN :ev_lo AND :ev_hi), "
+     "shown AS (SELECT ts, seq, priority, level, message FROM l WHERE k <= 3 OR priority <= 3 "
+     "UNION ALL SELECT ts, min(seq), min(priority), '', "
+     "'... ' || count(*) || ' more lines in this second' FROM l "
+     "WHERE k > 3 AND priority > 3 GROUP BY ts) "
+     "SELECT ts, level, message FROM (SELECT * FROM shown ORDER BY priority, ts, seq "
+     "LIMIT 4 * :n + 10) ORDER BY ts, seq",
      SEC_EVENTS},
 };
 

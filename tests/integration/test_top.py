@@ -73,10 +73,12 @@ def add_events(db, lo, hi):
     con = sqlite3.connect(db)
     con.execute("INSERT OR IGNORE INTO kmsg_boot (name) VALUES ('test-boot')")
     boot = con.execute("SELECT id FROM kmsg_boot WHERE name = 'test-boot'").fetchone()[0]
-    for seq, (ts, msg) in enumerate([(lo - 100, "early line"), (lo + 1, "inside line"),
-                                     (hi + 130, "late line")]):
+    lines = [(lo - 100, 3, "early line"), (lo + 1, 3, "inside line"), (hi + 130, 3, "late line")]
+    # a burst: an OOM report's twenty lines and its error, in one second
+    lines += [(lo + 2, 4, f"trace line {i}") for i in range(20)] + [(lo + 2, 3, "Killed 4242")]
+    for seq, (ts, prio, msg) in enumerate(lines):
         con.execute("INSERT INTO kmsg (ts, boot_id, seq, time_us, priority, facility, message) "
-                    "VALUES (?, ?, ?, 0, 3, 0, ?)", (ts, boot, 1000 + seq, msg))
+                    "VALUES (?, ?, ?, 0, ?, 0, ?)", (ts, boot, 1000 + seq, prio, msg))
     cols = [r[1] for r in con.execute("PRAGMA table_info(process_exit)")]
     for ts, comm in ((lo - 30, "killedbefore"), (hi, "killedinside")):
         values = {c: 0 for c in cols}
@@ -137,6 +139,11 @@ def test_events(db, first, last):
     check("inside line" in log and "early line" not in log and "late line" not in log,
           f"without --context only the kernel log inside the window: {log}")
     check("from_window" not in out, "without --context events carry no distance")
+    burst = [l.split("  ")[-1].strip() for l in log.splitlines() if "trace line" in l or
+             "more lines" in l or "Killed 4242" in l]
+    check(burst == ["trace line 0", "trace line 1", "trace line 2",
+                    "... 17 more lines in this second", "Killed 4242"],
+          f"a burst shows its first lines, how many more, and its error: {burst}")
     killed = section(out, "Processes killed")
     check("killedinside" in killed and "killedbefore" not in killed,
           f"processes killed inside the window only: {killed}")
