@@ -132,8 +132,14 @@ def make_database(tmp):
     return db
 
 
-def add_kernel_lines(db, lines):
+def add_events(db, lines, oom_ts):
+    """Kernel log lines, a burst of them, and an OOM kill."""
     con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(oom_kill)")]
+    values = {c: 0 for c in cols}
+    values.update(ts=oom_ts, time_ns=oom_ts * 10**9, pid=777, comm="hog", anon_rss_kb=99 << 10)
+    con.execute(f"INSERT INTO oom_kill ({', '.join(cols)}) VALUES "
+                f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
     con.execute("INSERT OR IGNORE INTO kmsg_boot (name) VALUES ('test-boot')")
     boot = con.execute("SELECT id FROM kmsg_boot WHERE name = 'test-boot'").fetchone()[0]
     for seq, (ts, msg) in enumerate(lines):
@@ -159,7 +165,9 @@ def test_keys(db, tmp):
     nxt = min(t for t in ticks if t > at)
     prev = max(t for t in ticks if t < at)
     # a tick's events are those after the tick before it, up to its own time
-    add_kernel_lines(db, [(prev, "line of the tick before"), (at, "line of this tick")])
+    # and OOM kills come first however many lines the kernel log has
+    add_events(db, [(prev, "line of the tick before"), (at, "line of this tick")] +
+               [(at, f"trace line {i}") for i in range(30)], at)
     term = Terminal(tmp, "keys", 100, 30,
                     f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
     try:
@@ -172,6 +180,10 @@ def test_keys(db, tmp):
         check(all(len(l) <= 100 for l in s.splitlines()), "every line fits 100 columns")
         check("line of this tick" in s and "line of the tick before" not in s,
               f"the events are the tick's own (after {utc(prev)}, up to {utc(at)})")
+        events = [l for l in s.split("EVENTS after")[1].splitlines()
+                  if re.match(r"  \d\d:\d\d:\d\d  ", l)]
+        check(events and "hog (pid 777) killed by the OOM killer, anon 99 MiB" in events[0],
+              f"the OOM kill is the first event: {events[:3]}")
         check(before(s, "hsburn", "hsmem"),
               f"by CPU the burner is above the holder: {process_rows(s)}")
 
