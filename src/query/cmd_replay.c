@@ -31,6 +31,7 @@ struct replay {
 	int colors;
 	struct rp_line *lines;
 	int nlines;
+	SCREEN *screen;
 };
 
 static int attr_of(const struct replay *r, enum rp_attr a)
@@ -278,11 +279,20 @@ static int key(struct replay *r, int ch)
 	return 0;
 }
 
-static void screen_open(struct replay *r)
+/* Takes over the terminal; -1 when its type is unknown (initscr would
+ * end the process there, before the database's files are tidied). */
+static int screen_open(struct replay *r, struct err *e)
 {
 	/* Wide characters for names; numbers keep their '.' (LC_NUMERIC). */
 	setlocale(LC_CTYPE, "");
-	initscr();
+	r->screen = newterm(NULL, stdout, stdin);
+	if (!r->screen) {
+		const char *term = getenv("TERM");
+		return err_set(e,
+			       "replay cannot draw on this terminal (TERM=%s): no terminfo entry",
+			       term ? term : "");
+	}
+	set_term(r->screen);
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
@@ -295,6 +305,15 @@ static void screen_open(struct replay *r)
 		init_pair(PAIR_HEAD, COLOR_CYAN, -1);
 		r->colors = 1;
 	}
+	return 0;
+}
+
+/* Gives the terminal back as it was. */
+static void screen_close(struct replay *r)
+{
+	endwin();
+	delscreen(r->screen);
+	r->screen = NULL;
 }
 
 /* The first tick: the one covering --at, else the newest (followed). */
@@ -341,7 +360,11 @@ int cmd_replay(struct qopts *o)
 		rp_close(&r.src);
 		return qfail(2, &e);
 	}
-	screen_open(&r);
+	if (screen_open(&r, &e)) {
+		rp_tick_free(&r.tick);
+		rp_close(&r.src);
+		return qfail(1, &e);
+	}
 	int64_t last = clock_mono_us();
 	for (;;) {
 		draw(&r);
@@ -355,7 +378,7 @@ int cmd_replay(struct qopts *o)
 			last = clock_mono_us();
 		}
 	}
-	endwin();
+	screen_close(&r);
 	rp_tick_free(&r.tick);
 	free(r.lines);
 	rp_close(&r.src);
