@@ -59,24 +59,42 @@ static void lb_start(struct lb *b, struct rp_line *line, int max, enum rp_attr a
 	line->attr = attr;
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), or 0 when it is not
+ * one: a stray continuation byte, a byte UTF-8 never uses, a lead byte
+ * without all its continuation bytes. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = *p < 0x80		 ? 1
+		   : (*p & 0xe0) == 0xc0 ? 2
+		   : (*p & 0xf0) == 0xe0 ? 3
+		   : (*p & 0xf8) == 0xf0 ? 4
+					 : 0;
+	for (size_t k = 1; k < n; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 /* Appends text, cut at the screen's edge; a UTF-8 sequence counts as one
- * column and is never split. Control characters show as '?'. */
+ * column and is never split. A control character or a byte that is not
+ * UTF-8 shows as '?', so a name can neither move the cursor nor be
+ * drawn wider than counted. */
 static void lb_put(struct lb *b, const char *text)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	char *out = b->line->text;
 	size_t room = sizeof(b->line->text) - 1;
 	while (*p && b->col < b->max) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 4;
-		size_t have = strnlen((const char *)p, n);
-		if (have < n || (*p >= 0x80 && *p < 0xc0))
-			n = 1; /* a broken sequence: one byte, shown as '?' */
-		if (b->len + n > room)
+		size_t n = utf8_len(p);
+		if (b->len + (n ? n : 1) > room)
 			break;
-		if (n == 1 && (*p < 0x20 || *p >= 0x7f))
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
 			out[b->len++] = '?';
-		else
-			memcpy(out + b->len, p, n), b->len += n;
+			n = 1;
+		} else {
+			memcpy(out + b->len, p, n);
+			b->len += n;
+		}
 		p += n;
 		b->col++;
 	}

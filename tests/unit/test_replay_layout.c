@@ -67,6 +67,13 @@ static void make_tick(struct rp_tick *t)
 	add(&t->procs, 103, "backup", 20.0, 3000, 80e6);
 	/* a name in UTF-8 that must not be cut inside a character */
 	add(&t->procs, 104, "\xc3\xa9t\xc3\xa9-\xe6\xbc\xa2\xe5\xad\x97", 1.0, 10, 0);
+	/* and broken ones: a lead byte before ASCII, a stray continuation,
+	 * bytes no UTF-8 has, a control character */
+	add(&t->procs, 105,
+	    "a\xc3"
+	    "Zb\x80"
+	    "c\xff\xfe\xe6\xbc!\x1b[2J",
+	    0.5, 10, 0);
 	add(&t->groups, 0, "burner", 190.0, 2000, 0);
 	add(&t->groups, 0, "hog", 2.0, 900000, 1000);
 	t->nevents = 1;
@@ -138,7 +145,9 @@ static void sorts_and_filters(void **state)
 		ui.sort = SORT_CPU;
 		struct rp_line *l = lay(&t, &ui, cols, rows);
 		assert_int_equal(first_pid(l, rows), 101);
-		assert_true(find(l, rows, "PROCESSES by CPU   4 of 4") >= 0);
+		assert_true(find(l, rows, "PROCESSES by CPU   5 of 5") >= 0);
+		/* "a?Zb?c????!?[2J", written so that no ?? makes a trigraph */
+		assert_true(find(l, rows, "a?Zb?c?\x3f?\x3f!?[2J") >= 0);
 		assert_true(find(l, rows, "busy  97.5%") >= 0);
 		assert_true(find(l, rows, "write  48.3M/s") >= 0);
 		assert_true(find(l, rows, "hog (pid 102) killed") >= 0);
@@ -155,7 +164,7 @@ static void sorts_and_filters(void **state)
 		free(l);
 		snprintf(ui.filter, sizeof(ui.filter), "BURN");
 		l = lay(&t, &ui, cols, rows);
-		assert_true(find(l, rows, "PROCESSES by I/O   1 of 1 matching 'BURN' (4 in all)") >=
+		assert_true(find(l, rows, "PROCESSES by I/O   1 of 1 matching 'BURN' (5 in all)") >=
 			    0);
 		assert_int_equal(first_pid(l, rows), 101);
 		assert_int_equal(find(l, rows, "backup"), -1);
