@@ -57,15 +57,24 @@ static const struct section sections[] = {
      "CAST(round(sum(full_stall_ms)) AS INTEGER) AS full_stall_ms "
      "FROM pressure WHERE ts BETWEEN :lo AND :hi GROUP BY resource ORDER BY resource",
      SEC_WINDOW},
+    /* Two rows a disk, so the table stays narrow: the window's average and
+     * the peak (each column's busiest tick); disks in order of the bytes
+     * they moved. */
     {"Disks", "disk_io",
-     "SELECT disk, CAST(1000.0 * sum(read_bytes) / :window_ms AS INTEGER) AS read_bytes_per_s, "
-     "CAST(max(read_bytes_per_s) AS INTEGER) AS peak_read_bytes_per_s, "
-     "CAST(1000.0 * sum(write_bytes) / :window_ms AS INTEGER) AS write_bytes_per_s, "
-     "CAST(max(write_bytes_per_s) AS INTEGER) AS peak_write_bytes_per_s, "
-     "round(sum(util_pct * dur_ms) / :window_ms, 1) AS util_pct, "
-     "max(util_pct) AS peak_util_pct, max(avg_wait_ms) AS peak_wait_ms "
+     "WITH d AS (SELECT disk, sum(read_bytes) AS rb, sum(write_bytes) AS wb, "
+     "sum(util_pct * dur_ms) AS util, max(read_bytes_per_s) AS rmax, "
+     "max(write_bytes_per_s) AS wmax, max(util_pct) AS umax, max(avg_wait_ms) AS waitmax, "
+     "sum(avg_wait_ms * (reads_per_s + writes_per_s) * dur_ms) / "
+     "nullif(sum((reads_per_s + writes_per_s) * dur_ms), 0) AS wait "
      "FROM disk_io WHERE ts BETWEEN :lo AND :hi AND whole_disk = 1 GROUP BY disk "
-     "ORDER BY sum(read_bytes + write_bytes) DESC LIMIT :n",
+     "ORDER BY rb + wb DESC LIMIT :n) "
+     "SELECT disk, stat, read_bytes_per_s, write_bytes_per_s, util_pct, wait_ms FROM ("
+     "SELECT rb + wb AS total, disk, 'average' AS stat, "
+     "CAST(1000.0 * rb / :window_ms AS INTEGER) AS read_bytes_per_s, "
+     "CAST(1000.0 * wb / :window_ms AS INTEGER) AS write_bytes_per_s, "
+     "round(util / :window_ms, 1) AS util_pct, round(wait, 2) AS wait_ms FROM d "
+     "UNION ALL SELECT rb + wb, disk, 'peak', CAST(rmax AS INTEGER), "
+     "CAST(wmax AS INTEGER), umax, waitmax FROM d) ORDER BY total DESC, disk, stat",
      SEC_WINDOW},
     {"Network", "net_rates",
      "SELECT interface, CAST(1000.0 * sum(rx_bytes) / :window_ms AS INTEGER) AS rx_bytes_per_s, "

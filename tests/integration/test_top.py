@@ -107,8 +107,14 @@ def test_window_forms(db, first, last):
                   "OOM kills", "Kernel log"):
         check(section(since, title) is not None, f"top has a section {title}")
     disks = section(since, "Disks")
-    check("write_bytes_per_s" in disks and "peak_util_pct" in disks,
-          f"the disk section has rates and utilisation: {disks}")
+    rows = [l.split() for l in disks.splitlines()[3:] if l.strip()]
+    # (a temporary directory on tmpfs writes to no disk)
+    check("no rows in this window" in disks or
+          ("write_bytes_per_s" in disks and "util_pct" in disks and
+           [r[1] for r in rows[:2]] == ["average", "peak"] and rows[0][0] == rows[1][0]),
+          f"the disk section has rates and utilisation, average and peak: {disks}")
+    check(all(len(l) <= 100 for l in disks.splitlines()),
+          "the disk section fits 100 columns in any units")
     net = section(since, "Network")
     check("rx_bytes_per_s" in net or "no rows in this window" in net,
           f"the network section: {net}")
