@@ -259,8 +259,9 @@ static int64_t span_lo(const struct rp_tick *t)
 
 /* One statement per part of the screen; each part whose view is not ready
  * keeps the catalog's note. Events come in the order the screen lists them
- * when they do not all fit: OOM kills, processes killed by a signal, then
- * the kernel log, most severe first. The system summary reads the row at ts of the
+ * when they do not all fit: OOM kills, kernel log errors (and worse),
+ * processes killed by a signal, then the rest of the kernel log, most
+ * severe first. The system summary reads the row at ts of the
  * pinned tier; processes and events, which have no rollups, are summed over
  * the tick's span from the raw rows kept. */
 static const struct {
@@ -310,13 +311,17 @@ static const struct {
      "(anon_rss_kb / 1024) || ' MiB' FROM oom_kills WHERE ts > ?2 AND ts <= ?1 ORDER BY ts "
      "LIMIT 12",
      row_event},
+    {RV_KLOG,
+     "SELECT ts, level, message FROM kernel_log WHERE ts > ?2 AND ts <= ?1 AND priority <= 3 "
+     "ORDER BY priority, ts, seq LIMIT 12",
+     row_event},
     {RV_EXITS,
      "SELECT ts, 'killed', comm || ' (pid ' || pid || ') by signal ' || signal || "
      "CASE WHEN core_dumped THEN ', core dumped' ELSE '' END FROM process_exits "
      "WHERE ts > ?2 AND ts <= ?1 AND signal IS NOT NULL ORDER BY ts LIMIT 12",
      row_event},
     {RV_KLOG,
-     "SELECT ts, level, message FROM kernel_log WHERE ts > ?2 AND ts <= ?1 "
+     "SELECT ts, level, message FROM kernel_log WHERE ts > ?2 AND ts <= ?1 AND priority > 3 "
      "ORDER BY priority, ts, seq LIMIT 24",
      row_event},
     {RV_EXITS,

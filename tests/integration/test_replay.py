@@ -132,19 +132,27 @@ def make_database(tmp):
     return db
 
 
-def add_events(db, lines, oom_ts):
-    """Kernel log lines, a burst of them, and an OOM kill."""
+def add_row(con, table, **values):
+    """A row with these values, every other column 0."""
+    cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+    row = {c: 0 for c in cols}
+    row.update(values)
+    con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [row[c] for c in cols])
+
+
+def add_events(db, lines, ts):
+    """Kernel log lines (ts, priority, text), and at ts an OOM kill and a
+    process killed by a signal."""
     con = sqlite3.connect(db)
-    cols = [r[1] for r in con.execute("PRAGMA table_info(oom_kill)")]
-    values = {c: 0 for c in cols}
-    values.update(ts=oom_ts, time_ns=oom_ts * 10**9, pid=777, comm="hog", anon_rss_kb=99 << 10)
-    con.execute(f"INSERT INTO oom_kill ({', '.join(cols)}) VALUES "
-                f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    add_row(con, "oom_kill", ts=ts, time_ns=ts * 10**9, pid=777, comm="hog", anon_rss_kb=99 << 10)
+    add_row(con, "process_exit", ts=ts, time_ns=ts * 10**9, pid=778, comm="victim", signal=9,
+            exit_code=None)
     con.execute("INSERT OR IGNORE INTO kmsg_boot (name) VALUES ('test-boot')")
     boot = con.execute("SELECT id FROM kmsg_boot WHERE name = 'test-boot'").fetchone()[0]
-    for seq, (ts, msg) in enumerate(lines):
+    for seq, (t, prio, msg) in enumerate(lines):
         con.execute("INSERT INTO kmsg (ts, boot_id, seq, time_us, priority, facility, message) "
-                    "VALUES (?, ?, ?, 0, 4, 0, ?)", (ts, boot, 90000 + seq, msg))
+                    "VALUES (?, ?, ?, 0, ?, 0, ?)", (t, boot, 90000 + seq, prio, msg))
     con.commit()
     con.close()
 
@@ -168,9 +176,12 @@ def test_keys(db, tmp):
     nxt = min(t for t in ticks if t > at)
     prev = max(t for t in ticks if t < at)
     # a tick's events are those after the tick before it, up to its own time
-    # and OOM kills come first however many lines the kernel log has
-    add_events(db, [(prev, "line of the tick before"), (at, "line of this tick")] +
-               [(at, f"trace line {i}") for i in range(30)], at)
+    # and the OOM kill, the kernel's errors and the killed processes come
+    # first however many lines the kernel log has
+    add_events(db, [(prev, 4, "line of the tick before"), (at, 4, "line of this tick")] +
+               [(at, 4, f"trace line {i}") for i in range(30)] +
+               [(at, 3, "error of this tick")], at)
+    check_events(db, tmp, at, prev)
     term = Terminal(tmp, "keys", 100, 30,
                     f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
     try:
@@ -181,12 +192,6 @@ def test_keys(db, tmp):
                      "PROCESSES by CPU", "EVENTS after"):
             check(word in s, f"the screen shows {word}")
         check(all(len(l) <= 100 for l in s.splitlines()), "every line fits 100 columns")
-        check("line of this tick" in s and "line of the tick before" not in s,
-              f"the events are the tick's own (after {utc(prev)}, up to {utc(at)})")
-        events = [l for l in s.split("EVENTS after")[1].splitlines()
-                  if re.match(r"  \d\d:\d\d:\d\d  ", l)]
-        check(events and "hog (pid 777) killed by the OOM killer, anon 99 MiB" in events[0],
-              f"the OOM kill is the first event: {events[:3]}")
         check(before(s, "hsburn", "hsmem"),
               f"by CPU the burner is above the holder: {process_rows(s)}")
 
@@ -246,6 +251,24 @@ def test_keys(db, tmp):
         s = term.wait(lambda s: "EXITED 0" in s, "q ends replay with exit 0")
         check(term.alternate_on() == "0", "the terminal is back on its normal screen")
         check("PROCESSES" not in s, "nothing of replay's screen is left")
+    finally:
+        term.close()
+
+
+def check_events(db, tmp, at, prev):
+    """The tick's own events, most important first, on a screen tall
+    enough for five of them."""
+    term = Terminal(tmp, "events", 160, 50, f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
+    try:
+        s = term.wait(lambda s: utc(at) in title(s), "the events screen opens")
+        check("line of this tick" in s and "line of the tick before" not in s,
+              f"the events are the tick's own (after {utc(prev)}, up to {utc(at)})")
+        events = [l for l in s.split("EVENTS after")[1].splitlines()
+                  if re.match(r"  \d\d:\d\d:\d\d  ", l)]
+        check(len(events) >= 4 and "hog (pid 777) killed by the OOM killer, anon 99 MiB" in
+              events[0] and "error of this tick" in events[1] and
+              "victim (pid 778) by signal 9" in events[2] and "line of this tick" in events[3],
+              f"the OOM kill, the kernel's error, the killed process, the log: {events[:5]}")
     finally:
         term.close()
 
