@@ -108,8 +108,8 @@ static const struct section sections[] = {
      SEC_WINDOW},
     {"Busiest processes by CPU", "top_processes",
      "SELECT pid, comm, group_name, round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, "
-     "max(cpu_pct) AS peak_cpu_pct, max(rss_kb) AS peak_rss_kb, sum(read_bytes) AS read_bytes, "
-     "sum(write_bytes) AS write_bytes, substr(max(cmdline), 1, 60) AS cmdline "
+     "max(cpu_pct) AS peak_cpu_pct, max(rss_kb) AS peak_rss_kb, "
+     "substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "ORDER BY sum(cpu_pct) DESC LIMIT :n",
      SEC_WINDOW},
