@@ -34,6 +34,8 @@ struct replay {
 	SCREEN *screen;
 };
 
+/* The curses attribute of a kind of line: bars reversed, titles bold,
+ * headers and hot lines in colour where the terminal has it. */
 static int attr_of(const struct replay *r, enum rp_attr a)
 {
 	switch (a) {
@@ -92,6 +94,7 @@ static void show(struct replay *r, int64_t ts)
 	r->ui.following = ts >= r->ui.newest;
 }
 
+/* A note for the last line, until the next key. */
 static void message(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void message(struct replay *r, const char *fmt, ...)
 {
@@ -151,6 +154,7 @@ static void first_line(char *text)
 	text[strcspn(text, ";\n")] = '\0';
 }
 
+/* Asks for a time in --at's forms and shows the tick covering it. */
 static void jump(struct replay *r)
 {
 	if (prompt(r, "jump to (03:12, 10m, 2026-11-20 03:12, @EPOCH; Esc cancels): "))
@@ -174,6 +178,7 @@ static void jump(struct replay *r)
 	show(r, ts);
 }
 
+/* Asks for the text names must contain; empty shows all again. */
 static void filter_prompt(struct replay *r)
 {
 	if (prompt(r, "show names containing (empty: all; Esc cancels): "))

@@ -177,6 +177,7 @@ struct top_params {
 	int centred; /* --at: the window is centred on at */
 };
 
+/* Binds a parameter a section's SQL may or may not use. */
 static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
 {
 	int i = sqlite3_bind_parameter_index(st, name);
@@ -264,6 +265,8 @@ static void print_rows(struct qdb *q, const struct section *s, const struct top_
 	sqlite3_finalize(st);
 }
 
+/* A section's title and its rows, or what the catalog says of its view;
+ * an optional section whose view neither side knows is left out. */
 static void print_section(struct qdb *q, const struct section *s, const struct top_params *p)
 {
 	char note[128];
@@ -344,6 +347,8 @@ static void print_nearest(struct qdb *q, int64_t at)
 	printf("\n");
 }
 
+/* The first line: the window read, whole buckets when rollups were,
+ * and how far events reach. */
 static void print_header(const struct top_params *p)
 {
 	char a[32], lo[32], hi[32], d[32];

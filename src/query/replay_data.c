@@ -48,11 +48,13 @@ static void text_col(sqlite3_stmt *st, int i, char *buf, size_t n)
 	snprintf(buf, n, "%s", t ? (const char *)t : "");
 }
 
+/* A REAL column, dflt for NULL. */
 static double real_col(sqlite3_stmt *st, int i, double dflt)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_double(st, i);
 }
 
+/* An INTEGER column, dflt for NULL. */
 static int64_t int_col(sqlite3_stmt *st, int i, int64_t dflt)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
@@ -82,6 +84,8 @@ static int each_row(struct rp_source *s, const char *sql, int64_t a, int64_t b, 
 	return 0;
 }
 
+/* The first column of the first row of sql (?1 = a, ?2 = b); -1 for
+ * none or an error, which leaves that number out of the screen. */
 static int64_t first_int(struct rp_source *s, const char *sql, int64_t a, int64_t b)
 {
 	sqlite3_stmt *st;
@@ -99,6 +103,8 @@ static int64_t first_int(struct rp_source *s, const char *sql, int64_t a, int64_
 	return v;
 }
 
+/* A new row at the end of l, unknowns marked -1; NULL when out of
+ * memory (the row is then left out). */
 static struct rp_row *list_add(struct rp_list *l)
 {
 	if (l->n == l->cap) {
@@ -116,6 +122,7 @@ static struct rp_row *list_add(struct rp_list *l)
 	return r;
 }
 
+/* The parts' row readers: one result row into the tick. */
 static void row_cpu(sqlite3_stmt *st, struct rp_tick *t)
 {
 	t->has_cpu = 1;

@@ -4,7 +4,6 @@
  * events, then a line of keys. Pure: the tick and the screen's state in,
  * lines out, so what a person sees is tested without a terminal. The
  * numbers are compact (atop's "48.3M") since a row must hold many. */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +48,7 @@ struct lb {
 	int col, max;
 };
 
+/* Starts an empty line of at most max columns. */
 static void lb_start(struct lb *b, struct rp_line *line, int max, enum rp_attr attr)
 {
 	b->line = line;
@@ -101,6 +101,7 @@ static void lb_put(struct lb *b, const char *text)
 	out[b->len] = '\0';
 }
 
+/* Spaces up to column to (a table's next field, or the bar's edge). */
 static void lb_pad(struct lb *b, int to)
 {
 	while (b->col < to && b->col < b->max)
@@ -123,6 +124,7 @@ static void lb_field(struct lb *b, const char *text, int width, int right)
 	lb_pad(b, start + width);
 }
 
+/* lb_put of a formatted text. */
 static void lb_printf(struct lb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void lb_printf(struct lb *b, const char *fmt, ...)
 {
@@ -144,11 +146,13 @@ static const char *bytes_s(double b, char *buf)
 	return buf;
 }
 
+/* KiB as compact bytes; "-" for unknown (-1). */
 static const char *kb_s(int64_t kb, char *buf)
 {
 	return kb < 0 ? "-" : bytes_s((double)kb * 1024, buf);
 }
 
+/* Bytes per second, "48.3M/s"; "0" for none, "-" for unknown. */
 static const char *rate_s(double bps, char *buf)
 {
 	if (bps < 0)
@@ -160,6 +164,7 @@ static const char *rate_s(double bps, char *buf)
 	return buf;
 }
 
+/* A percentage with one decimal, as every column of them reads. */
 static const char *pct_s(double v, char *buf)
 {
 	snprintf(buf, 16, "%.1f", v);
@@ -195,6 +200,7 @@ static void title_line(struct lb *b, const struct rp_tick *t, const struct rp_ui
 	lb_pad(b, b->max);
 }
 
+/* The CPU line; returns whether it is hot (90% busy or more). */
 static int cpu_line(struct lb *b, const struct rp_tick *t)
 {
 	char v[6][16];
@@ -209,6 +215,7 @@ static int cpu_line(struct lb *b, const struct rp_tick *t)
 	return t->busy >= 90;
 }
 
+/* The memory line; hot at 90% used or more. */
 static int mem_line(struct lb *b, const struct rp_tick *t)
 {
 	char v[7][16];
@@ -226,6 +233,7 @@ static int mem_line(struct lb *b, const struct rp_tick *t)
 	return pct >= 90;
 }
 
+/* The load averages and the tasks behind them. */
 static void load_line(struct lb *b, const struct rp_tick *t)
 {
 	lb_put(b, "LOAD  ");
@@ -238,6 +246,8 @@ static void load_line(struct lb *b, const struct rp_tick *t)
 		  (long long)t->blocked, (long long)t->forks);
 }
 
+/* Pressure as the share of the tick stalled, some/full per resource;
+ * hot when some task stalled a tenth of the tick on anything. */
 static int psi_line(struct lb *b, const struct rp_tick *t)
 {
 	int hot = 0;
@@ -258,6 +268,8 @@ static int psi_line(struct lb *b, const struct rp_tick *t)
 	return hot;
 }
 
+/* One disk or interface; hot when a disk is 90% busy or an interface
+ * had errors or drops. */
 static int dev_line(struct lb *b, const char *label, const struct rp_dev *d, int disk)
 {
 	char v[2][16];
@@ -278,6 +290,7 @@ static int dev_line(struct lb *b, const char *label, const struct rp_dev *d, int
 
 static enum rp_sort sort_key;
 
+/* The value rows are sorted by (qsort has no argument for the key). */
 static double sort_value(const struct rp_row *r)
 {
 	switch (sort_key) {
@@ -290,6 +303,8 @@ static double sort_value(const struct rp_row *r)
 	}
 }
 
+/* Largest first; ties by CPU, then name and pid, so the order is stable
+ * from tick to tick. */
 static int by_key(const void *a, const void *b)
 {
 	const struct rp_row *x = a, *y = b;
@@ -302,6 +317,7 @@ static int by_key(const void *a, const void *b)
 	return c ? c : x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* Sorts a table's rows in place by key. */
 static void sort_list(struct rp_list *l, enum rp_sort key)
 {
 	sort_key = key;
@@ -309,6 +325,7 @@ static void sort_list(struct rp_list *l, enum rp_sort key)
 		qsort(l->rows, l->n, sizeof(*l->rows), by_key);
 }
 
+/* How many rows the filter lets through, for the title's "N of M". */
 static size_t count_matches(const struct rp_list *l, const char *filter)
 {
 	size_t n = 0;
@@ -334,6 +351,7 @@ static void table_title(struct lb *b, const char *what, const struct rp_ui *ui, 
 
 enum { COL_CPU = 7, COL_MEM = 7, COL_RATE = 9 };
 
+/* The groups' header: name, CPU, memory, processes, I/O. */
 static void group_head(struct lb *b, int name_w)
 {
 	lb_put(b, "  ");
@@ -346,6 +364,7 @@ static void group_head(struct lb *b, int name_w)
 	lb_pad(b, b->max);
 }
 
+/* One group in the header's columns. */
 static void group_row(struct lb *b, const struct rp_row *r, int name_w)
 {
 	char v[4][16], procs[24];
@@ -359,6 +378,7 @@ static void group_row(struct lb *b, const struct rp_row *r, int name_w)
 	lb_field(b, rate_s(r->write_bps, v[3]), COL_RATE, 1);
 }
 
+/* The services' header: name, kind, CPU. */
 static void service_head(struct lb *b, int name_w)
 {
 	lb_put(b, "  ");
@@ -368,6 +388,7 @@ static void service_head(struct lb *b, int name_w)
 	lb_pad(b, b->max);
 }
 
+/* One service or container in the header's columns. */
 static void service_row(struct lb *b, const struct rp_row *r, int name_w)
 {
 	char v[16];
@@ -377,6 +398,7 @@ static void service_row(struct lb *b, const struct rp_row *r, int name_w)
 	lb_field(b, pct_s(r->cpu_pct, v), COL_CPU, 1);
 }
 
+/* The processes' header; the command line takes what is left. */
 static void proc_head(struct lb *b, int group_w)
 {
 	lb_field(b, "PID", 8, 1);
@@ -391,6 +413,7 @@ static void proc_head(struct lb *b, int group_w)
 	lb_pad(b, b->max);
 }
 
+/* One process in the header's columns. */
 static void proc_row(struct lb *b, const struct rp_row *r, int group_w)
 {
 	char v[4][16], pid[24];
@@ -416,6 +439,8 @@ struct screen {
 	int cols, rows, n;
 };
 
+/* The next line of the screen; the layout never asks for more than
+ * it has (ASSERT). */
 static struct lb next_line(struct screen *s, enum rp_attr attr)
 {
 	struct lb b;
@@ -507,6 +532,7 @@ static const char *const help_text[] = {
     "tick as the daemon writes. CPU% is of one core (100 = one core busy).",
 };
 
+/* The last line: a prompt being typed, a message, or the keys. */
 static void status_line(struct screen *s, const struct rp_ui *ui)
 {
 	struct lb b = next_line(s, RA_BAR);
