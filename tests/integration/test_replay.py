@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """hindsight replay in a real terminal: tmux runs it at 100x30 and 160x50
 on a database a short daemon run wrote while two known processes ran (one
-burning CPU, one holding memory), and the test reads the screen after each
-key it sends: a step moves the time shown by one tick and back, sorting by
-memory puts the other process first, a filter narrows the rows, a jump
-goes to the time asked, the resolution key changes the resolution, and q
-ends the program with the terminal restored. Started without --at while a
+burning CPU, one holding memory, one writing to disk), and the test reads
+the screen after each key it sends: a step moves the time shown by one tick
+and back, ten ticks, to the oldest and the newest; sorting by memory or I/O
+puts another process first, a filter narrows the rows, a jump goes to the
+time asked, the resolution key changes the resolution, and q ends the
+program with the terminal restored. Started without --at while a
 daemon writes, replay follows the newest tick. Exit 77 without tmux.
 """
 import os
@@ -26,6 +27,11 @@ failures = []
 
 BURN = "import time\nwhile True:\n    pass\n"
 HOLD = "import time\nb = bytearray(300 << 20)\nb[::4096] = b'x' * len(b[::4096])\ntime.sleep(600)\n"
+# held memory keeps it among the largest processes the daemon records
+WRITE = ("import os, sys, time\nb = bytearray(120 << 20)\nb[::4096] = b'x' * len(b[::4096])\n"
+         "f = open(sys.argv[1], 'wb')\nwhile True:\n"
+         "    f.seek(0)\n    f.write(os.urandom(1 << 20))\n    f.flush()\n"
+         "    os.fsync(f.fileno())\n    time.sleep(0.2)\n")
 
 
 def check(cond, what):
@@ -112,23 +118,25 @@ def before(text, first, second):
 
 
 def make_database(tmp):
-    """A daemon run at 1 s while hsburn burns a core and hsmem holds
-    300 MiB: named by links to python3, so their comm is their name."""
-    for name in ("hsburn", "hsmem"):
+    """A daemon run at 1 s while hsburn burns a core, hsmem holds 300 MiB
+    and hswrite writes 5 MiB/s to disk: named by links to python3, so
+    their comm is their name."""
+    for name in ("hsburn", "hsmem", "hswrite"):
         # the interpreter itself: "python3" may be a wrapper going by its name
         os.symlink(os.path.realpath(sys.executable), os.path.join(tmp, name))
     burn = subprocess.Popen([os.path.join(tmp, "hsburn"), "-c", BURN])
     hold = subprocess.Popen([os.path.join(tmp, "hsmem"), "-c", HOLD])
+    write = subprocess.Popen([os.path.join(tmp, "hswrite"), "-c", WRITE,
+                              os.path.join(tmp, "written")])
     db = os.path.join(tmp, "replay.db")
     try:
         time.sleep(1.5)
         subprocess.run([DAEMON, "--db", db, "--interval", "1", "--duration", "8",
                         "--log-level", "warn"], check=True, timeout=120)
     finally:
-        burn.kill()
-        hold.kill()
-        burn.wait()
-        hold.wait()
+        for p in (burn, hold, write):
+            p.kill()
+            p.wait()
     return db
 
 
@@ -162,9 +170,10 @@ def test_keys(db, tmp):
     # nothing else on the machine was killed (the events fit the screen), and
     # that lasted a little longer than their second (as most do)
     both = rows(db, "SELECT b.ts FROM top_processes b JOIN top_processes m ON m.ts = b.ts "
-                "JOIN agent a ON a.ts = b.ts "
-                "WHERE b.comm = 'hsburn' AND m.comm = 'hsmem' AND b.cpu_pct > m.cpu_pct "
-                "AND m.rss_kb > b.rss_kb AND NOT EXISTS (SELECT 1 FROM process_exit AS x "
+                "JOIN top_processes w ON w.ts = b.ts JOIN agent a ON a.ts = b.ts "
+                "WHERE b.comm = 'hsburn' AND m.comm = 'hsmem' AND w.comm = 'hswrite' "
+                "AND b.cpu_pct > m.cpu_pct AND m.rss_kb > b.rss_kb AND w.write_bytes > 0 "
+                "AND NOT EXISTS (SELECT 1 FROM process_exit AS x "
                 "WHERE x.signal IS NOT NULL AND x.ts > b.ts - 2 AND x.ts <= b.ts) "
                 "ORDER BY a.dur_ms > 1000 DESC, b.ts")
     ticks = [r[0] for r in rows(db, "SELECT ts FROM agent ORDER BY ts")]
@@ -211,6 +220,12 @@ def test_keys(db, tmp):
         term.keys("c")
         s = term.wait(lambda s: "PROCESSES by CPU" in s, "c sorts by CPU again")
         check(before(s, "hsburn", "hsmem"), "by CPU the burner is above the holder again")
+        term.keys("i")
+        s = term.wait(lambda s: "PROCESSES by I/O" in s, "i sorts by I/O")
+        check(before(s, "hswrite", "hsburn") and before(s, "hswrite", "hsmem"),
+              f"by I/O the writer is above the others: {process_rows(s)}")
+        term.keys("c")
+        s = term.wait(lambda s: "PROCESSES by CPU" in s, "c sorts by CPU once more")
 
         shown = len(process_rows(s))
         term.keys("/")
@@ -223,6 +238,17 @@ def test_keys(db, tmp):
         term.keys("/", "Enter")
         s = term.wait(lambda s: "matching" not in s, "an empty filter shows all again")
         check(len(process_rows(s)) == shown, "all processes are back")
+
+        term.keys("Home")
+        term.wait(lambda s: utc(ticks[0]) in title(s), f"Home goes to the oldest {utc(ticks[0])}")
+        term.keys("NPage")
+        ten = ticks[min(10, len(ticks) - 1)]
+        term.wait(lambda s: utc(ten) in title(s), f"PgDn goes ten ticks on to {utc(ten)}")
+        term.keys("PPage")
+        term.wait(lambda s: utc(ticks[0]) in title(s), "PgUp goes ten ticks back")
+        term.keys("End")
+        s = term.wait(lambda s: utc(ticks[-1]) in title(s), "End goes to the newest tick")
+        check("LIVE" in title(s), f"and follows it: {title(s)}")
 
         target = ticks[-2]
         term.keys("j")
