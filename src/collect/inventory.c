@@ -234,7 +234,11 @@ static int put_u64(struct inv_set *set, uint64_t v, const char *keyfmt, const ch
 
 static int gather_host(struct inv_state *s, struct inv_set *set)
 {
+	/* the fields of uname(2) for the host the proc root belongs to */
 	if (put_file(s, set, s->proc_fd, "sys/kernel/hostname", "host.hostname") ||
+	    put_file(s, set, s->proc_fd, "sys/kernel/domainname", "host.domainname") ||
+	    put_file(s, set, s->proc_fd, "sys/kernel/ostype", "kernel.ostype") ||
+	    put_file(s, set, s->proc_fd, "sys/kernel/arch", "kernel.arch") ||
 	    put_file(s, set, s->proc_fd, "sys/kernel/osrelease", "kernel.release") ||
 	    put_file(s, set, s->proc_fd, "sys/kernel/version", "kernel.version") ||
 	    put_file(s, set, s->proc_fd, "sys/kernel/random/boot_id", "boot.id"))

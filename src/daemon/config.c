@@ -265,6 +265,40 @@ static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v
 	return 0;
 }
 
+/* metrics: {listen: "127.0.0.1:9256"} (metrics/metrics.h); no section, or
+ * listen "", is no endpoint. */
+static int key_metrics(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: metrics must be a mapping (listen)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		if (!name)
+			return -1;
+		if (strcmp(name, "listen"))
+			return err_set(e, "%s: unknown key 'metrics.%s' (expected listen)",
+				       yaml_where(w, k, where, sizeof(where)), name);
+		const char *s = yaml_scalar(w, val, "metrics.listen", e);
+		struct sockaddr_storage sa;
+		socklen_t len;
+		struct err inner;
+		if (!s)
+			return -1;
+		if (strlen(s) >= sizeof(c->metrics.listen) ||
+		    (s[0] && metrics_parse_listen(s, &sa, &len, &inner)))
+			return err_set(
+			    e, "%s: metrics.listen %s", yaml_where(w, val, where, sizeof(where)),
+			    strlen(s) >= sizeof(c->metrics.listen) ? "is too long" : inner.msg);
+		snprintf(c->metrics.listen, sizeof(c->metrics.listen), "%s", s);
+	}
+	return 0;
+}
+
 /* A process-exporter `process_names` list: checked now (errors name
  * file:line), compiled again from the file when the collector opens. */
 static int key_process_names(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
@@ -362,6 +396,7 @@ static const struct config_key {
     {"bpf", key_bpf},
     {"retention", key_retention},
     {"disks", key_disks},
+    {"metrics", key_metrics},
     {"process_names", key_process_names},
     {"process_config", key_process_config},
     {"children", key_children},

@@ -7,6 +7,7 @@
 #include "bpf/ebpf.h"
 #include "collect/disk.h"
 #include "collect/procs.h"
+#include "metrics/metrics.h"
 #include "proc/accounting.h"
 #include "store/tiers.h"
 #include "util/defaults.h"
@@ -37,7 +38,8 @@ struct config {
 	struct acct_options accounting;
 	/* ... and top_processes, cmdline_max_bytes, cmdline_redact. */
 	struct procs_options procs;
-	int process_names_inline; /* this file has a process_names section */
+	struct metrics_options metrics; /* metrics: */
+	int process_names_inline;	/* this file has a process_names section */
 };
 
 void config_defaults(struct config *c);

@@ -13,6 +13,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/registry.h"
+#include "metrics/metrics.h"
 #include "proc/accounting.h"
 
 #define NCOLLECTORS collector_registry_len
@@ -34,6 +35,7 @@ struct daemon {
 	struct db_files files;
 	struct collector_env env;
 	struct proc_accounting *acct;
+	struct metrics *metrics;      /* NULL: no /metrics endpoint */
 	struct collector_slot *slots; /* one per registry line, in its order */
 	struct event_base *base;
 	struct event *tick_ev;
@@ -79,8 +81,8 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
 	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
 	    "parse_errors_count, commit_failures_count, clock_held_s, retention_us, "
-	    "pruned_rows_count, clock_step_s) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "pruned_rows_count, clock_step_s, db_bytes) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    e);
 	d->ins_agent_collector = store_prepare(
 	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
@@ -195,6 +197,9 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 		d->slots[i].entry = &collector_registry[i];
 		d->slots[i].ops = collector_registry[i].ops;
 	}
+	/* before anything of this run writes a row, so the tap sees them all */
+	if (cfg->metrics.listen[0] && metrics_open(&d->metrics, &cfg->metrics, &d->store, e))
+		return -1;
 	if (daemon_prepare(d, e) || open_accounting(d, e) || daemon_open_collectors(d, e))
 		return -1;
 	/* one sample needs no room to prune in later */
@@ -326,7 +331,8 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, in
 		       held_s,
 		       d->tiers.stats.work_us,
 		       d->tiers.stats.removed_rows,
-		       d->step_s};
+		       d->step_s,
+		       tiers_file_bytes(&d->tiers)};
 	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
 	return store_exec_stmt(&d->store, d->ins_agent, e);
 }
@@ -388,6 +394,13 @@ static void tick_failed(struct daemon *d, const char *what, const char *why, int
 		disk_full_begin(d);
 }
 
+/* The tick's rows were rolled back: /metrics never shows them. */
+static void tick_discarded(struct daemon *d)
+{
+	if (d->metrics)
+		metrics_discard(d->metrics);
+}
+
 static void tick_stored(struct daemon *d, struct tick *t, int64_t now_us)
 {
 	for (size_t i = 0; i < NCOLLECTORS; i++)
@@ -440,6 +453,7 @@ static void daemon_tick(struct daemon *d)
 	};
 	struct err e;
 	if (store_begin(&d->store, &e)) {
+		tick_discarded(d);
 		tick_failed(d, "begin", e.msg, d->store.last_errcode);
 		return;
 	}
@@ -447,15 +461,19 @@ static void daemon_tick(struct daemon *d)
 							  clock_process_cpu_us() - cpu0, &e)) {
 		int code = sqlite3_extended_errcode(d->store.db);
 		store_rollback(&d->store);
+		tick_discarded(d);
 		tick_failed(d, "write", e.msg, code);
 		return;
 	}
 	int64_t commit0 = clock_mono_us();
 	if (store_commit(&d->store, &e)) {
+		tick_discarded(d);
 		tick_failed(d, "commit", e.msg, d->store.last_errcode);
 		return;
 	}
 	d->last_commit_us = clock_mono_us() - commit0;
+	if (d->metrics)
+		metrics_commit(d->metrics);
 	tick_stored(d, &t, now_us);
 	log_debug("tick ts=%lld dur_ms=%lld rows=%llu", (long long)t.ts, (long long)t.dur_ms,
 		  (unsigned long long)t.rows);
@@ -556,6 +574,8 @@ static void apply_reload(struct daemon *d, const struct config *next)
 		log_warn("db, proc_root and sys_root changes take effect after a restart");
 	if (memcmp(&next->bpf, &d->cfg.bpf, sizeof(next->bpf)))
 		log_warn("bpf changes take effect after a restart");
+	if (strcmp(next->metrics.listen, d->cfg.metrics.listen))
+		log_warn("metrics changes take effect after a restart");
 	if (next->accounting.rules_file[0] || d->cfg.accounting.rules_file[0])
 		log_warn("process group rules and settings take effect after a restart");
 	log_set_level(next->log_level);
@@ -622,6 +642,11 @@ int daemon_run(struct daemon *d)
 		event_add(d->sig_ev[i], NULL);
 	}
 	watch_collector_fds(d);
+	struct err e;
+	if (d->metrics && metrics_start(d->metrics, d->base, &e)) {
+		log_error("%s", e.msg);
+		return 1;
+	}
 	d->retention_ev = evtimer_new(d->base, on_retention, d);
 	struct timeval first = {1, 0};
 	evtimer_add(d->retention_ev, &first);
@@ -644,6 +669,7 @@ void daemon_close(struct daemon *d)
 	}
 	free(d->slots);
 	acct_close(d->acct);
+	metrics_close(d->metrics);
 	for (size_t i = 0; i < ARRAY_LEN(d->sig_ev); i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);

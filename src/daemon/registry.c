@@ -124,7 +124,8 @@ const struct collector_entry collector_registry[] = {
 const size_t collector_registry_len = ARRAY_LEN(collector_registry);
 
 const char daemon_tables[] = "agent agent_collector collector meta view_catalog series_column "
-			     "event_table rollup_state prune_state";
+			     "event_table rollup_state prune_state metric_family metric_key "
+			     "metric_column";
 const char daemon_views[] = "agent_health";
 static const char daemon_summary[] =
     "its own tick time and CPU per collector, RSS, rows, errors, failed commits; the "

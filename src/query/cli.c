@@ -33,6 +33,7 @@ enum {
 	K_SPARK,
 	K_AGG,
 	K_RESOLUTION,
+	K_OPENMETRICS,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +63,7 @@ static const struct option long_opts[] = {
     {"spark", no_argument, 0, K_SPARK},
     {"agg", required_argument, 0, K_AGG},
     {"resolution", required_argument, 0, K_RESOLUTION},
+    {"openmetrics", no_argument, 0, K_OPENMETRICS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -80,6 +82,8 @@ static unsigned opt_group(int c)
 	case K_NDJSON:
 	case K_TABLE:
 		return OPT_FORMAT;
+	case K_OPENMETRICS:
+		return OPT_OM;
 	case 'o':
 		return OPT_OUTPUT;
 	case K_EPOCH:
@@ -121,8 +125,9 @@ static int parse_count(const char *name, const char *text, int64_t max, int64_t 
 
 static int set_format(struct qopts *o, enum out_format f, struct err *e)
 {
-	if (o->format != OUT_DEFAULT && o->format != f)
-		return err_set(e, "give only one of --table, --csv, --json, --ndjson");
+	if ((o->format != OUT_DEFAULT && o->format != f) || o->openmetrics)
+		return err_set(e, "give only one of --table, --csv, --json, --ndjson%s",
+			       o->openmetrics ? ", --openmetrics" : "");
 	o->format = f;
 	return 0;
 }
@@ -150,6 +155,12 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return set_format(o, OUT_NDJSON, e);
 	case K_TABLE:
 		return set_format(o, OUT_TABLE, e);
+	case K_OPENMETRICS:
+		if (o->format != OUT_DEFAULT)
+			return err_set(e, "give only one of --table, --csv, --json, --ndjson, "
+					  "--openmetrics");
+		o->openmetrics = 1;
+		return 0;
 	case 'o':
 		o->out_path = arg;
 		return 0;

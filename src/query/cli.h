@@ -18,6 +18,7 @@ enum {
 	OPT_AT = 1 << 8,      /* --at --window --context --rows */
 	OPT_PLOT = 1 << 9,    /* --svg --width --height --spark --agg */
 	OPT_RES = 1 << 10,    /* --resolution */
+	OPT_OM = 1 << 11,     /* --openmetrics (export) */
 };
 
 void qopts_defaults(struct qopts *o);

@@ -10,6 +10,15 @@ int cmd_export(struct qopts *o)
 	struct qdb q;
 	struct range_query rq;
 	struct err e;
+	if (o->openmetrics)
+		return cmd_export_openmetrics(o);
+	if (o->nargs != 1) {
+		fprintf(stderr,
+			"hindsight: export takes 1 argument, got %d (several only with "
+			"--openmetrics)\nTry 'hindsight export --help'.\n",
+			o->nargs);
+		return 2;
+	}
 	if (qdb_open(&q, o, &e))
 		return qfail(1, &e);
 	char note[128];

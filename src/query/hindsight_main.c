@@ -109,12 +109,23 @@ static const char sql_help[] =
 
 static const char export_help[] =
     "Usage: hindsight export NAME [OPTIONS]\n"
+    "       hindsight export --openmetrics [NAME...] [OPTIONS]\n"
     "Streams a table or view over a time range as CSV (RFC 4180: header row, CRLF,\n"
     "UTF-8, quoted where needed, NULL as an empty field). Rows come oldest first in\n"
     "pages of time, so a month of data needs neither much memory nor a long read\n"
     "transaction. Tables without a ts column are exported whole.\n"
+    "\n"
+    "With --openmetrics: the history as OpenMetrics 1.0 text with timestamps, for\n"
+    "promtool tsdb create-blocks-from openmetrics: what /metrics would have shown at\n"
+    "every stored tick, under the names node_exporter and process-exporter use,\n"
+    "counters counted from the start of the range, ending with # EOF. NAMEs pick\n"
+    "metric families (node_cpu_seconds_total), tables (group_sample) or views\n"
+    "(their tables); none: everything. Parts of the range older than the raw\n"
+    "rows kept come from the rollups (a sample a minute, or an hour); --resolution\n"
+    "1m or 1h asks for those wherever they exist.\n"
     "\n" RANGE_HELP("everything") WHERE_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
+    "  --openmetrics       write OpenMetrics (see above)\n"
     "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP
     "                      auto here: the finest tier holding each part of the "
     "range.\n" TIMEFMT_HELP COMMON_HELP;
@@ -200,8 +211,8 @@ static const struct command commands[] = {
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM | OPT_RES, 1, 1,
      cmd_sql},
     {"export", export_help,
-     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES, 1, 1,
-     cmd_export},
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES | OPT_OM,
+     0, EXPORT_MAX_NAMES, cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT | OPT_RANGE | OPT_RES, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON, 0, 0, cmd_status},

@@ -25,6 +25,7 @@ struct qopts {
 	int64_t timeout_ms;
 	int64_t memory_limit_mb;
 	enum out_format format;
+	int openmetrics; /* export --openmetrics */
 	enum out_time time;
 	const char *out_path;
 	const char *since, *until; /* as typed; resolved by qopts_range */
@@ -312,6 +313,10 @@ int cmd_views(struct qopts *o);
 int cmd_show(struct qopts *o);
 int cmd_sql(struct qopts *o);
 int cmd_export(struct qopts *o);
+/* export --openmetrics (cmd_export_om.c): NAMEs of families, tables or
+ * views, at most this many. */
+#define EXPORT_MAX_NAMES 64
+int cmd_export_openmetrics(struct qopts *o);
 int cmd_top(struct qopts *o);
 int cmd_plot(struct qopts *o);
 int cmd_status(struct qopts *o);

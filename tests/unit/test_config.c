@@ -76,6 +76,27 @@ static void bad_files(void **state)
 	expect_config_error("- a\n- b\n", "1:1", "mapping");
 }
 
+/* metrics: {listen}: off by default; a bad address names file:line:column. */
+static void metrics_section(void **state)
+{
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	assert_string_equal(c.metrics.listen, "");
+	write_file(path, "metrics:\n  listen: 127.0.0.1:9256\n");
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9256");
+	write_file(path, "metrics: {listen: '[::1]:0'}\n");
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_string_equal(c.metrics.listen, "[::1]:0");
+	expect_config_error("metrics:\n  listen: 127.0.0.1\n", "2:11", "address:port");
+	expect_config_error("metrics:\n  listen: 127.0.0.1:99999\n", "2:11", "0 to 65535");
+	expect_config_error("metrics:\n  listen: example.org:80\n", "2:11", "not a numeric");
+	expect_config_error("metrics:\n  listen: ::1:80\n", "2:11", "brackets");
+	expect_config_error("metrics:\n  port: 9256\n", "2:3", "unknown key 'metrics.port'");
+	expect_config_error("metrics: 9256\n", "1:10", "mapping");
+}
+
 /* A key given twice, at any level, is refused where it is repeated: before,
  * one of the two values was taken silently. */
 static void duplicate_keys(void **state)
@@ -248,6 +269,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(good_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(empty_file_keeps_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(metrics_section, setup, teardown),
 	    cmocka_unit_test_setup_teardown(duplicate_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(one_document_no_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(deep_nesting, setup, teardown),
