@@ -36,6 +36,7 @@ struct hs_exec {
 	__u32 args_truncated; /* argv was longer than the configured limit */
 	__u32 pad;
 	char comm[HS_COMM_LEN];
+	char parent_comm[HS_COMM_LEN]; /* the real parent's comm at the exec */
 	char filename[HS_FILENAME_LEN];
 	char args[HS_ARGS_MAX];
 };

@@ -92,6 +92,8 @@ static __always_inline struct hs_exec *exec_record(__u32 type)
 	e->args_truncated = 0;
 	e->filename[0] = '\0';
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* who started it: a successful exec's comm is already the new program's */
+	BPF_CORE_READ_STR_INTO(&e->parent_comm, task, real_parent, comm);
 	return e;
 }
 

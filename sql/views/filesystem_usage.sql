@@ -3,13 +3,13 @@
 CREATE VIEW filesystem_usage AS
 SELECT f.ts,
        m.name AS mountpoint,
-       m.fstype,
-       f.size_kb,
-       f.size_kb - f.free_kb AS used_kb,
-       f.avail_kb,
        round(10000.0 * (f.size_kb - f.free_kb) / (f.size_kb - f.free_kb + f.avail_kb)) / 100
            AS used_pct,
-       f.inodes_count - f.inodes_free_count AS inodes_used_count,
-       f.inodes_free_count,
+       CAST(round(f.size_kb - f.free_kb) AS INTEGER) AS used_kb,
+       CAST(round(f.avail_kb) AS INTEGER) AS avail_kb,
+       CAST(round(f.size_kb) AS INTEGER) AS size_kb,
+       CAST(round(f.inodes_count - f.inodes_free_count) AS INTEGER) AS inodes_used_count,
+       CAST(round(f.inodes_free_count) AS INTEGER) AS inodes_free_count,
+       m.fstype,
        m.source
 FROM filesystem_auto f JOIN filesystem_mount m ON m.id = f.mount_id;

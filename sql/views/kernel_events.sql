@@ -3,13 +3,11 @@
 CREATE VIEW kernel_events AS
 -- bpf_state is known for raw ticks; in rolled-up ranges it is NULL.
 SELECT b.ts,
-       b.dur_ms,
-       s.name AS bpf_state,
-       k.processes_created_count,
-       k.threads_created_count,
        k.execs_count,
        k.execs_failed_count,
+       k.processes_created_count,
        k.process_exits_count,
+       k.threads_created_count,
        k.thread_exits_count,
        k.file_opens_count,
        k.file_opens_failed_count,
@@ -25,7 +23,9 @@ SELECT b.ts,
        b.events_count,
        b.ring_drops_count,
        b.buffer_drops_count,
-       b.exec_drops_count
+       b.exec_drops_count,
+       s.name AS bpf_state,
+       b.dur_ms
 FROM bpf_tick_auto AS b
 LEFT JOIN bpf_tick AS r ON r.ts = b.ts
 LEFT JOIN bpf_state AS s ON s.id = r.state_id

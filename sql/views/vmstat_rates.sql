@@ -2,7 +2,6 @@
 -- description: Page faults, swap-ins/outs, reclaim scans and steals, allocation stalls and OOM kills per second (as sar -B/-W).
 CREATE VIEW vmstat_rates AS
 SELECT ts,
-       dur_ms,
        round(pgfault_count * 10000.0 / dur_ms) / 10 AS faults_per_s,
        round(pgmajfault_count * 100000.0 / dur_ms) / 100 AS major_faults_per_s,
        round(pgpgin_kb * 10000.0 / dur_ms) / 10 AS paged_in_kb_per_s,
@@ -18,6 +17,7 @@ SELECT ts,
        workingset_refault_pages,
        compact_stall_count,
        thp_fault_alloc_count,
-       thp_fault_fallback_count
+       thp_fault_fallback_count,
+       dur_ms
 FROM vmstat_auto
 WHERE dur_ms > 0;

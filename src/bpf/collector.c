@@ -227,7 +227,8 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 		       !(s->ins_exec = store_prepare(
 			     st,
 			     "INSERT INTO exec_event(ts, time_ns, pid, ppid, uid, cgroup_id, ret, "
-			     "comm, filename, args, args_truncated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			     "comm, filename, args, args_truncated, parent_comm) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 			     e)) ||
 		       !(s->ins_exit = store_prepare(
 			     st,
@@ -337,6 +338,7 @@ static int write_exec(struct bpf_state *s, const struct record *r, struct tick *
 	bind_text(st, 9, x->filename, sizeof(x->filename));
 	sqlite3_bind_text(st, 10, args, (int)n, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 11, x->args_truncated != 0);
+	bind_text(st, 12, x->parent_comm, sizeof(x->parent_comm));
 	t->rows++;
 	return store_exec_stmt(t->store, st, e);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collect/cgroup.h"
 #include "collect/collect.h"
 #include "collect/procs.h"
 #include "proc/accounting.h"
@@ -27,7 +28,8 @@ struct procs {
 	struct store *store;
 	uint64_t store_rollbacks;
 	struct dim groups_dim;
-	struct group_row *rows; /* one per accounting group */
+	struct cg_hiers cgroups; /* to name each process's cgroup by its id */
+	struct group_row *rows;	 /* one per accounting group */
 	size_t nrows;
 	sqlite3_stmt *ins_group, *ins_proc, *ins_top, *ins_scan;
 	char text[8192];
@@ -96,6 +98,15 @@ static int64_t group_id_of(struct procs *ps, const struct proc_entry *p, struct 
 	return dim_id(&ps->groups_dim, ps->acct->groups[p->group].name, e);
 }
 
+/* The kernel's id of the cgroup a process is in (cgroup.inode), 0 when
+ * unknown: the process is gone, or no cgroup hierarchy is mounted. */
+static int64_t cgroup_of(struct procs *ps, int32_t pid)
+{
+	if (!ps->cgroups.n || proc_read(&ps->acct->scan, pid, "cgroup"))
+		return 0;
+	return cg_proc_cgroup_id(&ps->cgroups, ps->acct->scan.buf.data);
+}
+
 /* The process row, inserted when first seen (and its group updated after a
  * recheck). The upsert returns the row id either way. */
 static int write_process(struct procs *ps, struct tick *t, struct proc_entry *p, struct err *e)
@@ -128,6 +139,11 @@ static int write_process(struct procs *ps, struct tick *t, struct proc_entry *p,
 	else
 		sqlite3_bind_null(st, 11);
 	sqlite3_bind_int64(st, 12, t->ts);
+	int64_t cg = p->row_id ? 0 : cgroup_of(ps, p->pid);
+	if (cg)
+		sqlite3_bind_int64(st, 13, cg);
+	else
+		sqlite3_bind_null(st, 13);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		p->row_id = sqlite3_column_int64(st, 0);
@@ -251,7 +267,7 @@ static int prepare(struct procs *ps, struct store *st, struct err *e)
 	ps->ins_proc = store_prepare(
 	    st,
 	    "INSERT INTO process(boot_ts, pid, start_ticks, start_ts, ppid, uid, user, comm, exe, "
-	    "cmdline, group_id, first_seen_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+	    "cmdline, group_id, first_seen_ts, cgroup_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
 	    "ON CONFLICT(boot_ts, pid, start_ticks) DO UPDATE SET group_id = excluded.group_id "
 	    "RETURNING id",
 	    e);
@@ -287,7 +303,8 @@ static int procs_open(void **state, const struct collector_env *env, const void 
 	ps->proc_fd = env->proc_fd;
 	ps->store = env->store;
 	ps->store_rollbacks = env->store->rollbacks;
-	if (prepare(ps, env->store, e) || acct_baseline(ps->acct, e))
+	if (prepare(ps, env->store, e) || acct_baseline(ps->acct, e) ||
+	    cg_hiers_open(&ps->cgroups, env->sys_fd, e))
 		return -1;
 	return 0;
 }
@@ -346,6 +363,7 @@ static void procs_close(void *state)
 	if (!ps)
 		return;
 	dim_free(&ps->groups_dim);
+	cg_hiers_close(&ps->cgroups);
 	free(ps->rows);
 	free(ps);
 }

@@ -17,6 +17,7 @@ void config_defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	retention_limits_default(&c->retention);
 	bpf_options_default(&c->bpf);
+	cgroup_options_default(&c->cgroups);
 	acct_options_default(&c->accounting);
 	procs_options_default(&c->procs);
 }
@@ -28,6 +29,8 @@ void config_apply_env(struct config *c)
 		snprintf(c->proc_root, sizeof(c->proc_root), "%s", v);
 	if ((v = getenv("HOST_SYS")) && *v)
 		snprintf(c->sys_root, sizeof(c->sys_root), "%s", v);
+	if ((v = getenv("HOST_ROOT")) && *v)
+		snprintf(c->cgroups.runtime_root, sizeof(c->cgroups.runtime_root), "%s", v);
 }
 
 int config_validate(const struct config *c, struct err *e)
@@ -265,6 +268,50 @@ static int key_disks(struct config *c, const struct yaml_walk *w, yaml_node_t *v
 	return 0;
 }
 
+/* cgroups: {enabled, runtime_root, refresh, max_cgroups, max_open_files}
+ * (collect/cgroup.h). */
+static int key_cgroups(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	struct cgroup_options *o = &c->cgroups;
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e,
+			       "%s: cgroups must be a mapping (enabled, runtime_root, refresh, "
+			       "max_cgroups, max_open_files)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, pair->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		int rc;
+		if (!name)
+			return -1;
+		if (strcmp(name, "enabled") == 0)
+			rc = yaml_bool(w, val, "cgroups.enabled", &o->enabled, e);
+		else if (strcmp(name, "runtime_root") == 0)
+			rc = yaml_path(w, val, "cgroups.runtime_root", o->runtime_root,
+				       sizeof(o->runtime_root), e);
+		else if (strcmp(name, "refresh") == 0)
+			rc = yaml_duration_ms(w, val, "cgroups.refresh", &o->refresh_ms, e);
+		else if (strcmp(name, "max_cgroups") == 0)
+			rc = yaml_int(w, val, "cgroups.max_cgroups", 1, 10000000, &o->max_cgroups,
+				      e);
+		else if (strcmp(name, "max_open_files") == 0)
+			rc = yaml_int(w, val, "cgroups.max_open_files", 0, 1000000,
+				      &o->max_open_files, e);
+		else
+			return err_set(
+			    e,
+			    "%s: unknown key 'cgroups.%s' (expected enabled, runtime_root, "
+			    "refresh, max_cgroups, max_open_files)",
+			    yaml_where(w, k, where, sizeof(where)), name);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 /* metrics: {listen: "127.0.0.1:9256"} (metrics/metrics.h); no section, or
  * listen "", is no endpoint. */
 static int key_metrics(struct config *c, const struct yaml_walk *w, yaml_node_t *v, struct err *e)
@@ -396,6 +443,7 @@ static const struct config_key {
     {"bpf", key_bpf},
     {"retention", key_retention},
     {"disks", key_disks},
+    {"cgroups", key_cgroups},
     {"metrics", key_metrics},
     {"process_names", key_process_names},
     {"process_config", key_process_config},

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "bpf/ebpf.h"
+#include "collect/cgroup.h"
 #include "collect/disk.h"
 #include "collect/procs.h"
 #include "metrics/metrics.h"
@@ -32,6 +33,7 @@ struct config {
 	struct retention_limits retention; /* retention: */
 	struct disk_options disk;	   /* disks: */
 	struct bpf_options bpf;		   /* bpf: */
+	struct cgroup_options cgroups;	   /* cgroups: */
 	/* Processes and groups (docs/processes.md): process_names or
 	 * process_config, children, recheck_with_time_limit, procs_refresh,
 	 * procs_pss ... */
@@ -46,7 +48,7 @@ void config_defaults(struct config *c);
 /* Reads a YAML file over c. Errors name file:line:column and the bad token;
  * c is only changed when the whole file is valid. */
 int config_load_file(struct config *c, const char *path, struct err *e);
-/* Applies HOST_PROC and HOST_SYS when set. */
+/* Applies HOST_PROC, HOST_SYS and HOST_ROOT (cgroups.runtime_root) when set. */
 void config_apply_env(struct config *c);
 /* Checks values that only make sense together (e.g. a minimum interval). */
 int config_validate(const struct config *c, struct err *e);

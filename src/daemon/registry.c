@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bpf/ebpf.h"
+#include "collect/cgroup.h"
 #include "collect/disk.h"
 #include "collect/fs.h"
 #include "collect/inventory.h"
@@ -101,6 +102,16 @@ const struct collector_entry collector_registry[] = {
      .views = "host_inventory inventory_changes",
      .summary = "hostname, kernel, boot, CPU, memory, NUMA nodes, disks, NICs: a row per key "
 		"whose value changed"},
+    {.ops = &collector_cgroup,
+     .options = OPTIONS(cgroups),
+     .opens_slowly = 1,
+     .sources = "/sys/fs/cgroup (cgroup2, and v1 cpu, cpuacct, memory, blkio, pids), "
+		"inotify; container runtimes' files under cgroups.runtime_root",
+     .tables = "cgroup cgroup_cpu_stat cgroup_memory_stat cgroup_io_stat cgroup_pressure_stat "
+	       "cgroup_limit cgroup_scan",
+     .views = "cgroup_cpu cgroup_memory cgroup_io cgroup_pressure cgroup_tree",
+     .summary = "every cgroup (systemd unit, container, pod) with its CPU, throttling, memory, "
+		"OOM events, I/O per device, pressure and limits; idle cgroups write nothing"},
     {.ops = &collector_bpf,
      .options = OPTIONS(bpf),
      .opens_slowly = 1,
@@ -108,7 +119,7 @@ const struct collector_entry collector_registry[] = {
      .sources = "eBPF raw tracepoints (sched_process_exec/exit/fork, sys_exit, mark_victim, "
 		"tcp_retransmit_skb)",
      .tables = "bpf_tick bpf_state kernel_counters exec_event process_exit oom_kill",
-     .views = "kernel_events exec_log process_exits oom_kills",
+     .views = "kernel_events exec_log exec_log_all process_exits oom_kills",
      .summary = "every exec and process exit with its usage, OOM kills, kernel event counters; "
 		"exits go to the process groups"},
     {.ops = &collector_procs,
@@ -124,8 +135,8 @@ const struct collector_entry collector_registry[] = {
 const size_t collector_registry_len = ARRAY_LEN(collector_registry);
 
 const char daemon_tables[] = "agent agent_collector collector meta view_catalog series_column "
-			     "event_table rollup_state prune_state metric_family metric_key "
-			     "metric_column";
+			     "event_table dimension_table rollup_state prune_state metric_family "
+			     "metric_key metric_column";
 const char daemon_views[] = "agent_health";
 static const char daemon_summary[] =
     "its own tick time and CPU per collector, RSS, rows, errors, failed commits; the "

@@ -41,6 +41,8 @@ struct group_rule {
 	size_t nexes;
 	struct regex *res;
 	size_t nres;
+	struct regex *cgres; /* on the paths of /proc/PID/cgroup: one must match each */
+	size_t ncgres;
 };
 
 static const struct {
@@ -137,27 +139,40 @@ static int parse_list(const struct yaml_walk *w, yaml_node_t *n, const char *wha
 	return 0;
 }
 
-static int compile_regexes(struct group_rule *g, char **pats, size_t n, const char *where,
-			   struct err *e)
+/* Compiles the patterns of one selector (cmdline or cgroup) into *out. */
+static int compile_regexes(struct regex **out, size_t *nout, char **pats, size_t n,
+			   const char *what, const char *where, struct err *e)
 {
-	g->res = calloc(n, sizeof(*g->res));
+	struct regex *res = calloc(n ? n : 1, sizeof(*res));
+	*out = res;
+	if (!res)
+		return err_set(e, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		int code;
 		PCRE2_SIZE off;
-		g->res[i].code =
+		res[i].code =
 		    pcre2_compile((PCRE2_SPTR)pats[i], PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
-		if (!g->res[i].code) {
+		if (!res[i].code) {
 			PCRE2_UCHAR msg[256];
 			pcre2_get_error_message(code, msg, sizeof(msg));
-			return err_set(e, "%s: cmdline regex '%s': %s at offset %zu", where,
+			return err_set(e, "%s: %s regex '%s': %s at offset %zu", where, what,
 				       pats[i], (char *)msg, (size_t)off);
 		}
-		g->nres++;
-		g->res[i].md = pcre2_match_data_create_from_pattern(g->res[i].code, NULL);
-		if (!g->res[i].md)
+		(*nout)++;
+		res[i].md = pcre2_match_data_create_from_pattern(res[i].code, NULL);
+		if (!res[i].md)
 			return err_set(e, "out of memory");
 	}
 	return 0;
+}
+
+static void free_regexes(struct regex *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		pcre2_match_data_free(res[i].md);
+		pcre2_code_free(res[i].code);
+	}
+	free(res);
 }
 
 static void free_list(char **l, size_t n)
@@ -174,11 +189,8 @@ static void rule_free(struct group_rule *g)
 	free(g->segs);
 	free_list(g->comms, g->ncomms);
 	free_list(g->exes, g->nexes);
-	for (size_t i = 0; i < g->nres; i++) {
-		pcre2_match_data_free(g->res[i].md);
-		pcre2_code_free(g->res[i].code);
-	}
-	free(g->res);
+	free_regexes(g->res, g->nres);
+	free_regexes(g->cgres, g->ncgres);
 }
 
 /* Warns about {{.Matches.x}} with no capture x: process-exporter prints
@@ -192,9 +204,13 @@ static void check_matches(const struct group_rule *g, const char *where)
 		for (size_t r = 0; r < g->nres && !found; r++)
 			found = pcre2_substring_number_from_name(g->res[r].code,
 								 (PCRE2_SPTR)g->segs[i].text) > 0;
+		for (size_t r = 0; r < g->ncgres && !found; r++)
+			found = pcre2_substring_number_from_name(g->cgres[r].code,
+								 (PCRE2_SPTR)g->segs[i].text) > 0;
 		if (!found)
 			log_warn(
-			    "%s: name uses .Matches.%s but no cmdline regex captures (?P<%s>...)",
+			    "%s: name uses .Matches.%s but no cmdline or cgroup regex captures "
+			    "(?P<%s>...)",
 			    where, g->segs[i].text, g->segs[i].text);
 	}
 }
@@ -209,8 +225,8 @@ static int parse_rule(struct group_rule *g, const struct yaml_walk *w, yaml_node
 		    e, "%s: each process_names entry must be a mapping (name, comm, exe, cmdline)",
 		    where);
 	const char *name = "{{.ExeBase}}";
-	char **cmdlines = NULL;
-	size_t ncmdlines = 0;
+	char **cmdlines = NULL, **cgroups = NULL;
+	size_t ncmdlines = 0, ncgroups = 0;
 	int rc = 0;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top && !rc; p++) {
@@ -227,26 +243,36 @@ static int parse_rule(struct group_rule *g, const struct yaml_walk *w, yaml_node
 			rc = parse_list(w, v, "exe", &g->exes, &g->nexes, e);
 		else if (!strcmp(key, "cmdline"))
 			rc = parse_list(w, v, "cmdline", &cmdlines, &ncmdlines, e);
+		else if (!strcmp(key, "cgroup"))
+			rc = parse_list(w, v, "cgroup", &cgroups, &ncgroups, e);
 		else
-			rc = err_set(e, "%s: unknown key '%s' (expected name, comm, exe, cmdline)",
+			rc = err_set(e,
+				     "%s: unknown key '%s' (expected name, comm, exe, cmdline, "
+				     "cgroup)",
 				     yaml_where(w, k, where, sizeof(where)), key);
 	}
 	yaml_where(w, n, where, sizeof(where));
-	if (!rc && !g->ncomms && !g->nexes && !ncmdlines)
-		rc = err_set(e, "%s: entry has no selector (comm, exe or cmdline)", where);
+	if (!rc && !g->ncomms && !g->nexes && !ncmdlines && !ncgroups)
+		rc = err_set(e, "%s: entry has no selector (comm, exe, cmdline or cgroup)", where);
 	if (!rc)
-		rc = compile_regexes(g, cmdlines, ncmdlines, where, e);
+		rc = compile_regexes(&g->res, &g->nres, cmdlines, ncmdlines, "cmdline", where, e);
+	if (!rc)
+		rc = compile_regexes(&g->cgres, &g->ncgres, cgroups, ncgroups, "cgroup", where, e);
 	if (!rc)
 		rc = parse_template(g, name, where, e);
 	free_list(cmdlines, ncmdlines);
+	free_list(cgroups, ncgroups);
 	if (rc)
 		return -1;
 	check_matches(g, where);
 	if (g->nexes || g->nres)
 		*needs |= GROUP_NEEDS_ARGV;
+	if (g->ncgres)
+		*needs |= GROUP_NEEDS_CGROUPS;
 	for (size_t i = 0; i < g->nsegs; i++) {
 		enum seg_kind k = g->segs[i].kind;
-		if (k == SEG_EXEBASE || k == SEG_EXEFULL || k == SEG_MATCH)
+		/* captures come from the cmdline regexes, or the cgroup ones */
+		if (k == SEG_EXEBASE || k == SEG_EXEFULL || (k == SEG_MATCH && g->nres))
 			*needs |= GROUP_NEEDS_ARGV;
 		if (k == SEG_CGROUPS)
 			*needs |= GROUP_NEEDS_CGROUPS;
@@ -335,6 +361,23 @@ static int match_exe(const struct group_rule *g, const struct proc_ident *id)
 	return 0;
 }
 
+/* Whether re matches the path of one of the lines of /proc/PID/cgroup
+ * ("0::/system.slice/nginx.service"); its match data keeps the captures. */
+static int match_cgroup_path(const struct regex *re, const char *text)
+{
+	for (const char *p = text ? text : ""; *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		const char *c1 = memchr(p, ':', len);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)) : NULL;
+		if (c2 && pcre2_match(re->code, (PCRE2_SPTR)(c2 + 1), len - (size_t)(c2 + 1 - p), 0,
+				      0, re->md, NULL) >= 0)
+			return 1;
+		p += len + (eol ? 1 : 0);
+	}
+	return 0;
+}
+
 static int match_rule(const struct group_rule *g, const struct proc_ident *id, const char *cmdline)
 {
 	if (g->ncomms) {
@@ -349,6 +392,9 @@ static int match_rule(const struct group_rule *g, const struct proc_ident *id, c
 	for (size_t i = 0; i < g->nres; i++)
 		if (pcre2_match(g->res[i].code, (PCRE2_SPTR)cmdline, strlen(cmdline), 0, 0,
 				g->res[i].md, NULL) < 0)
+			return 0;
+	for (size_t i = 0; i < g->ncgres; i++)
+		if (!match_cgroup_path(&g->cgres[i], id->cgroups))
 			return 0;
 	return 1;
 }
@@ -436,10 +482,11 @@ static void put_cgroups(struct out *o, const char *text)
 
 static void put_match(struct out *o, const struct group_rule *g, const char *name)
 {
-	for (size_t i = 0; i < g->nres; i++) {
+	for (size_t i = 0; i < g->nres + g->ncgres; i++) {
+		const struct regex *re = i < g->nres ? &g->res[i] : &g->cgres[i - g->nres];
 		PCRE2_SIZE len;
 		PCRE2_UCHAR *v;
-		if (pcre2_substring_get_byname(g->res[i].md, (PCRE2_SPTR)name, &v, &len) == 0) {
+		if (pcre2_substring_get_byname(re->md, (PCRE2_SPTR)name, &v, &len) == 0) {
 			put(o, (const char *)v, len);
 			pcre2_substring_free(v);
 			return;

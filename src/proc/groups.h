@@ -17,6 +17,8 @@
  *       exe: [postgres, /usr/bin/x] # argv[0]: basename, or the full path
  *       cmdline: ['-c\s+(?P<Cfgfile>\S+)'] # every regex must match argv
  *                                          # joined by spaces (PCRE2)
+ *       cgroup: ['^/system\.slice/(?P<unit>[^/]+)\.service$'] # every regex must
+ *                                  # match a path of /proc/PID/cgroup (hindsight's)
  *
  * Within one entry every selector given must match; the first entry that
  * matches names the process. Template fields: .Comm .ExeBase .ExeFull
@@ -34,7 +36,7 @@ struct group_rules {
 };
 enum {
 	GROUP_NEEDS_ARGV = 1,	 /* exe/cmdline selectors or Exe/Matches fields */
-	GROUP_NEEDS_CGROUPS = 2, /* {{.Cgroups}} */
+	GROUP_NEEDS_CGROUPS = 2, /* {{.Cgroups}} or a cgroup selector */
 };
 
 /* The longest argv rules see: longer command lines are matched on their
@@ -50,7 +52,8 @@ struct proc_ident {
 	int32_t pid;
 	uint64_t start_ticks; /* since boot */
 	int64_t boot_s;	      /* epoch seconds of boot, for .StartTime */
-	const char *cgroups;  /* /proc/PID/cgroup text, when GROUP_NEEDS_CGROUPS */
+	const char *cgroups;  /* /proc/PID/cgroup text, when GROUP_NEEDS_CGROUPS (must stay
+				 valid until group_rules_match returns) */
 	int kthread;	      /* a kernel thread */
 };
 

@@ -76,25 +76,18 @@ int output_absent_view(struct qopts *o, const char *view, const char *note)
 	return out_close(&out, &e) ? qfail(1, &e) : 0;
 }
 
-int services_columns(struct qdb *q, struct services_columns *c, struct err *e)
+const char *view_to_read(struct qdb *q, const struct qopts *o, const char *view, char *buf,
+			 size_t n, struct err *e)
 {
-	char **cols = relation_columns(q, "cgroup_cpu", e);
-	if (!cols)
-		return -1;
-	memset(c, 0, sizeof(*c));
-	c->name = columns_have(cols, "name")	 ? "name"
-		  : columns_have(cols, "cgroup") ? "cgroup"
-		  : columns_have(cols, "unit")	 ? "unit"
-						 : NULL;
-	c->cpu_ms = columns_have(cols, "usage_ms") ? "usage_ms"
-		    : columns_have(cols, "user_ms") && columns_have(cols, "system_ms")
-			? "user_ms + system_ms"
-			: NULL;
-	c->kind = columns_have(cols, "kind");
-	c->cpu_pct = columns_have(cols, "cpu_pct");
-	free_columns(cols);
-	if (!c->name || !c->cpu_ms)
-		return err_set(e, "view cgroup_cpu has no name or CPU time column this hindsight "
-				  "reads");
-	return 0;
+	if (!o->all)
+		return view;
+	snprintf(buf, n, "%s_all", view);
+	if (!qdb_name_ok(buf) || !qdb_relation_exists(q, buf)) {
+		err_set(e,
+			"--all: %s has no form with every row (no view %s); only views that "
+			"fold rows have one, such as exec_log",
+			view, buf);
+		return NULL;
+	}
+	return buf;
 }

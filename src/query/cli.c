@@ -34,6 +34,10 @@ enum {
 	K_AGG,
 	K_RESOLUTION,
 	K_OPENMETRICS,
+	K_RAW,
+	K_ALL,
+	K_TABLES,
+	K_SERIES,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +48,11 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, K_JSON},
     {"ndjson", no_argument, 0, K_NDJSON},
     {"table", no_argument, 0, K_TABLE},
+    {"raw", no_argument, 0, K_RAW},
+    {"all", no_argument, 0, K_ALL},
+    {"tables", no_argument, 0, K_TABLES},
+    {"series", required_argument, 0, K_SERIES},
+    {"columns", required_argument, 0, 'c'},
     {"output", required_argument, 0, 'o'},
     {"epoch", no_argument, 0, K_EPOCH},
     {"iso", no_argument, 0, K_ISO},
@@ -81,9 +90,16 @@ static unsigned opt_group(int c)
 	case K_JSON:
 	case K_NDJSON:
 	case K_TABLE:
+	case K_RAW:
 		return OPT_FORMAT;
 	case K_OPENMETRICS:
 		return OPT_OM;
+	case 'c':
+		return OPT_COLUMNS;
+	case K_ALL:
+		return OPT_ALL;
+	case K_TABLES:
+		return OPT_TABLES;
 	case 'o':
 		return OPT_OUTPUT;
 	case K_EPOCH:
@@ -161,6 +177,23 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 					  "--openmetrics");
 		o->openmetrics = 1;
 		return 0;
+	case K_RAW:
+		o->raw = 1;
+		return 0;
+	case 'c':
+		o->columns = arg;
+		return 0;
+	case K_ALL:
+		o->all = 1;
+		return 0;
+	case K_TABLES:
+		o->tables = 1;
+		return 0;
+	case K_SERIES:
+		if (parse_count("--series", arg, 20, &v, e))
+			return -1;
+		o->series = (int)v;
+		return 0;
 	case 'o':
 		o->out_path = arg;
 		return 0;
@@ -236,11 +269,27 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 }
 
 /* The option as typed for each group given, for "does not apply" errors. */
-static const char *group_names[16];
+static char group_names[16][40];
 
 const char *qopts_group_name(unsigned groups)
 {
 	return groups ? group_names[__builtin_ctz(groups)] : "?";
+}
+
+/* Notes option c, just parsed, as the user typed it without its value:
+ * "--since" for "--since 5m" and "--since=5m", "-c" for "-c ts" and "-cts"
+ * (argv[optind - 1] alone is the value when it came apart). */
+static void note_group_name(int c, char **argv, int optind_now, const char *value)
+{
+	char *name = group_names[__builtin_ctz(opt_group(c))];
+	if (c < 256) {
+		snprintf(name, sizeof(group_names[0]), "-%c", c);
+		return;
+	}
+	const char *typed = argv[optind_now - 1];
+	if (value && value == typed && optind_now >= 2)
+		typed = argv[optind_now - 2];
+	snprintf(name, sizeof(group_names[0]), "%.*s", (int)strcspn(typed, "="), typed);
 }
 
 void qopts_defaults(struct qopts *o)
@@ -262,8 +311,8 @@ int qopts_parse(struct qopts *o, int argc, char **argv, int stop_at_arg, int *ne
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, stop_at_arg ? "+ho:p:" : "ho:p:", long_opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, stop_at_arg ? "+ho:p:c:" : "ho:p:c:", long_opts,
+				NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 			if (optopt && optopt < 256)
@@ -272,7 +321,7 @@ int qopts_parse(struct qopts *o, int argc, char **argv, int stop_at_arg, int *ne
 			return err_set(e, "option '%s' is unknown or needs a value", bad);
 		}
 		*given |= opt_group(c);
-		group_names[__builtin_ctz(opt_group(c))] = argv[optind - 1];
+		note_group_name(c, argv, optind, optarg);
 		if (c == 'h') {
 			*help = 1;
 			continue;

@@ -31,7 +31,9 @@ int cmd_export(struct qopts *o)
 	}
 	if (state == VIEW_NO_COLLECTOR)
 		fprintf(stderr, "hindsight: view %s: %s\n", o->args[0], note);
-	if (range_from_opts(&q, o, o->args[0], NULL, &rq, &e)) {
+	char all[80];
+	const char *relation = view_to_read(&q, o, o->args[0], all, sizeof(all), &e);
+	if (!relation || range_from_opts(&q, o, relation, NULL, &rq, &e)) {
 		qdb_close(&q);
 		return qfail(2, &e);
 	}

@@ -90,9 +90,10 @@ int cmd_export_openmetrics(struct qopts *o)
 	struct qdb q;
 	struct err e;
 	int64_t since, until;
-	if (o->nwhere || o->time != OUT_TIME_DEFAULT) {
+	if (o->nwhere || o->time != OUT_TIME_DEFAULT || o->columns || o->all || o->raw) {
 		fprintf(stderr,
-			"hindsight: export --openmetrics takes no --where, --epoch or --iso "
+			"hindsight: export --openmetrics takes no --where, -c, --all, --raw, "
+			"--epoch or --iso "
 			"(the names pick what to export; timestamps are epoch seconds)\n");
 		return 2;
 	}

@@ -19,7 +19,9 @@ int cmd_show(struct qopts *o)
 	}
 	if (state == VIEW_NO_COLLECTOR)
 		fprintf(stderr, "hindsight: view %s: %s\n", view, note);
-	if (range_from_opts(&q, o, view, "1h", &rq, &e)) {
+	char all[80];
+	const char *relation = view_to_read(&q, o, view, all, sizeof(all), &e);
+	if (!relation || range_from_opts(&q, o, relation, "1h", &rq, &e)) {
 		qdb_close(&q);
 		return qfail(2, &e);
 	}

@@ -11,11 +11,8 @@
 #include "query/timespec.h"
 
 enum section_kind {
-	SEC_WINDOW,   /* the metrics over [lo, hi] */
-	SEC_EVENTS,   /* one row per event with a ts, over [ev_lo, ev_hi] */
-	SEC_OPTIONAL, /* as SEC_WINDOW, left out while this binary and the
-		       * database lack the view; its SQL is built from the
-		       * view's columns (a newer collector's view) */
+	SEC_WINDOW, /* the metrics over [lo, hi] */
+	SEC_EVENTS, /* one row per event with a ts, over [ev_lo, ev_hi] */
 };
 
 struct section {
@@ -86,7 +83,8 @@ static const struct section sections[] = {
      "FROM net_rates WHERE ts BETWEEN :lo AND :hi GROUP BY interface "
      "ORDER BY sum(rx_bytes + tx_bytes) DESC LIMIT :n",
      SEC_WINDOW},
-    {"Busiest services and containers by CPU (100 = one core)", "cgroup_cpu", NULL, SEC_OPTIONAL},
+    {"Busiest services and containers by CPU (100 = one core)", "cgroup_cpu", top_services_sql,
+     SEC_WINDOW},
     {"Busiest groups by CPU (100 = one core)", "group_cpu",
      "SELECT group_name, round(100.0 * sum(user_ms + system_ms) / :window_ms, 1) AS cpu_pct, "
      "max(cpu_pct) AS peak_cpu_pct, sum(user_ms) AS user_ms, sum(system_ms) AS system_ms "
@@ -197,23 +195,6 @@ static void event_sql(const struct section *s, const struct top_params *p, char 
 		snprintf(sql, n, "%s", s->sql);
 }
 
-/* The SQL of the services and containers section, from the columns its
- * view has: CPU time divided by the covered time, by name. */
-static int optional_sql(struct qdb *q, const struct section *s, char *sql, size_t n, struct err *e)
-{
-	struct services_columns c;
-	if (services_columns(q, &c, e))
-		return -1;
-	snprintf(sql, n,
-		 "SELECT %s AS name%s, round(100.0 * sum(%s) / :window_ms, 1) AS cpu_pct%s "
-		 "FROM %s WHERE ts BETWEEN :lo AND :hi GROUP BY %s%s "
-		 "ORDER BY sum(%s) DESC LIMIT :n",
-		 c.name, c.kind ? ", max(kind) AS kind" : "", c.cpu_ms,
-		 c.cpu_pct ? ", max(cpu_pct) AS peak_cpu_pct" : "", s->view, c.name,
-		 c.kind ? ", kind" : "", c.cpu_ms);
-	return 0;
-}
-
 /* Runs one section's query and prints its rows as a table. */
 static void print_rows(struct qdb *q, const struct section *s, const struct top_params *p)
 {
@@ -221,14 +202,7 @@ static void print_rows(struct qdb *q, const struct section *s, const struct top_
 	struct err e;
 	sqlite3_stmt *st;
 	char sql[2048];
-	if (s->kind == SEC_OPTIONAL) {
-		if (optional_sql(q, s, sql, sizeof(sql), &e)) {
-			printf("unavailable: %s\n", e.msg);
-			return;
-		}
-	} else {
-		event_sql(s, p, sql, sizeof(sql));
-	}
+	event_sql(s, p, sql, sizeof(sql));
 	/* The view exists but may lack a column this query needs (an older
 	 * version of its collector): say so and go on with the next section. */
 	if (qdb_prepare(q, sql, &st, &e)) {
@@ -265,14 +239,11 @@ static void print_rows(struct qdb *q, const struct section *s, const struct top_
 	sqlite3_finalize(st);
 }
 
-/* A section's title and its rows, or what the catalog says of its view;
- * an optional section whose view neither side knows is left out. */
+/* A section's title and its rows, or what the catalog says of its view. */
 static void print_section(struct qdb *q, const struct section *s, const struct top_params *p)
 {
 	char note[128];
 	enum view_state state = view_state(q, s->view, note, sizeof(note));
-	if (s->kind == SEC_OPTIONAL && state == VIEW_UNKNOWN)
-		return;
 	printf("\n== %s (%s)\n", s->title, s->view);
 	if (state != VIEW_READY)
 		printf("%s\n", note[0] ? note : "no such view");

@@ -50,6 +50,35 @@ static void columns_list(char *const *cols, char *out, size_t n)
 		len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "", *cols);
 }
 
+int columns_parse(const char *text, char *const *cols, char *sql, size_t size, struct err *e)
+{
+	size_t len = 0;
+	const char *p = text;
+	sql[0] = '\0';
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char name[64];
+		if (n == 0 || n >= sizeof(name))
+			return err_set(
+			    e, "--columns '%s': expected column names separated by commas", text);
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!columns_have(cols, name)) {
+			char list[1024];
+			columns_list(cols, list, sizeof(list));
+			return err_set(e, "--columns '%s': no column '%s'; the columns are: %s",
+				       text, name, list);
+		}
+		/* names are checked, so quoting cannot be escaped */
+		len += (size_t)snprintf(sql + len, size - len, "%s\"%s\"", len ? ", " : "", name);
+		if (len >= size)
+			return err_set(e, "--columns '%s': too many columns", text);
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
 int filter_parse(const char *text, char *const *cols, struct filter *f, struct err *e)
 {
 	static const char *const ops[] = {"!=", "<=", ">=", "=", "<", ">", "~"};
@@ -133,7 +162,7 @@ static int order_parse(const char *text, char *const *cols, struct range_query *
 int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 		    const char *dflt_since, struct range_query *rq, struct err *e)
 {
-	static char order_col[64];
+	static char order_col[64], select[2048];
 	memset(rq, 0, sizeof(*rq));
 	rq->relation = relation;
 	rq->limit = o->limit;
@@ -149,6 +178,10 @@ int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 	rq->nfilters = o->nwhere;
 	if (rc == 0 && o->order)
 		rc = order_parse(o->order, cols, rq, order_col, sizeof(order_col), e);
+	if (rc == 0 && o->columns) {
+		rc = columns_parse(o->columns, cols, select, sizeof(select), e);
+		rq->select = select;
+	}
 	free_columns(cols);
 	return rc;
 }

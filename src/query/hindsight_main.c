@@ -20,7 +20,20 @@
 	"  --csv               CSV, RFC 4180: header row, CRLF, UTF-8 (the default otherwise)\n"   \
 	"  --json              one JSON array of objects\n"                                        \
 	"  --ndjson            one JSON object per line\n"                                         \
-	"  -o, --output FILE   write to FILE instead of stdout\n"
+	"  --raw               exact values in the table (it shows units people read:\n"           \
+	"                      1.2 GiB, 48.3 MiB/s, 12.5%, 3.2 ms, from the column names)\n"       \
+	"  -o, --output FILE   write to FILE instead of stdout\n"                                  \
+	"                      A table fits the terminal (or $COLUMNS): the widest text\n"         \
+	"                      wraps, and columns that still do not fit are left out\n"            \
+	"                      (stderr names them). Not a terminal and no format given:\n"         \
+	"                      CSV, and a note on stderr when that is a terminal.\n"
+
+#define COLUMNS_HELP "  -c, --columns A,B   only these columns, in this order\n"
+
+#define ALL_HELP                                                                                   \
+	"  --all               every row of a view that folds rows (exec_log folds the\n"          \
+	"                      failed tries of a PATH search into the exec: --all shows\n"         \
+	"                      each try, as the view exec_log_all)\n"
 
 #define TIMEFMT_HELP                                                                               \
 	"  --iso               timestamps (ts, *_ts) as ISO 8601 UTC: 2026-11-20T03:12:00Z\n"      \
@@ -69,20 +82,20 @@ static const char main_help[] =
     "\n"
     "Exit status: 0 done, 1 failed (database, query, refused statement, permission\n"
     "denied), 2 bad usage (unknown option or column, bad time, an output file that is\n"
-    "the database or a file beside it).\n"
+    "the database or a file beside it). status has its own: see its --help.\n"
     "\n"
     "'hindsight COMMAND --help' describes each command.\n";
 
 static const char views_help[] = "Usage: hindsight views [OPTIONS]\n"
 				 "Lists the saved views: name, title, description, and whether\n"
 				 "the view is installed in this database.\n"
-				 "\n" FORMAT_HELP COMMON_HELP;
+				 "\n" COLUMNS_HELP FORMAT_HELP COMMON_HELP;
 
 static const char show_help[] =
     "Usage: hindsight show VIEW [OPTIONS]\n"
     "Runs a saved view (or any table) over a time range. Rows are read in pages\n"
     "of time, so a long range streams without holding the database.\n"
-    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "\n" RANGE_HELP("1h: the last hour") WHERE_HELP COLUMNS_HELP ALL_HELP
     "  --limit N           at most N rows\n"
     "  --order COL[:desc]  order by that column (default ts, oldest first;\n"
     "                      --order ts:desc shows the newest first). Another column\n"
@@ -123,7 +136,7 @@ static const char export_help[] =
     "(their tables); none: everything. Parts of the range older than the raw\n"
     "rows kept come from the rollups (a sample a minute, or an hour); --resolution\n"
     "1m or 1h asks for those wherever they exist.\n"
-    "\n" RANGE_HELP("everything") WHERE_HELP
+    "\n" RANGE_HELP("everything") WHERE_HELP COLUMNS_HELP ALL_HELP
     "  --ndjson, --json    write NDJSON or a JSON array instead of CSV\n"
     "  --openmetrics       write OpenMetrics (see above)\n"
     "  -o, --output FILE   write to FILE instead of stdout\n" RES_HELP
@@ -156,15 +169,19 @@ static const char top_help[] =
 static const char plot_help[] =
     "Usage: hindsight plot VIEW COLUMN [OPTIONS]\n"
     "Charts one numeric column over the range: a braille line chart in the\n"
-    "terminal, a one-line sparkline, or a standalone SVG file.\n"
+    "terminal, a one-line sparkline, or a standalone SVG file. Values and axes are\n"
+    "in the column's unit, on round ticks; an axis starts at 0 unless a value is\n"
+    "negative. A view with a row per disk, interface, group or CPU draws one line\n"
+    "per series (in the terminal, a panel each on one scale): the top ones by the\n"
+    "column's total, the rest summed as \"other\"; --where picks one.\n"
     "\n" RANGE_HELP("1h: the last hour") WHERE_HELP
+    "  --series N          lines at most besides \"other\" (default 5, up to 20)\n"
     "  --agg FN            how rows in one time bucket combine: avg (default), max,\n"
-    "                      min or sum (views with several rows per ts, e.g. one per\n"
-    "                      group, are best narrowed with --where first)\n"
+    "                      min or sum\n"
     "  --width N           chart width in characters (default 72)\n"
-    "  --height N          chart height in lines (default 12)\n"
-    "  --spark             a one-line sparkline instead of the chart\n"
-    "  --svg FILE          write an SVG line chart with axes and time labels\n" RES_HELP
+    "  --height N          chart height in lines (default 12; shared by the panels)\n"
+    "  --spark             a one-line sparkline (one per series) instead of the chart\n"
+    "  --svg FILE          write an SVG line chart with axes, time labels and a legend\n" RES_HELP
     "                      auto here: the coarsest tier as fine as the chart's "
     "points.\n" COMMON_HELP;
 
@@ -188,10 +205,19 @@ static const char replay_help[] =
 
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"
-    "What the database holds: the first and last sample, whether the daemon looks\n"
-    "alive (the age of the last tick), its overhead, what each retention tier holds\n"
-    "with its limits and last prune, and rows and bytes per table.\n"
-    "\n" COMMON_HELP;
+    "Whether the daemon is alive and what the database holds: the first and last\n"
+    "sample, the age of the last tick, the daemon's overhead and problems, and the\n"
+    "retention limits.\n"
+    "\n"
+    "  --json              one JSON object (state, ticks, overhead, problems, limits;\n"
+    "                      with --tables, tiers and tables), also when there is no\n"
+    "                      database\n"
+    "  --tables            what each retention tier and table holds: rows, bytes,\n"
+    "                      oldest and newest, last prune (counts every row: about a\n"
+    "                      second per GiB)\n" COMMON_HELP "\n"
+    "Exit status (for a monitoring check): 0 the daemon is alive (its last tick is at\n"
+    "most two intervals and 15 s old), 1 it is not (stale, or no tick yet), 2 there is\n"
+    "no database to read (missing, unreadable, or not hindsight's).\n";
 
 struct command {
 	const char *name;
@@ -202,20 +228,21 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT, 0, 0, cmd_views},
+    {"views", views_help, OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_COLUMNS, 0, 0, cmd_views},
     {"show", show_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_ORDER |
-	 OPT_RES,
+	 OPT_RES | OPT_COLUMNS | OPT_ALL,
      1, 1, cmd_show},
     {"sql", sql_help,
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_PARAM | OPT_RES, 1, 1,
      cmd_sql},
     {"export", export_help,
-     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES | OPT_OM,
+     OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES |
+	 OPT_COLUMNS | OPT_ALL | OPT_OM,
      0, EXPORT_MAX_NAMES, cmd_export},
     {"top", top_help, OPT_COMMON | OPT_AT | OPT_RANGE | OPT_RES, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
-    {"status", status_help, OPT_COMMON, 0, 0, cmd_status},
+    {"status", status_help, OPT_COMMON | OPT_FORMAT | OPT_TABLES, 0, 0, cmd_status},
     {"replay", replay_help, OPT_COMMON | OPT_AT | OPT_RES, 0, 0, cmd_replay},
 };
 
@@ -282,6 +309,7 @@ int main(int argc, char **argv)
 	 * file beside it is refused with nothing written. */
 	if (outfile_check_all(&o, &e))
 		return qfail(2, &e);
+	out_prefs.raw = o.raw;
 	struct leftovers before;
 	leftovers_note(&before, o.db);
 	stop_signals_catch();

@@ -1,12 +1,15 @@
 /* Output writers: an aligned table for people, CSV (RFC 4180), a JSON array
  * and NDJSON for programs. Rows are written as they come; only the table
- * holds rows back, a bounded number, to choose its column widths. */
+ * holds rows back, a bounded number, to choose its column widths and fit
+ * them to the terminal. (libsmartcols holds a whole table and was ten times
+ * slower on a day of rows: docs/architecture.md has the figures.) */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "query/query.h"
@@ -22,13 +25,23 @@
 /* Room the widest formatted number or timestamp needs. */
 #define OUT_CELL 64
 
+/* A text column gives way down to its header's width, and no further than
+ * this share of the width allowed (or its own width, when narrower): a key
+ * such as a group's name stays whole, and a long message keeps room. */
+#define TABLE_TEXT_SHARE 3
+
 struct out_table {
 	char **cells; /* TABLE_BATCH * ncols strings; NULL for SQL NULL */
 	unsigned char *numeric;
-	size_t *width;
+	unsigned char *unit; /* enum unit of each column */
+	struct fit_col *fit; /* width, and whether shown, per column */
+	const char **rest;   /* per column, what of a cell is still to print */
 	size_t nrows;
 	int header_done;
+	int shown; /* columns shown (fit_columns) */
 };
+
+struct out_prefs out_prefs;
 
 /* 10^0 to 10^19, every power of ten a uint64_t holds. */
 static const uint64_t pow10_u64[] = {1,
@@ -330,9 +343,18 @@ int out_open(struct out *o, enum out_format fmt, enum out_time t, const char *pa
 			fclose(o->f);
 		return err_set(e, "out of memory");
 	}
-	if (fmt == OUT_DEFAULT)
+	if (fmt == OUT_DEFAULT) {
 		fmt = !o->close_f && isatty(fileno(stdout)) ? OUT_TABLE : OUT_CSV;
+		/* Piped to less, the table would turn into CSV unannounced. */
+		if (fmt == OUT_CSV && !o->close_f && isatty(STDERR_FILENO))
+			fputs("hindsight: stdout is not a terminal: writing CSV (--table keeps "
+			      "the table)\n",
+			      stderr);
+	}
 	o->fmt = fmt;
+	o->human = fmt == OUT_TABLE && !out_prefs.raw;
+	o->width = o->close_f ? 0 : out_terminal_width();
+	o->wrap = 1;
 	if (t == OUT_TIME_DEFAULT) {
 		t = fmt == OUT_CSV || fmt == OUT_TABLE ? OUT_TIME_ISO : OUT_TIME_EPOCH;
 		o->local_time = fmt == OUT_TABLE;
@@ -354,11 +376,15 @@ int out_columns(struct out *o, sqlite3_stmt *st)
 		o->is_time[i] = is_time_name(o->names[i]);
 	}
 	if (o->fmt == OUT_TABLE) {
-		o->table = calloc(1, sizeof(*o->table));
-		o->table->cells =
-		    calloc((size_t)TABLE_BATCH * (size_t)o->ncols + 1, sizeof(char *));
-		o->table->numeric = calloc((size_t)o->ncols + 1, 1);
-		o->table->width = calloc((size_t)o->ncols + 1, sizeof(size_t));
+		size_t n = (size_t)o->ncols + 1;
+		struct out_table *t = o->table = calloc(1, sizeof(*o->table));
+		t->cells = calloc((size_t)TABLE_BATCH * (size_t)o->ncols + 1, sizeof(char *));
+		t->numeric = calloc(n, 1);
+		t->unit = calloc(n, 1);
+		t->fit = calloc(n, sizeof(*t->fit));
+		t->rest = calloc(n, sizeof(*t->rest));
+		for (int i = 0; i < o->ncols; i++)
+			t->unit[i] = (unsigned char)unit_of(o->names[i]);
 	} else if (o->fmt == OUT_CSV) {
 		for (int i = 0; i < o->ncols; i++) {
 			put_s(o, i ? "," : "");
@@ -428,6 +454,19 @@ static void put_text(struct out *o, const unsigned char *s, int json)
 		}
 		s += n;
 	}
+}
+
+void json_write_string(FILE *f, const char *s)
+{
+	struct out o = {.f = f, .cap = OUT_BLOCK};
+	o.buf = malloc(o.cap);
+	if (!o.buf)
+		return;
+	put_c(&o, '"');
+	put_text(&o, (const unsigned char *)s, 1);
+	put_c(&o, '"');
+	out_write_block(&o);
+	free(o.buf);
 }
 
 static void put_hex(struct out *o, const unsigned char *p, int n)
@@ -580,42 +619,96 @@ static void json_row(struct out *o, sqlite3_stmt *st)
 		put_c(o, '\n');
 }
 
-/* Display width of UTF-8 text: one column per character (good enough for
- * the names and messages the views hold). */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
-}
-
 static void table_pad(struct out *o, size_t n)
 {
 	while (n--)
 		put_c(o, ' ');
 }
 
-static void table_line(struct out *o, char **cells)
+size_t out_terminal_width(void)
+{
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *env = getenv("COLUMNS");
+	char *end;
+	long v = env ? strtol(env, &end, 10) : 0;
+	return env && *env && !*end && v > 0 && v < 100000 ? (size_t)v : 0;
+}
+
+/* Writes a table line: one piece of each shown column's cell, aligned,
+ * and more lines while a cell wraps. Spaces are owed rather than written,
+ * so no line ends in blanks. */
+static void table_line(struct out *o, char *const *cells)
+{
+	struct out_table *t = o->table;
+	for (int i = 0; i < o->ncols; i++)
+		t->rest[i] = cells[i] ? cells[i] : "";
+	int more = 1;
+	while (more) {
+		size_t owed = 0;
+		int first = 1;
+		more = 0;
+		for (int i = 0; i < o->ncols; i++) {
+			if (!t->fit[i].shown)
+				continue;
+			const char *c = t->rest[i], *next = "";
+			size_t width = t->fit[i].width, w = text_width(c), len = strlen(c);
+			int cut = 0;
+			owed += first ? 0 : 2;
+			first = 0;
+			if (w > width && o->width && !t->numeric[i]) {
+				if (o->wrap) {
+					len = wrap_piece(c, width, &next);
+					more |= *next != '\0';
+				} else {
+					len = truncate_piece(c, width);
+					cut = 1;
+				}
+				w = cut; /* the "…" */
+				for (size_t k = 0; k < len; k++)
+					w += ((unsigned char)c[k] & 0xc0) != 0x80;
+			}
+			size_t pad = width > w ? width - w : 0;
+			if (t->numeric[i])
+				owed += pad;
+			if (len || cut) {
+				table_pad(o, owed);
+				owed = 0;
+				put(o, c, len);
+				if (cut)
+					put_s(o, "\xe2\x80\xa6"); /* … */
+			}
+			if (!t->numeric[i])
+				owed += pad;
+			t->rest[i] = next;
+		}
+		put_c(o, '\n');
+	}
+}
+
+/* The first rows decide the columns: each as wide as its widest cell, then
+ * fitted to the width allowed (fit_columns). */
+static void table_layout(struct out *o)
 {
 	struct out_table *t = o->table;
 	for (int i = 0; i < o->ncols; i++) {
-		const char *c = cells[i] ? cells[i] : "";
-		size_t w = text_width(c);
-		size_t pad = t->width[i] > w ? t->width[i] - w : 0;
-		int last = i == o->ncols - 1;
-		if (i)
-			put_s(o, "  ");
-		if (t->numeric[i]) {
-			table_pad(o, pad);
-			put_s(o, c);
-		} else {
-			put_s(o, c);
-			if (!last)
-				table_pad(o, pad);
+		size_t head = text_width(o->names[i]), width = head;
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *c = t->cells[r * (size_t)o->ncols + (size_t)i];
+			size_t w = c ? text_width(c) : 0;
+			if (w > width)
+				width = w;
 		}
+		t->fit[i].width = width;
+		/* numbers and times never give way; text down to its share */
+		size_t share = o->width / TABLE_TEXT_SHARE;
+		size_t least = width < share ? width : share;
+		t->fit[i].min = t->numeric[i] || o->is_time[i] ? width
+				: head > least		       ? head
+							       : least;
 	}
-	put_c(o, '\n');
+	t->shown = fit_columns(t->fit, o->ncols, o->width);
 }
 
 static void table_flush(struct out *o)
@@ -624,19 +717,15 @@ static void table_flush(struct out *o)
 	if (!t)
 		return;
 	if (!t->header_done) {
-		for (int i = 0; i < o->ncols; i++) {
-			t->width[i] = text_width(o->names[i]);
-			for (size_t r = 0; r < t->nrows; r++) {
-				const char *c = t->cells[r * (size_t)o->ncols + (size_t)i];
-				size_t w = c ? text_width(c) : 0;
-				if (w > t->width[i])
-					t->width[i] = w;
-			}
-		}
+		table_layout(o);
 		table_line(o, o->names);
+		int first = 1;
 		for (int i = 0; i < o->ncols; i++) {
-			put_s(o, i ? "  " : "");
-			for (size_t k = 0; k < t->width[i]; k++)
+			if (!t->fit[i].shown)
+				continue;
+			put_s(o, first ? "" : "  ");
+			first = 0;
+			for (size_t k = 0; k < t->fit[i].width; k++)
 				put_c(o, '-');
 		}
 		put_c(o, '\n');
@@ -653,6 +742,24 @@ static void table_flush(struct out *o)
 	t->nrows = 0;
 }
 
+/* A number as the table writes it: in its column's unit for people, or
+ * exactly (--raw; integers of no unit always). */
+static void table_number(struct out *o, int col, sqlite3_value *v, char *buf)
+{
+	enum unit u = (enum unit)o->table->unit[col];
+	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+		int64_t i = sqlite3_value_int64(v);
+		if (o->human && u != UNIT_NONE)
+			format_unit(u, (double)i, buf);
+		else
+			format_int(i, buf);
+	} else if (o->human) {
+		format_unit(u, sqlite3_value_double(v), buf);
+	} else {
+		format_real_table(sqlite3_value_double(v), buf);
+	}
+}
+
 static void table_row(struct out *o, sqlite3_stmt *st)
 {
 	struct out_table *t = o->table;
@@ -661,23 +768,21 @@ static void table_row(struct out *o, sqlite3_stmt *st)
 		table_flush(o);
 	char **row = &t->cells[t->nrows++ * (size_t)o->ncols];
 	for (int i = 0; i < o->ncols; i++) {
-		int type = sqlite3_column_type(st, i);
+		sqlite3_value *v = sqlite3_column_value(st, i);
+		int type = sqlite3_value_type(v);
 		const char *text = buf;
 		if (type == SQLITE_NULL) {
 			row[i] = NULL;
 			continue;
 		} else if (type == SQLITE_INTEGER && o->is_time[i]) {
-			format_time(o, i, sqlite3_column_int64(st, i), buf);
-		} else if (type == SQLITE_INTEGER) {
-			snprintf(buf, sizeof(buf), "%lld", sqlite3_column_int64(st, i));
-			t->numeric[i] = 1;
-		} else if (type == SQLITE_FLOAT) {
-			format_real(sqlite3_column_double(st, i), buf, sizeof(buf));
+			format_time(o, i, sqlite3_value_int64(v), buf);
+		} else if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+			table_number(o, i, v, buf);
 			t->numeric[i] = 1;
 		} else if (type == SQLITE_BLOB) {
-			snprintf(buf, sizeof(buf), "(%d bytes)", sqlite3_column_bytes(st, i));
+			snprintf(buf, sizeof(buf), "(%d bytes)", sqlite3_value_bytes(v));
 		} else {
-			text = (const char *)sqlite3_column_text(st, i);
+			text = (const char *)sqlite3_value_text(v);
 		}
 		/* A control character would break the table's lines. */
 		row[i] = strdup(text);
@@ -743,6 +848,36 @@ void out_page_close(struct out *page)
 	memset(page, 0, sizeof(*page));
 }
 
+/* Says which columns the terminal had no room for, after the table, where
+ * it is seen, and how to get them: one line within the width, naming as
+ * many as fit. */
+static void note_left_out(const struct out *o)
+{
+	const struct out_table *t = o->table;
+	int left = o->ncols - t->shown, listed = 0;
+	char head[96], names[512];
+	snprintf(head, sizeof(head),
+		 "hindsight: %d more column%s (-c picks, --csv has all): ", left,
+		 left == 1 ? "" : "s");
+	size_t len = 0, room = o->width > strlen(head) + 24 ? o->width - strlen(head) : 24;
+	names[0] = '\0';
+	for (int i = 0; i < o->ncols; i++) {
+		if (t->fit[i].shown)
+			continue;
+		size_t need = strlen(o->names[i]) + (listed ? 2 : 0);
+		/* room for ", ..." after it unless it is the last */
+		if (len + need + (listed + 1 < left ? 5 : 0) > room ||
+		    len + need >= sizeof(names) - 8)
+			break;
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+					listed ? ", " : "", o->names[i]);
+		listed++;
+	}
+	if (stop_signal())
+		return;
+	fprintf(stderr, "%s%s%s\n", head, names, listed < left ? (listed ? ", ..." : "...") : "");
+}
+
 int out_close(struct out *o, struct err *e)
 {
 	int rc = 0;
@@ -759,9 +894,13 @@ int out_close(struct out *o, struct err *e)
 	if (o->close_f && fclose(o->f) != 0 && rc == 0)
 		rc = err_set(e, "writing the output failed: %s", strerror(errno));
 	if (o->table) {
+		if (o->table->header_done && o->table->shown < o->ncols)
+			note_left_out(o);
 		free(o->table->cells);
 		free(o->table->numeric);
-		free(o->table->width);
+		free(o->table->unit);
+		free(o->table->fit);
+		free(o->table->rest);
 		free(o->table);
 	}
 	for (int i = 0; i < o->ncols; i++)

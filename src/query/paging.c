@@ -48,9 +48,9 @@ static int next_ts(struct qdb *q, sqlite3_stmt *seek, int64_t from, int64_t boun
 int page_statements(struct qdb *q, const struct range_query *rq, sqlite3_stmt **st,
 		    sqlite3_stmt **seek, struct err *e)
 {
-	char sql[4096], seek_sql[256];
-	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2",
-		 rq->relation);
+	char sql[8192], seek_sql[256];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM \"%s\" WHERE ts >= ?1 AND ts <= ?2",
+		 rq->select ? rq->select : "*", rq->relation);
 	filters_sql(rq->filters, rq->nfilters, 3, sql, sizeof(sql));
 	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), " ORDER BY ts%s",
 		 rq->desc ? " DESC" : "");

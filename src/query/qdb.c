@@ -435,6 +435,29 @@ int qdb_bind_guess(sqlite3_stmt *st, int idx, const char *text)
 	return sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
 }
 
+int qdb_prepare_columns(struct qdb *q, const char *sql, const char *columns, sqlite3_stmt **st,
+			struct err *e)
+{
+	if (qdb_prepare(q, sql, st, e) || !columns)
+		return *st ? 0 : -1;
+	int n = sqlite3_column_count(*st);
+	char **cols = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; cols && i < n; i++)
+		cols[i] = (char *)sqlite3_column_name(*st, i);
+	char select[2048], *wrapped = NULL;
+	int rc = cols ? columns_parse(columns, cols, select, sizeof(select), e)
+		      : err_set(e, "out of memory");
+	free(cols); /* the names belong to the statement */
+	sqlite3_finalize(*st);
+	*st = NULL;
+	if (rc == 0 && asprintf(&wrapped, "SELECT %s FROM (%s)", select, sql) < 0)
+		rc = err_set(e, "out of memory");
+	if (rc == 0)
+		rc = qdb_prepare(q, wrapped, st, e);
+	free(wrapped);
+	return rc;
+}
+
 int qdb_emit(struct qdb *q, sqlite3_stmt *st, const struct qopts *o, const char *what)
 {
 	struct out out;

@@ -26,7 +26,11 @@ struct qopts {
 	int64_t memory_limit_mb;
 	enum out_format format;
 	int openmetrics; /* export --openmetrics */
+	int raw;	 /* --raw: exact values in the table */
 	enum out_time time;
+	const char *columns; /* -c/--columns: "a,b,c" as typed */
+	int all;	     /* --all: the view's every-row form, <view>_all */
+	int tables;	     /* status --tables: every tier and table */
 	const char *out_path;
 	const char *since, *until; /* as typed; resolved by qopts_range */
 	const char *where[QOPTS_MAX_WHERE];
@@ -40,6 +44,7 @@ struct qopts {
 	const char *svg;
 	int width, height;
 	int spark;
+	int series; /* plot --series N: lines at most besides "other"; 0: 5 */
 	const char *agg;
 	const char *resolution; /* raw, 1m, 1h or auto; NULL: auto */
 	int64_t rows_per_section;
@@ -103,6 +108,10 @@ void qdb_arm(struct qdb *q);
 int qdb_prepare_user(struct qdb *q, const char *sql, sqlite3_stmt **st, struct err *e);
 /* Prepares the tool's own SQL (still under the authorizer). */
 int qdb_prepare(struct qdb *q, const char *sql, sqlite3_stmt **st, struct err *e);
+/* qdb_prepare, keeping only the columns of -c/--columns (NULL: all), in
+ * that order; a name the statement lacks is refused, listing its columns. */
+int qdb_prepare_columns(struct qdb *q, const char *sql, const char *columns, sqlite3_stmt **st,
+			struct err *e);
 /* The error for a failed prepare or step, naming a refusal, the time limit
  * or the memory limit when that was the cause. */
 int qdb_fail(struct qdb *q, int rc, const char *what, struct err *e);
@@ -158,9 +167,28 @@ int stop_signal(void);
 /* Ends the process by the signal caught, if any (call after tidying). */
 void stop_by_signal(void);
 
-/* ---- output (output.c) ---- */
+/* ---- output (output.c, units.c, fit.c) ----
+ *
+ * A command opens a writer (out_open), hands it a statement's columns
+ * (out_columns) and rows (out_row), and closes it (out_close). CSV and JSON
+ * carry exact values. The aligned table is for people:
+ *   - numbers are written in the unit their column's name ends in
+ *     (unit_of, format_unit): 1.2 GiB, 48.3 MiB/s, 12.5%, 3.2 ms, 1.5k/s;
+ *     --raw (out_prefs.raw) writes them exactly instead;
+ *   - it fits the terminal (out.width, from TIOCGWINSZ on a terminal, else
+ *     $COLUMNS, else no limit): the widest text column wraps (or, with
+ *     out.wrap = 0, is cut with "…"), never a number; columns that still do
+ *     not fit are left out from the right, and a note on stderr says which
+ *     (-c/--columns chooses them). */
 
 struct out_table; /* buffered rows of the aligned table */
+
+/* What every table of this process follows; main sets it from the options
+ * before the first out_open. */
+struct out_prefs {
+	int raw; /* --raw: exact values, no units */
+};
+extern struct out_prefs out_prefs;
 
 #define OUT_TIME_SLOTS 4
 
@@ -188,6 +216,11 @@ struct out {
 	size_t len, cap;
 	int page;  /* a page in memory (out_page_open): f is NULL */
 	int nomem; /* the page could not grow */
+	/* The table's manners, set by out_open and changeable before the
+	 * first row: */
+	int human;    /* units people read (not with --raw) */
+	size_t width; /* the columns it may take; 0: as wide as it needs */
+	int wrap;     /* a text cell too long wraps (1) or is cut (0) */
 };
 
 /* Opens the writer on path (NULL or "-": stdout), refusing the database db
@@ -214,11 +247,69 @@ int out_page_failed(const struct out *page);
 void out_page_append(struct out *o, struct out *page);
 void out_page_close(struct out *page);
 
+/* The width a table may take on stdout: the terminal's (TIOCGWINSZ), else
+ * $COLUMNS, else 0 (no limit). */
+size_t out_terminal_width(void);
+
+/* Writes s as a JSON string, quoted and escaped (bytes that are not UTF-8
+ * become U+FFFD). */
+void json_write_string(FILE *f, const char *s);
+
 /* Formats an INTEGER in decimal with a NUL (21 bytes); returns the length. */
 size_t format_int(int64_t v, char *buf);
 /* Formats a REAL with the fewest digits that read back to the same value;
  * returns the length written. */
 size_t format_real(double v, char *buf, size_t n);
+
+/* The unit a column's name ends in (docs/schema.md): _bytes, _kb,
+ * _bytes_per_s, _kb_per_s, other _per_s, _pct, _s, _ms, _us, _count and
+ * _pages; anything else is a plain number. */
+enum unit {
+	UNIT_NONE,
+	UNIT_BYTES,
+	UNIT_KB,
+	UNIT_BYTES_PER_S,
+	UNIT_KB_PER_S,
+	UNIT_PER_S,
+	UNIT_PCT,
+	UNIT_S,
+	UNIT_MS,
+	UNIT_US,
+	UNIT_COUNT,
+};
+enum unit unit_of(const char *column);
+/* Room format_unit and format_real_table need. */
+#define FORMAT_UNIT_MAX 32
+/* v as a person reads it in unit u: "1.2 GiB", "512 KiB", "48.3 MiB/s",
+ * "1.5k/s", "12.5%", "0.03%", "850 µs", "3.2 ms", "34.9 s", "2.5 min",
+ * "1.2 h", "123k"; a plain number with two decimals ("1.93"), an integral
+ * one exactly. buf holds FORMAT_UNIT_MAX bytes; returns the length. */
+size_t format_unit(enum unit u, double v, char *buf);
+/* A REAL in a --raw table: 15 significant digits, the float's binary tail
+ * left off (34896.325, not 34896.325000000004). */
+size_t format_real_table(double v, char *buf);
+
+/* Fitting columns to a width (fit.c). */
+struct fit_col {
+	size_t width; /* in: the widest cell or header; out: the width given */
+	size_t min;   /* the least it may shrink to (= width: never) */
+	int shown;    /* out: whether it is shown */
+};
+/* Fits n columns, two spaces apart, into limit characters (0: no limit):
+ * columns are left out from the right (never the first) until the rest fit
+ * at their narrowest, then the widest shrinkable one gives way first.
+ * Returns how many are shown. */
+int fit_columns(struct fit_col *c, int n, size_t limit);
+/* Display width of UTF-8 text: one column per character. */
+size_t text_width(const char *s);
+/* The bytes of s for one line of at most width characters, broken after a
+ * space (or a path after a slash) when the text goes on (a word longer than
+ * half the line is cut); *next is where the next line starts (at its NUL
+ * when done). */
+size_t wrap_piece(const char *s, size_t width, const char **next);
+/* The bytes of s that fit width characters, leaving room for a "…" when
+ * s is longer (all of s when it fits). */
+size_t truncate_piece(const char *s, size_t width);
 
 /* ---- running a relation over a time range (filters.c, range.c) ---- */
 
@@ -233,6 +324,7 @@ struct range_query {
 	int64_t since, until; /* inclusive */
 	struct filter filters[QOPTS_MAX_WHERE];
 	int nfilters;
+	const char *select;    /* the columns: a quoted list, or NULL for all */
 	const char *order_col; /* NULL: ts */
 	int desc;
 	int64_t limit; /* 0: none */
@@ -244,6 +336,9 @@ struct range_query {
 char **relation_columns(struct qdb *q, const char *relation, struct err *e);
 void free_columns(char **cols);
 int columns_have(char *const *cols, const char *name);
+/* -c/--columns "a,b,c": each name checked against cols, written into sql
+ * as a quoted select list ("a", "b", "c"). */
+int columns_parse(const char *text, char *const *cols, char *sql, size_t size, struct err *e);
 /* Parses "col=value" (also !=, <, <=, >, >=, ~ for LIKE), checking the
  * column against cols. */
 int filter_parse(const char *text, char *const *cols, struct filter *f, struct err *e);
@@ -261,8 +356,8 @@ int range_write(struct qdb *q, const struct qopts *o, const struct range_query *
 		enum out_format fmt, int points);
 
 /* Fills rq from the options for a relation: the range (dflt_since when no
- * --since), --where filters and --order/--limit, all checked against the
- * relation's columns. */
+ * --since), --where filters, --order/--limit and -c/--columns, all checked
+ * against the relation's columns. */
 int range_from_opts(struct qdb *q, const struct qopts *o, const char *relation,
 		    const char *dflt_since, struct range_query *rq, struct err *e);
 /* ---- what the catalog says of a view (catalog.c) ---- */
@@ -279,6 +374,11 @@ enum view_state {
  * binary embeds. For the two states that are "no data", not an error,
  * note gets what to print, such as "no data (collector psi not present)". */
 enum view_state view_state(struct qdb *q, const char *name, char *note, size_t n);
+/* The relation show and export read for a view: with --all its every-row
+ * form (exec_log_all for exec_log, which folds rows), else the view
+ * itself. NULL with an error when the view has no such form. */
+const char *view_to_read(struct qdb *q, const struct qopts *o, const char *view, char *buf,
+			 size_t n, struct err *e);
 /* What show and export write for a view the database lacks
  * (VIEW_OLDER_DATABASE): no rows in the chosen format, and the note on
  * stderr. Returns the exit code. A view whose collector never ran is read
@@ -296,16 +396,8 @@ size_t window_distance_format(int64_t ts, int64_t lo, int64_t hi, char *buf, siz
 /* Makes the SQL function window_distance(ts, lo, hi) callable on db. */
 int window_distance_register(sqlite3 *db);
 
-/* The columns of cgroup_cpu (services and containers, a newer collector's
- * view) that top and replay read: the name (name, cgroup or unit), the CPU
- * time in ms (usage_ms, or user_ms + system_ms) as an SQL expression, and
- * whether it has kind and cpu_pct. -1 with an error when it has neither a
- * name nor a CPU time. */
-struct services_columns {
-	const char *name, *cpu_ms;
-	int kind, cpu_pct;
-};
-int services_columns(struct qdb *q, struct services_columns *c, struct err *e);
+/* The SQL of top's services and containers section (top_services.c). */
+extern const char top_services_sql[];
 
 /* ---- commands (cmd_*.c); each returns the process exit code ---- */
 

@@ -43,8 +43,9 @@ static int run_by_tier(struct reader_pool *pool, const struct range_query *rq, s
 static int run_single(struct qdb *q, const struct range_query *rq, int has_ts, struct out *o,
 		      struct err *e)
 {
-	char sql[4096];
-	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE %s", rq->relation,
+	char sql[8192];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM \"%s\" WHERE %s", rq->select ? rq->select : "*",
+		 rq->relation,
 		 has_ts ? "ts >= ?1 AND ts <= ?2" : "?1 IS NOT NULL AND ?2 IS NOT NULL");
 	filters_sql(rq->filters, rq->nfilters, 3, sql, sizeof(sql));
 	size_t len = strlen(sql);

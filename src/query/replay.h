@@ -101,7 +101,6 @@ struct rp_source {
 	int tier;		  /* the resolution asked for: TIER_RAW, TIER_1M, TIER_1H */
 	int ready[RV_NVIEWS];	  /* view_state said VIEW_READY */
 	char note[RV_NVIEWS][80]; /* and what it said otherwise */
-	char services_sql[1024];  /* built from cgroup_cpu's columns */
 	char host[64];
 };
 

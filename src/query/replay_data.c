@@ -307,6 +307,13 @@ static const struct {
      "LEFT JOIN group_memory m ON m.ts = c.ts AND m.group_name = c.group_name "
      "LEFT JOIN group_io i ON i.ts = c.ts AND i.group_name = c.group_name WHERE c.ts = ?1",
      row_group},
+    /* Every cgroup's figures include the cgroups below it: only the
+     * workloads (services, scopes, containers, pods, leaves) are listed,
+     * never the slices that add them up. */
+    {RV_SERVICES,
+     "SELECT cgroup, kind, round(100.0 * sum(usage_ms) / ?3, 1) FROM cgroup_cpu "
+     "WHERE ts = ?1 AND is_workload GROUP BY cgroup, kind",
+     row_service},
     {RV_PROCS,
      "SELECT pid, max(comm), max(group_name), max(cmdline), "
      "round((sum(user_ms) + sum(system_ms)) * 100.0 / ?3, 1), max(rss_kb), "
@@ -362,9 +369,6 @@ int rp_load(struct rp_source *s, int64_t ts, struct rp_tick *t, struct err *e)
 		if (s->ready[parts[i].view] &&
 		    each_row(s, parts[i].sql, ts, lo, t->dur_ms, parts[i].row, t, e))
 			return -1;
-	if (s->ready[RV_SERVICES] && s->services_sql[0] &&
-	    each_row(s, s->services_sql, ts, t->dur_ms, 0, row_service, t, e))
-		return -1;
 	if (s->ready[RV_EXECS])
 		t->execs = first_int(s,
 				     "SELECT count(*) FROM exec_log WHERE ts > ?2 AND ts <= ?1 "
@@ -397,23 +401,6 @@ int64_t rp_newest(struct rp_source *s)
 	return edge(s, 0, TS_MAX, 1);
 }
 
-/* The services section's SQL from cgroup_cpu's columns: CPU time over the
- * tick's duration (?2), by name. */
-static void services_sql(struct rp_source *s)
-{
-	struct services_columns c;
-	struct err e;
-	if (services_columns(&s->q, &c, &e)) {
-		s->ready[RV_SERVICES] = 0;
-		snprintf(s->note[RV_SERVICES], sizeof(s->note[0]), "%.79s", e.msg);
-		return;
-	}
-	snprintf(s->services_sql, sizeof(s->services_sql),
-		 "SELECT %s, %s, round(100.0 * sum(%s) / ?2, 1) FROM cgroup_cpu WHERE ts = ?1 "
-		 "GROUP BY 1, 2",
-		 c.name, c.kind ? "max(kind)" : "''", c.cpu_ms);
-}
-
 int rp_open(struct rp_source *s, const struct qopts *o, int tier, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
@@ -426,16 +413,13 @@ int rp_open(struct rp_source *s, const struct qopts *o, int tier, struct err *e)
 		    view_state(&s->q, rp_view_names[v], s->note[v], sizeof(s->note[v]));
 		s->ready[v] = st == VIEW_READY;
 		if (st == VIEW_UNKNOWN)
-			snprintf(s->note[v], sizeof(s->note[v]), "%s",
-				 v == RV_SERVICES ? "" : "no such view");
+			snprintf(s->note[v], sizeof(s->note[v]), "no such view");
 	}
 	if (!s->ready[RV_AGENT]) {
 		qdb_close(&s->q);
 		return err_set(e, "this database has no agent_health view: is it a hindsight "
 				  "database?");
 	}
-	if (s->ready[RV_SERVICES])
-		services_sql(s);
 	sqlite3_stmt *st;
 	if (qdb_prepare(&s->q, "SELECT value FROM host_inventory WHERE key = 'host.hostname'", &st,
 			e) == 0) {

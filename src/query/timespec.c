@@ -10,13 +10,10 @@
 #include "query/timespec.h"
 
 const char timespec_forms[] =
-    "  now, today, yesterday           (today = midnight, local time)\n"
-    "  15m, 2h, 3d, 1h30m, 90s, 1w     (that long ago; \"2h ago\" also works)\n"
-    "  \"2 hours ago\", \"30 min ago\"\n"
-    "  2026-11-20, 2026-11-20 03:12, 2026-11-20 03:12:05   (local time)\n"
-    "  2026-11-20T03:12:00Z, 2026-11-20T03:12+01:00        (the zone given)\n"
-    "  03:12                           (today at that time, local)\n"
-    "  @1763600000                     (epoch seconds)\n";
+    "  now, today, yesterday, monday or mon (the last one), each with a time: today 13:12\n"
+    "  15m, 2h, 1h30m, 1w, 2h ago, \"2 hours ago\", -5m, now-5m, now+1h   (from now)\n"
+    "  2026-11-20, 2026-11-20 03:12:05 (local), 2026-11-20T03:12Z, 2026-11-20T03:12+01:00\n"
+    "  03:12 (today, local), @1763600000 or 1763600000 (epoch seconds, 9 digits or more)\n";
 
 /* The instants a time may name: the years ISO 8601 writes with four
  * digits, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
@@ -132,14 +129,17 @@ static int parse_relative(const char *text, int64_t *ago_s)
 	return 1;
 }
 
-/* Local midnight `days_back` days before the day holding now. */
-static int local_midnight(int64_t now, int days_back, int64_t *out)
+/* The local time of day `clock` (hour, minute, second) on the day
+ * `days_back` days before the day holding now. */
+static int local_day_at(int64_t now, int days_back, const struct tm *clock, int64_t *out)
 {
 	time_t t = (time_t)now;
 	struct tm tm;
 	if (!localtime_r(&t, &tm))
 		return -1;
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_hour = clock->tm_hour;
+	tm.tm_min = clock->tm_min;
+	tm.tm_sec = clock->tm_sec;
 	tm.tm_mday -= days_back;
 	tm.tm_isdst = -1;
 	time_t m = mktime(&tm);
@@ -147,6 +147,14 @@ static int local_midnight(int64_t now, int days_back, int64_t *out)
 		return -1;
 	*out = (int64_t)m;
 	return 0;
+}
+
+/* The local weekday of now (0 = Sunday), or -1. */
+static int local_weekday(int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	return localtime_r(&t, &tm) ? tm.tm_wday : -1;
 }
 
 static int days_in_month(int year, int month)
@@ -245,21 +253,100 @@ static int parse_absolute(const char *text, int64_t *out, const char **why)
 static int parse_time_of_day(const char *text, int64_t now, int64_t *out)
 {
 	const char *p = text;
-	struct tm clock = {0}, tm;
+	struct tm clock = {0};
 	if (parse_clock(&p, &clock) || *skip_blanks(p))
 		return -1;
-	time_t t = (time_t)now;
-	if (!localtime_r(&t, &tm))
-		return -1;
-	tm.tm_hour = clock.tm_hour;
-	tm.tm_min = clock.tm_min;
-	tm.tm_sec = clock.tm_sec;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	*out = (int64_t)t;
+	return local_day_at(now, 0, &clock, out);
+}
+
+/* A day's name and the days back it means from today: today, yesterday,
+ * or a weekday (-1 - its number: resolved against now's weekday). Sets
+ * *len to the word's length; 0 when the text starts with no such word. */
+static int day_word(const char *p, size_t *len, int *days)
+{
+	static const char *const weekdays[][2] = {
+	    {"sunday", "sun"},	 {"monday", "mon"}, {"tuesday", "tue"},	 {"wednesday", "wed"},
+	    {"thursday", "thu"}, {"friday", "fri"}, {"saturday", "sat"},
+	};
+	size_t n = 0;
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	*len = n;
+	if (n == 5 && strncasecmp(p, "today", 5) == 0)
+		return *days = 0, 1;
+	if (n == 9 && strncasecmp(p, "yesterday", 9) == 0)
+		return *days = 1, 1;
+	for (int d = 0; d < 7; d++)
+		for (int form = 0; form < 2; form++)
+			if (strlen(weekdays[d][form]) == n &&
+			    strncasecmp(p, weekdays[d][form], n) == 0)
+				return *days = -1 - d, 1;
 	return 0;
+}
+
+/* "today", "yesterday 03:00", "monday 09:00": that day at midnight or at
+ * the time given (local). A weekday is the last one at most now: today's
+ * when its time has come, else the one a week before. Returns 1 when
+ * parsed, 0 when the text is no day, -1 with a reason when it is a bad one. */
+static int parse_day(const char *p, int64_t now, int64_t *out, const char **why)
+{
+	size_t len;
+	int days;
+	if (!day_word(p, &len, &days))
+		return 0;
+	struct tm clock = {0};
+	const char *rest = skip_blanks(p + len);
+	if (*rest && (parse_clock(&rest, &clock) || *skip_blanks(rest)))
+		return *why = "expected the day alone or a time of day after it (HH:MM[:SS])", -1;
+	if (days < 0) { /* a weekday */
+		int today = local_weekday(now), want = -1 - days;
+		if (today < 0)
+			return *why = "local time unavailable", -1;
+		days = (today - want + 7) % 7;
+		if (local_day_at(now, days, &clock, out) == 0 && *out > now)
+			days += 7;
+	}
+	if (local_day_at(now, days, &clock, out))
+		return *why = "local time unavailable", -1;
+	return 1;
+}
+
+/* "now-5m", "now+1h", "-5m", "+10m", "now - 5m": a duration before or
+ * after now. Returns 1 when parsed, 0 when the text is no such form, -1
+ * malformed, -2 out of range. */
+static int parse_signed(const char *p, int64_t now, int64_t *out)
+{
+	if (strncasecmp(p, "now", 3) == 0)
+		p = skip_blanks(p + 3);
+	if (*p != '-' && *p != '+')
+		return 0;
+	int sign = *p == '-' ? -1 : 1;
+	p = skip_blanks(p + 1);
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	int64_t d;
+	int r = parse_relative(p, &d);
+	if (r < 0)
+		return r;
+	if (r == 0 || strcasestr(p, "ago"))
+		return -1; /* "-5m ago": which way? */
+	*out = now + sign * d;
+	return 1;
+}
+
+/* Digits alone: epoch seconds, when there are at least 9 of them (from
+ * 1973 on); fewer are more likely a duration missing its unit. 1 when
+ * parsed, 0 when not digits alone, -1 too short, -2 out of range. */
+static int parse_bare_epoch(const char *p, int64_t *out)
+{
+	const char *q = p;
+	while (isdigit((unsigned char)*q))
+		q++;
+	if (q == p || *skip_blanks(q))
+		return 0;
+	if (q - p < 9)
+		return -1;
+	return scan_bounded(&p, TIME_MAX, out) ? -2 : 1;
 }
 
 /* "@SECONDS": 1 when parsed, -1 when malformed, -2 past TIME_MAX. */
@@ -277,22 +364,31 @@ static int parse_epoch(const char *p, int64_t *out)
 /* Every form; the result is left unchecked against the range. */
 static int parse_any(const char *text, int64_t now, int64_t *out, struct err *e)
 {
-	const char *p = skip_blanks(text);
-	if (strcasecmp(p, "now") == 0)
+	const char *p = skip_blanks(text), *why = NULL;
+	if (strcasecmp(p, "now") == 0 || (strncasecmp(p, "now", 3) == 0 && !*skip_blanks(p + 3)))
 		return *out = now, 0;
-	if (strcasecmp(p, "today") == 0 || strcasecmp(p, "yesterday") == 0) {
-		if (local_midnight(now, p[0] == 'y' || p[0] == 'Y', out))
-			return bad_time(e, text, "local time unavailable");
-		return 0;
-	}
-	int r;
+	int r = parse_signed(p, now, out);
+	if (r)
+		return r > 0 ? 0
+		       : r < -1
+			   ? out_of_range(e, text)
+			   : bad_time(e, text, "expected a duration after the sign (-5m, now+1h)");
+	r = parse_day(p, now, out, &why);
+	if (r)
+		return r > 0 ? 0 : bad_time(e, text, why);
+	r = parse_bare_epoch(p, out);
+	if (r)
+		return r > 0	? 0
+		       : r < -1 ? out_of_range(e, text)
+				: bad_time(e, text,
+					   "a bare number is epoch seconds only with 9 digits or "
+					   "more; give a unit (90s) or @90");
 	if (*p == '@') {
 		r = parse_epoch(p, out);
 		return r > 0	? 0
 		       : r < -1 ? out_of_range(e, text)
 				: bad_time(e, text, "expected @ and epoch seconds");
 	}
-	const char *why = NULL;
 	r = parse_absolute(p, out, &why);
 	if (r)
 		return r > 0 ? 0 : bad_time(e, text, why);

@@ -267,6 +267,16 @@ static int prune_pending(struct tiers *t, const struct retention_limits *l, int6
 		*did = 1;
 		return delete_chunk(t, ev->nth, ev->del, ev->name, cut, now_ts, e);
 	}
+	/* A dimension row that ended before the oldest row any tier keeps is
+	 * referred to by nothing that is left. */
+	for (size_t i = 0; i < t->ndims; i++) {
+		struct event_tab *d = &t->dims[i];
+		int64_t cut = t->pruned[TIER_1H];
+		if (cut <= 0 || tiers_oldest_after(d->oldest, INT64_MIN) > cut)
+			continue;
+		*did = 1;
+		return delete_chunk(t, d->nth, d->del, d->name, cut, now_ts, e);
+	}
 	return 0;
 }
 

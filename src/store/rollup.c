@@ -75,12 +75,15 @@ static int declared_kind(struct store *s, const char *table, const char *col, en
 }
 
 /* Fills st->cols from the raw table's columns in their order, checking that
- * every declared column exists and that ts is there and not declared. */
+ * every declared column exists and that ts is there and not declared.
+ * Generated columns count too (table_xinfo lists them; table_info does
+ * not): a value derived from a tick's own row, such as a rate, is a gauge
+ * whose peak the tiers keep (schema/011_peaks.sql). */
 static int load_series_table(struct store *s, struct series_table *st, struct err *e)
 {
 	char q[160];
 	sqlite3_stmt *info;
-	snprintf(q, sizeof(q), "PRAGMA table_info(%s)", st->name);
+	snprintf(q, sizeof(q), "PRAGMA table_xinfo(%s)", st->name);
 	if (sqlite3_prepare_v2(s->db, q, -1, &info, NULL) != SQLITE_OK)
 		return err_set(e, "series table %s: %s", st->name, sqlite3_errmsg(s->db));
 	int have_ts = 0, declared = 0;
@@ -538,6 +541,58 @@ static int load_events(struct tiers *t, struct err *e)
 	return rc;
 }
 
+/* The dimension tables whose rows end (dimension_table, schema 010): their
+ * statements, as for an event table keyed by the end column. */
+static int load_dims(struct tiers *t, struct err *e)
+{
+	struct store *s = t->store;
+	if (!store_query_int(s,
+			     "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+			     "name='dimension_table'",
+			     0))
+		return 0;
+	int64_t n = store_query_int(s, "SELECT count(*) FROM dimension_table", 0);
+	t->dims = calloc((size_t)n + 1, sizeof(*t->dims));
+	if (!t->dims)
+		return err_set(e, "out of memory");
+	sqlite3_stmt *q;
+	sqlite3_prepare_v2(s->db, "SELECT table_name, gone_column FROM dimension_table ORDER BY 1",
+			   -1, &q, NULL);
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW && t->ndims < (size_t)n) {
+		struct event_tab *d = &t->dims[t->ndims++];
+		snprintf(d->name, sizeof(d->name), "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(d->ts_col, sizeof(d->ts_col), "%s",
+			 (const char *)sqlite3_column_text(q, 1));
+		if (!plain_ident(d->name) || !plain_ident(d->ts_col) ||
+		    !column_exists(s, d->name, d->ts_col)) {
+			rc =
+			    err_set(e, "dimension_table: %s.%s is not an existing table and column",
+				    d->name, d->ts_col);
+			break;
+		}
+		struct sql *qq = calloc(1, sizeof(*qq));
+		if (!qq) {
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		sql_add(qq, "SELECT min(%s) FROM %s WHERE %s > ?1", d->ts_col, d->name, d->ts_col);
+		d->oldest = prep(s, qq, e);
+		qq->len = 0;
+		sql_add(qq, "SELECT %s FROM %s WHERE %s <= ?1 ORDER BY %s LIMIT 1 OFFSET ?2",
+			d->ts_col, d->name, d->ts_col, d->ts_col);
+		d->nth = d->oldest ? prep(s, qq, e) : NULL;
+		qq->len = 0;
+		sql_add(qq, "DELETE FROM %s WHERE %s <= ?1", d->name, d->ts_col);
+		d->del = d->nth ? prep(s, qq, e) : NULL;
+		free(qq);
+		if (!d->del)
+			rc = -1;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* Reads the declarations, brings the rollup tables and views in line and
  * prepares each table's statements. */
 static int tiers_load(struct tiers *t, struct store *s, struct err *e)
@@ -555,7 +610,7 @@ static int tiers_load(struct tiers *t, struct store *s, struct err *e)
 	struct err inner;
 	if (store_begin(s, &inner))
 		return err_set(e, "tiers: %s", inner.msg);
-	if (load_series(t, &inner) || load_events(t, &inner)) {
+	if (load_series(t, &inner) || load_events(t, &inner) || load_dims(t, &inner)) {
 		store_rollback(s);
 		tiers_close(t);
 		return err_set(e, "tiers: %s", inner.msg);
@@ -625,11 +680,17 @@ void tiers_close(struct tiers *t)
 		sqlite3_stmt *v[] = {t->events[i].oldest, t->events[i].nth, t->events[i].del};
 		finalize_all(v, 3);
 	}
+	for (size_t i = 0; i < t->ndims; i++) {
+		sqlite3_stmt *v[] = {t->dims[i].oldest, t->dims[i].nth, t->dims[i].del};
+		finalize_all(v, 3);
+	}
 	free(t->series);
 	free(t->events);
+	free(t->dims);
 	t->series = NULL;
 	t->events = NULL;
-	t->nseries = t->nevents = 0;
+	t->dims = NULL;
+	t->nseries = t->nevents = t->ndims = 0;
 }
 
 static int save_rolled(struct tiers *t, struct series_table *st, int tier, int64_t v, struct err *e)

@@ -89,6 +89,10 @@ struct tiers {
 	size_t nseries;
 	struct event_tab *events;
 	size_t nevents;
+	/* Dimension tables whose rows end (dimension_table): a row whose end
+	 * (ts_col here) is at or before the 1h boundary is deleted. */
+	struct event_tab *dims;
+	size_t ndims;
 	sqlite3_stmt *set_rolled, *set_pruned, *note_removed;
 	int64_t pruned[NTIERS]; /* the scopes 'raw', '1m', '1h' of prune_state */
 	int64_t pressure_ts;	/* raw boundary forced by max_db_size: events too */

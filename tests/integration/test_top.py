@@ -5,9 +5,7 @@ wrote while a workload wrote to disk.
 The window comes from --since/--until as well as --at/--window; disks and
 network have their sections; events (kernel log, OOM kills, processes
 killed by a signal) are those strictly inside the window, and --context
-lets in those nearby, each labelled with its distance from the window. A
-view of services and containers (cgroup_cpu, from a newer collector) gets
-its section once the database has it, and only then.
+lets in those nearby, each labelled with its distance from the window.
 """
 import os
 import re
@@ -174,37 +172,13 @@ def test_events(db, first, last):
           f"--context 1m reaches 1 minute, no further: {log}")
 
 
-def test_services(db, tmp, first, last):
-    """The services and containers section appears once cgroup_cpu exists."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    has = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'cgroup_cpu'").fetchone()
-    con.close()
+def test_services(db, first, last):
+    """The services and containers section reads cgroup_cpu: its rows, or
+    why there are none (test_cgroup_tiers checks what it ranks)."""
     out = ok(db, "top", "--since", f"@{first}", "--until", f"@{last}")
-    check((section(out, "Busiest services") is not None) == bool(has[0]),
-          "the services section follows the database's cgroup_cpu view")
-    if has[0]:
-        return
-    newer = os.path.join(tmp, "newer.db")
-    shutil.copy(db, newer)
-    con = sqlite3.connect(newer)
-    con.execute("CREATE TABLE cg (ts INTEGER, cgroup TEXT, kind TEXT, usage_ms REAL)")
-    ticks = [r[0] for r in con.execute("SELECT ts FROM agent WHERE ts BETWEEN ? AND ?",
-                                       (first, last))]
-    window_ms = con.execute("SELECT sum(dur_ms) FROM agent WHERE ts BETWEEN ? AND ?",
-                            (first, last)).fetchone()[0]
-    for ts in ticks:
-        con.execute("INSERT INTO cg VALUES (?, 'nginx.service', 'service', 300)", (ts,))
-        con.execute("INSERT INTO cg VALUES (?, 'db.scope', 'scope', 700)", (ts,))
-    con.execute("CREATE VIEW cgroup_cpu AS SELECT ts, cgroup, kind, usage_ms, "
-                "round(usage_ms / 10.0, 2) AS cpu_pct FROM cg")
-    con.commit()
-    con.close()
-    out = ok(newer, "top", "--since", f"@{first}", "--until", f"@{last}")
-    sec = section(out, "Busiest services")
-    rows = [l.split() for l in (sec or "").splitlines()[3:]]
-    want = round(100.0 * 700 * len(ticks) / window_ms, 1)
-    check(rows and rows[0][0] == "db.scope" and rows[1][0] == "nginx.service" and
-          float(rows[0][2]) == want, f"services by CPU, {want}% first: {sec}")
+    sec = section(out, "Busiest services and containers")
+    check(sec is not None and "unavailable" not in sec,
+          f"top has a services and containers section it can read: {sec}")
 
 
 def main():
@@ -219,7 +193,7 @@ def main():
         con.close()
         test_window_forms(db, first, last)
         test_events(db, first, last)
-        test_services(db, tmp, first, last)
+        test_services(db, first, last)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:

@@ -124,6 +124,46 @@ static void every_field_and_matcher(void **state)
 	group_rules_free(&r);
 }
 
+/* cgroup: selects by the paths of /proc/PID/cgroup, names by captures. */
+static void cgroup_matcher(void **state)
+{
+	struct group_rules r;
+	struct err e;
+	char out[256];
+	assert_int_equal(load_text(&r,
+				   "process_names:\n"
+				   "  - name: '{{.Matches.unit}}'\n"
+				   "    cgroup: ['^/system\\.slice/(?P<unit>[^/]+)\\.service$']\n"
+				   "  - name: 'docker:{{.Matches.id}}'\n"
+				   "    comm: [nginx]\n"
+				   "    cgroup: '/docker[-/](?P<id>[0-9a-f]{12})'\n",
+				   &e),
+			 0);
+	assert_true(r.needs & GROUP_NEEDS_CGROUPS);
+	assert_false(r.needs & GROUP_NEEDS_ARGV);
+	struct proc_ident id = {
+	    .comm = "sshd", .argv = "", .cgroups = "0::/system.slice/ssh.service\n"};
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 1);
+	assert_string_equal(out, "ssh");
+	/* any hierarchy's path may match (v1 and hybrid hosts) */
+	id.cgroups = "4:memory:/system.slice/cron.service\n0::/\n";
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 1);
+	assert_string_equal(out, "cron");
+	id.comm = "nginx";
+	id.cgroups = "0::/system.slice/docker-3f2a1b4c5d6e7f80.scope\n";
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 1);
+	assert_string_equal(out, "docker:3f2a1b4c5d6e");
+	id.comm = "redis"; /* every selector must match */
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 0);
+	id.cgroups = ""; /* unknown (gone): no cgroup rule matches */
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 0);
+	id.cgroups = NULL;
+	assert_int_equal(group_rules_match(&r, &id, out, sizeof(out)), 0);
+	group_rules_free(&r);
+	expect_error(load_text(&r, "process_names:\n  - cgroup: ['(']\n", &e), &e,
+		     "2:5: cgroup regex '(': missing closing parenthesis");
+}
+
 static void long_java_command_line(void **state)
 {
 	struct group_rules r;
@@ -243,13 +283,10 @@ static void hindsight_config_section(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(readme_example),
-	    cmocka_unit_test(debian_default),
-	    cmocka_unit_test(every_field_and_matcher),
-	    cmocka_unit_test(long_java_command_line),
-	    cmocka_unit_test(first_match_wins),
-	    cmocka_unit_test(repeated_key_refused),
-	    cmocka_unit_test(errors_name_file_and_line),
+	    cmocka_unit_test(readme_example),		cmocka_unit_test(debian_default),
+	    cmocka_unit_test(every_field_and_matcher),	cmocka_unit_test(cgroup_matcher),
+	    cmocka_unit_test(long_java_command_line),	cmocka_unit_test(first_match_wins),
+	    cmocka_unit_test(repeated_key_refused),	cmocka_unit_test(errors_name_file_and_line),
 	    cmocka_unit_test(hindsight_config_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,77 @@ static void epoch(void **state)
 	assert_int_equal(parse_ok("@0"), 0);
 }
 
+/* The forms of journalctl (systemd.time) and date -d, against a fixed now:
+ * 2026-11-20T03:12:00Z, a Friday. */
+static void journal_forms(void **state)
+{
+	static const int64_t midnight = 1795132800LL, day = 86400;
+	static const struct {
+		const char *text;
+		int64_t want;
+	} cases[] = {
+	    {"-5m", NOW - 300},
+	    {"now-5m", NOW - 300},
+	    {"now - 5m", NOW - 300},
+	    {"NOW-1h30m", NOW - 5400},
+	    {"+10m", NOW + 600},
+	    {"now+1h", NOW + 3600},
+	    {" - 2 hours", NOW - 7200},
+	    {"now", NOW},
+	    {"now  ", NOW},
+	    {"today", midnight},
+	    {"today 13:12", midnight + 13 * 3600 + 12 * 60},
+	    {"Today 00:00:30", midnight + 30},
+	    {"yesterday 03:00", midnight - day + 3 * 3600},
+	    {"yesterday", midnight - day},
+	    /* weekdays: the last such day whose time has come */
+	    {"friday", midnight},
+	    {"fri 03:00", midnight + 3 * 3600},
+	    {"friday 09:00", midnight - 7 * day + 9 * 3600}, /* today's is still to come */
+	    {"thursday", midnight - day},
+	    {"monday 09:00", midnight - 4 * day + 9 * 3600},
+	    {"Mon", midnight - 4 * day},
+	    {"sun", midnight - 5 * day},
+	    {"SATURDAY 23:59:59", midnight - 5 * day - 1},
+	    /* epoch seconds, with or without the @ */
+	    {"1763600000", 1763600000LL},
+	    {"  1763600000 ", 1763600000LL},
+	    {"@1763600000", 1763600000LL},
+	    {"100000000", 100000000LL},
+	};
+	use_tz("UTC0");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		if (parse_ok(cases[i].text) != cases[i].want)
+			fail_msg("'%s' parsed as %lld, expected %lld", cases[i].text,
+				 (long long)parse_ok(cases[i].text), (long long)cases[i].want);
+	/* local days across a change to summer time: now is Monday
+	 * 2026-03-30 12:00 CEST; Sunday 2026-03-29 02:00 did not exist */
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	struct err e;
+	int64_t v;
+	const int64_t monday_noon = 1774864800LL;
+	assert_int_equal(timespec_parse("yesterday 01:00", monday_noon, &v, &e), 0);
+	assert_int_equal(v, 1774742400LL);
+	assert_int_equal(timespec_parse("sunday 03:30", monday_noon, &v, &e), 0);
+	assert_int_equal(v, 1774747800LL);
+	assert_int_equal(timespec_parse("yesterday", monday_noon, &v, &e), 0);
+	assert_int_equal(v, 1774738800LL);
+	assert_int_equal(timespec_parse("monday", monday_noon, &v, &e), 0);
+	assert_int_equal(v, 1774821600LL);
+	/* ill-formed ones are refused with the reason and the forms */
+	use_tz("UTC0");
+	parse_bad("-5m ago", "after the sign");
+	parse_bad("now-", "after the sign");
+	parse_bad("now-x", "after the sign");
+	parse_bad("-", "after the sign");
+	parse_bad("monday 25:00", "time of day");
+	parse_bad("today junk", "time of day");
+	parse_bad("12345678", "9 digits");
+	parse_bad("90", "give a unit");
+	parse_bad("nowish", NULL);
+	parse_bad("tomorrow", NULL);
+}
+
 static void bad_forms(void **state)
 {
 	use_tz("UTC0");
@@ -179,6 +250,10 @@ static void out_of_range(void **state)
 	    "1w 99999999999999999999999999999999999999s ago",
 	    "9999-12-31T23:59:59-00:01",
 	    "0000-01-01T00:00:00+00:01",
+	    "-99999999999d",
+	    "now+99999999999d",
+	    "253402300800",
+	    "99999999999999999999",
 	};
 	use_tz("UTC0");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -255,6 +330,7 @@ int main(void)
 	    cmocka_unit_test(absolute_local), cmocka_unit_test(epoch),
 	    cmocka_unit_test(bad_forms),      cmocka_unit_test(formats),
 	    cmocka_unit_test(range_edges),    cmocka_unit_test(out_of_range),
+	    cmocka_unit_test(journal_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
