@@ -149,8 +149,6 @@ struct rp_line {
  * no tick to show) and the state ui. Sorts and filters t's lists in place.
  * Returns the number of lines filled (rows). */
 int rp_layout(struct rp_tick *t, const struct rp_ui *ui, int cols, int rows, struct rp_line *out);
-/* Compact sizes for the screen: "812K", "48.3M", "1.2G" (bytes). */
-size_t rp_format_bytes(double bytes, char *buf, size_t n);
 /* Whether a row matches the filter (name, group or command, any case). */
 int rp_row_matches(const struct rp_row *r, const char *filter);
 

@@ -3,7 +3,7 @@
  * the database has them, process groups, the processes of the tick and its
  * events, then a line of keys. Pure: the tick and the screen's state in,
  * lines out, so what a person sees is tested without a terminal. The
- * numbers are compact (atop's "48.3M") since a row must hold many. */
+ * numbers are in the units every table of hindsight uses (units.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,23 +12,6 @@
 
 #include "query/replay.h"
 #include "query/timespec.h"
-
-size_t rp_format_bytes(double bytes, char *buf, size_t n)
-{
-	static const char units[] = "BKMGTPE";
-	int u = 0;
-	if (bytes < 0)
-		bytes = 0;
-	while (bytes >= 999.5 && u < (int)sizeof(units) - 2) {
-		bytes /= 1024;
-		u++;
-	}
-	int len = bytes == 0	  ? snprintf(buf, n, "0")
-		  : u == 0	  ? snprintf(buf, n, "%.0fB", bytes)
-		  : bytes < 99.95 ? snprintf(buf, n, "%.1f%c", bytes, units[u])
-				  : snprintf(buf, n, "%.0f%c", bytes, units[u]);
-	return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
-}
 
 int rp_row_matches(const struct rp_row *r, const char *filter)
 {
@@ -136,38 +119,40 @@ static void lb_printf(struct lb *b, const char *fmt, ...)
 	lb_put(b, buf);
 }
 
-/* ---- numbers ---- */
+/* ---- numbers, in the units of every table (format_unit) ---- */
 
-static const char *bytes_s(double b, char *buf)
+/* KiB in IEC units, "48.3 MiB"; "-" for unknown (-1). buf holds
+ * FORMAT_UNIT_MAX bytes, as do the others'. */
+static const char *kb_s(int64_t kb, char *buf)
 {
-	if (b < 0)
+	if (kb < 0)
 		return "-";
-	rp_format_bytes(b, buf, 16);
+	format_unit(UNIT_KB, (double)kb, buf);
 	return buf;
 }
 
-/* KiB as compact bytes; "-" for unknown (-1). */
-static const char *kb_s(int64_t kb, char *buf)
-{
-	return kb < 0 ? "-" : bytes_s((double)kb * 1024, buf);
-}
-
-/* Bytes per second, "48.3M/s"; "0" for none, "-" for unknown. */
+/* Bytes per second, "48.3 MiB/s"; "0" for none, "-" for unknown. */
 static const char *rate_s(double bps, char *buf)
 {
 	if (bps < 0)
 		return "-";
 	if (bps < 0.5)
 		return "0";
-	size_t n = rp_format_bytes(bps, buf, 16);
-	snprintf(buf + n, 16 - n, "/s");
+	format_unit(UNIT_BYTES_PER_S, bps, buf);
 	return buf;
 }
 
-/* A percentage with one decimal, as every column of them reads. */
+/* A percentage, "12.5%" (a small share "0.03%"). */
 static const char *pct_s(double v, char *buf)
 {
-	snprintf(buf, 16, "%.1f", v);
+	format_unit(UNIT_PCT, v, buf);
+	return buf;
+}
+
+/* A duration in milliseconds, "3.2 ms", "850 µs". */
+static const char *ms_s(double ms, char *buf)
+{
+	format_unit(UNIT_MS, ms, buf);
 	return buf;
 }
 
@@ -203,13 +188,13 @@ static void title_line(struct lb *b, const struct rp_tick *t, const struct rp_ui
 /* The CPU line; returns whether it is hot (90% busy or more). */
 static int cpu_line(struct lb *b, const struct rp_tick *t)
 {
-	char v[6][16];
+	char v[6][FORMAT_UNIT_MAX];
 	lb_put(b, "CPU   ");
 	if (!t->has_cpu) {
 		lb_put(b, t->note[RV_CPU][0] ? t->note[RV_CPU] : "no sample at this tick");
 		return 0;
 	}
-	lb_printf(b, "busy %5s%%   user %5s%%   sys %5s%%   iowait %5s%%   steal %4s%%   irq %4s%%",
+	lb_printf(b, "busy %6s   user %6s   sys %6s   iowait %6s   steal %5s   irq %5s",
 		  pct_s(t->busy, v[0]), pct_s(t->user, v[1]), pct_s(t->sys, v[2]),
 		  pct_s(t->iowait, v[3]), pct_s(t->steal, v[4]), pct_s(t->irq, v[5]));
 	return t->busy >= 90;
@@ -218,18 +203,22 @@ static int cpu_line(struct lb *b, const struct rp_tick *t)
 /* The memory line; hot at 90% used or more. */
 static int mem_line(struct lb *b, const struct rp_tick *t)
 {
-	char v[7][16];
+	char v[7][FORMAT_UNIT_MAX], pct_text[FORMAT_UNIT_MAX];
 	lb_put(b, "MEM   ");
 	if (!t->has_mem) {
 		lb_put(b, t->note[RV_MEM][0] ? t->note[RV_MEM] : "no sample at this tick");
 		return 0;
 	}
 	double pct = t->mem_total_kb > 0 ? 100.0 * t->mem_used_kb / t->mem_total_kb : 0;
-	lb_printf(b, "used %s of %s (%.1f%%)   avail %s   cache %s   dirty %s   swap %s of %s",
-		  kb_s(t->mem_used_kb, v[0]), kb_s(t->mem_total_kb, v[1]), pct,
+	lb_printf(b, "used %s of %s (%s)   avail %s   cache %s   dirty %s",
+		  kb_s(t->mem_used_kb, v[0]), kb_s(t->mem_total_kb, v[1]), pct_s(pct, pct_text),
 		  kb_s(t->mem_avail_kb, v[2]), kb_s(t->mem_cache_kb, v[3]),
-		  kb_s(t->mem_dirty_kb, v[4]), kb_s(t->swap_used_kb, v[5]),
-		  kb_s(t->swap_total_kb, v[6]));
+		  kb_s(t->mem_dirty_kb, v[4]));
+	if (t->swap_total_kb > 0)
+		lb_printf(b, "   swap %s of %s", kb_s(t->swap_used_kb, v[5]),
+			  kb_s(t->swap_total_kb, v[6]));
+	else
+		lb_put(b, "   no swap");
 	return pct >= 90;
 }
 
@@ -272,16 +261,16 @@ static int psi_line(struct lb *b, const struct rp_tick *t)
  * had errors or drops. */
 static int dev_line(struct lb *b, const char *label, const struct rp_dev *d, int disk)
 {
-	char v[2][16];
+	char v[4][FORMAT_UNIT_MAX];
 	lb_put(b, label);
 	lb_field(b, d->name, 8, 0);
 	if (disk) {
-		lb_printf(b, "read %8s   write %8s   util %5.1f%%   wait %.2f ms",
-			  rate_s(d->in_bps, v[0]), rate_s(d->out_bps, v[1]), d->util_pct,
-			  d->wait_ms);
+		lb_printf(b, "read %10s   write %10s   util %6s   wait %s", rate_s(d->in_bps, v[0]),
+			  rate_s(d->out_bps, v[1]), pct_s(d->util_pct, v[2]),
+			  ms_s(d->wait_ms, v[3]));
 		return d->util_pct >= 90;
 	}
-	lb_printf(b, "rx %8s   tx %8s   errors %lld   drops %lld", rate_s(d->in_bps, v[0]),
+	lb_printf(b, "rx %10s   tx %10s   errors %lld   drops %lld", rate_s(d->in_bps, v[0]),
 		  rate_s(d->out_bps, v[1]), (long long)d->errors, (long long)d->drops);
 	return d->errors > 0 || d->drops > 0;
 }
@@ -349,14 +338,15 @@ static void table_title(struct lb *b, const char *what, const struct rp_ui *ui, 
 	lb_pad(b, b->max);
 }
 
-enum { COL_CPU = 7, COL_MEM = 7, COL_RATE = 9 };
+/* Room for "6400.0%", "1023 MiB", "48.3 MiB/s" and a space before. */
+enum { COL_CPU = 8, COL_MEM = 9, COL_RATE = 11 };
 
 /* The groups' header: name, CPU, memory, processes, I/O. */
 static void group_head(struct lb *b, int name_w)
 {
 	lb_put(b, "  ");
 	lb_field(b, "GROUP", name_w, 0);
-	lb_field(b, "CPU%", COL_CPU, 1);
+	lb_field(b, "CPU", COL_CPU, 1);
 	lb_field(b, "RSS", COL_MEM, 1);
 	lb_field(b, "PROCS", 7, 1);
 	lb_field(b, "READ", COL_RATE, 1);
@@ -367,7 +357,7 @@ static void group_head(struct lb *b, int name_w)
 /* One group in the header's columns. */
 static void group_row(struct lb *b, const struct rp_row *r, int name_w)
 {
-	char v[4][16], procs[24];
+	char v[4][FORMAT_UNIT_MAX], procs[24];
 	snprintf(procs, sizeof(procs), "%lld", (long long)r->procs);
 	lb_put(b, "  ");
 	lb_field(b, r->name, name_w, 0);
@@ -384,31 +374,39 @@ static void service_head(struct lb *b, int name_w)
 	lb_put(b, "  ");
 	lb_field(b, "SERVICE OR CONTAINER", name_w, 0);
 	lb_field(b, "KIND", 12, 0);
-	lb_field(b, "CPU%", COL_CPU, 1);
+	lb_field(b, "CPU", COL_CPU, 1);
 	lb_pad(b, b->max);
 }
 
 /* One service or container in the header's columns. */
 static void service_row(struct lb *b, const struct rp_row *r, int name_w)
 {
-	char v[16];
+	char v[FORMAT_UNIT_MAX];
 	lb_put(b, "  ");
 	lb_field(b, r->name, name_w, 0);
 	lb_field(b, r->group, 12, 0);
 	lb_field(b, pct_s(r->cpu_pct, v), COL_CPU, 1);
 }
 
+/* Below this many columns a process's reads and writes share one column,
+ * so its command line keeps some room. */
+enum { PROC_SPLIT_IO_COLS = 100 };
+
 /* The processes' header; the command line takes what is left. */
 static void proc_head(struct lb *b, int group_w)
 {
-	lb_field(b, "PID", 8, 1);
+	lb_field(b, "PID", 7, 1);
 	lb_put(b, "  ");
 	lb_field(b, "COMM", 16, 0);
 	lb_field(b, "GROUP", group_w + 1, 0);
-	lb_field(b, "CPU%", COL_CPU, 1);
+	lb_field(b, "CPU", COL_CPU, 1);
 	lb_field(b, "RSS", COL_MEM, 1);
-	lb_field(b, "READ", COL_RATE, 1);
-	lb_field(b, "WRITE", COL_RATE, 1);
+	if (b->max < PROC_SPLIT_IO_COLS) {
+		lb_field(b, "I/O", COL_RATE, 1);
+	} else {
+		lb_field(b, "READ", COL_RATE, 1);
+		lb_field(b, "WRITE", COL_RATE, 1);
+	}
 	lb_put(b, "  COMMAND");
 	lb_pad(b, b->max);
 }
@@ -416,9 +414,9 @@ static void proc_head(struct lb *b, int group_w)
 /* One process in the header's columns. */
 static void proc_row(struct lb *b, const struct rp_row *r, int group_w)
 {
-	char v[4][16], pid[24];
+	char v[4][FORMAT_UNIT_MAX], pid[24];
 	snprintf(pid, sizeof(pid), "%lld", (long long)r->pid);
-	lb_field(b, pid, 8, 1);
+	lb_field(b, pid, 7, 1);
 	lb_put(b, "  ");
 	lb_field(b, r->name, 15, 0);
 	lb_put(b, " ");
@@ -426,8 +424,16 @@ static void proc_row(struct lb *b, const struct rp_row *r, int group_w)
 	lb_put(b, " ");
 	lb_field(b, pct_s(r->cpu_pct, v[0]), COL_CPU, 1);
 	lb_field(b, kb_s(r->rss_kb, v[1]), COL_MEM, 1);
-	lb_field(b, rate_s(r->read_bps, v[2]), COL_RATE, 1);
-	lb_field(b, rate_s(r->write_bps, v[3]), COL_RATE, 1);
+	if (b->max < PROC_SPLIT_IO_COLS) {
+		double io = r->read_bps < 0 && r->write_bps < 0
+				? -1
+				: (r->read_bps > 0 ? r->read_bps : 0) +
+				      (r->write_bps > 0 ? r->write_bps : 0);
+		lb_field(b, rate_s(io, v[2]), COL_RATE, 1);
+	} else {
+		lb_field(b, rate_s(r->read_bps, v[2]), COL_RATE, 1);
+		lb_field(b, rate_s(r->write_bps, v[3]), COL_RATE, 1);
+	}
 	lb_put(b, "  ");
 	lb_put(b, r->cmd[0] ? r->cmd : r->name);
 }
@@ -529,7 +535,7 @@ static const char *const help_text[] = {
     "Each screen is one tick: the CPU, memory and pressure of that interval,",
     "the groups and processes the daemon recorded in it, and the kernel log,",
     "OOM kills and signals in it. Started without --at it follows the newest",
-    "tick as the daemon writes. CPU% is of one core (100 = one core busy).",
+    "tick as the daemon writes. CPU is a share of one core (100% = one core busy).",
 };
 
 /* The last line: a prompt being typed, a message, or the keys. */

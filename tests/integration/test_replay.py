@@ -365,7 +365,7 @@ def test_tiers(db, tmp):
             check(words in title(s), f"the title says {words}: {title(s)}")
             check("busy  40.0%" in s, f"CPU from the {tier} rollups")
             group = [l for l in s.splitlines() if l.strip().startswith("old.service")]
-            check(group and group[0].split()[1] == "40.0",
+            check(group and group[0].split()[1] == "40.0%",
                   f"the group's CPU from the {tier} rollups is the raw 40%: {group}")
             term.keys("T")
             term.wait(lambda s: utc(bucket - step) in title(s),
