@@ -104,21 +104,22 @@ static const struct section sections[] = {
      "HAVING sum(read_bytes) + sum(write_bytes) > 0 "
      "ORDER BY sum(read_bytes) + sum(write_bytes) DESC LIMIT :n",
      SEC_WINDOW},
+    /* The processes' numbers leave a third of 100 columns to the command
+     * line, as the table needs to show it, with names of 15 characters. */
     {"Busiest processes by CPU", "top_processes",
-     "SELECT pid, comm, group_name, round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, "
-     "max(cpu_pct) AS peak_cpu_pct, max(rss_kb) AS peak_rss_kb, "
-     "substr(max(cmdline), 1, 60) AS cmdline "
+     "SELECT pid, comm, group_name AS \"group\", round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, "
+     "max(cpu_pct) AS peak_pct, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "ORDER BY sum(cpu_pct) DESC LIMIT :n",
      SEC_WINDOW},
     {"Busiest processes by memory", "top_processes",
-     "SELECT pid, comm, group_name, max(rss_kb) AS peak_rss_kb, "
+     "SELECT pid, comm, group_name AS \"group\", max(rss_kb) AS max_rss_kb, "
      "round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "ORDER BY max(rss_kb) DESC LIMIT :n",
      SEC_WINDOW},
     {"Busiest processes by I/O", "top_processes",
-     "SELECT pid, comm, group_name, sum(read_bytes) AS read_bytes, "
+     "SELECT pid, comm, group_name AS \"group\", sum(read_bytes) AS read_bytes, "
      "sum(write_bytes) AS write_bytes, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "HAVING sum(read_bytes) + sum(write_bytes) > 0 "
@@ -140,13 +141,16 @@ static const struct section sections[] = {
      "FROM exec_log WHERE ts BETWEEN :from AND :hi AND ret >= 0 GROUP BY filename "
      "ORDER BY count(*) DESC, filename LIMIT :n",
      SEC_WINDOW},
+    /* Events fit 100 columns beside their distance from the window: the
+     * columns a person reads first (the rest are in the views). */
     {"Processes killed by a signal", "process_exits",
-     "SELECT ts, pid, comm, signal, core_dumped, CAST(round(lifetime_ms) AS INTEGER) AS "
-     "lifetime_ms, CAST(round(cpu_ms) AS INTEGER) AS cpu_ms, peak_rss_kb FROM process_exits "
+     "SELECT ts, pid, comm, signal || CASE WHEN core_dumped THEN ' core' ELSE '' END AS sig, "
+     "CAST(round(lifetime_ms) AS INTEGER) AS lifetime_ms, CAST(round(cpu_ms) AS INTEGER) AS "
+     "cpu_ms, peak_rss_kb AS max_rss_kb FROM process_exits "
      "WHERE ts BETWEEN :ev_lo AND :ev_hi AND signal IS NOT NULL ORDER BY ts, pid LIMIT 2 * :n",
      SEC_EVENTS},
     {"OOM kills", "oom_kills",
-     "SELECT ts, pid, comm, uid, anon_rss_kb, file_rss_kb, shmem_rss_kb, oom_score_adj "
+     "SELECT ts, pid, comm, anon_rss_kb, file_rss_kb, oom_score_adj AS score_adj "
      "FROM oom_kills WHERE ts BETWEEN :ev_lo AND :ev_hi ORDER BY ts LIMIT 4 * :n",
      SEC_EVENTS},
     /* A burst (an OOM report, a stack trace) shows its first lines, any
@@ -219,6 +223,9 @@ static void print_rows(struct qdb *q, const struct section *s, const struct top_
 	bind_named(st, ":ticks", p->ticks);
 	fflush(stdout);
 	out_open(&out, OUT_TABLE, OUT_TIME_DEFAULT, NULL, NULL, &e);
+	/* a process is one line, its command line cut to the width; an
+	 * event's message wraps, to be read whole */
+	out.wrap = s->kind == SEC_EVENTS;
 	out_columns(&out, st);
 	int rc;
 	qdb_arm(q);

@@ -28,9 +28,12 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
-def run(db, *args):
+def run(db, *args, columns=None):
+    env = dict(os.environ)
+    if columns:
+        env["COLUMNS"] = str(columns)
     p = subprocess.run([HINDSIGHT, "--db", db, *args], capture_output=True, timeout=60,
-                       text=True)
+                       text=True, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -122,9 +125,10 @@ def test_window_forms(db, first, last):
     check(at.splitlines()[0].startswith("hindsight top at "), "--at names the moment")
     check(section(at, "CPU") == section(since, "CPU"),
           "--at/--window and --since/--until over the same window agree")
-    recent = ok(db, "top", "--since", "10m")
-    check("(600 s)" in recent.splitlines()[0], f"--since 10m is the last ten minutes: "
-          f"{recent.splitlines()[0]}")
+    for form in ("10m", "-10m", "now-10m"):
+        recent = ok(db, "top", "--since", form)
+        check("(600 s)" in recent.splitlines()[0], f"--since {form} is the last ten minutes: "
+              f"{recent.splitlines()[0]}")
     for args, word in ((("--at", "now", "--since", "5m"), "not both"),
                        (("--since", "5m", "--window", "1m"), "--window goes with --at"),
                        ((), "--since"),
@@ -166,6 +170,14 @@ def test_events(db, first, last):
           re.search(r"inside .*killedinside", killed), f"killed processes labelled: {killed}")
     oom = section(wide, "OOM kills")
     check(re.search(r"\+1m01s after .* 777 +hog", oom), f"an OOM kill after: {oom}")
+    # every section fits 100 columns, the distance column too: no column
+    # left out (top has no -c to pick them), a long text cut or wrapped
+    rc, fitted, err = run(db, "top", "--since", f"@{lo}", "--until", f"@{hi}", "--context",
+                          "5m", columns=100)
+    check(rc == 0 and "more column" not in err, f"top leaves no column out at 100: {err}")
+    check(all(len(l) <= 100 for l in fitted.splitlines()),
+          "every line of top fits 100 columns: " +
+          repr([l for l in fitted.splitlines() if len(l) > 100][:3]))
     near = ok(db, "top", "--since", f"@{lo}", "--until", f"@{hi}", "--context", "1m")
     log = section(near, "Kernel log")
     check("inside line" in log and "early line" not in log and "late line" not in log,
