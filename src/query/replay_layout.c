@@ -390,7 +390,7 @@ static void service_row(struct lb *b, const struct rp_row *r, int name_w)
 
 /* Below this many columns a process's reads and writes share one column,
  * so its command line keeps some room. */
-enum { PROC_SPLIT_IO_COLS = 100 };
+enum { PROC_SPLIT_IO_COLS = 120 };
 
 /* The processes' header; the command line takes what is left. */
 static void proc_head(struct lb *b, int group_w)

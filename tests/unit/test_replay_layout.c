@@ -137,7 +137,7 @@ static void sorts_and_filters(void **state)
 		assert_true(find(l, rows, "used 3.0 GiB of 16.0 GiB (18.8%)") >= 0);
 		assert_true(find(l, rows, "190.0%") >= 0);
 		/* a narrow screen sums reads and writes, to leave the command room */
-		assert_true(find(l, rows, cols < 100 ? "  I/O  COMMAND" : "  WRITE  COMMAND") >= 0);
+		assert_true(find(l, rows, cols < 120 ? "  I/O  COMMAND" : "  WRITE  COMMAND") >= 0);
 		assert_true(find(l, rows, "879 MiB") >= 0);
 		assert_true(find(l, rows, "hog (pid 102) killed") >= 0);
 		assert_true(find(l, rows, "ended 12: gzip x8, sha256sum x4") >= 0);
