@@ -105,21 +105,23 @@ static const struct section sections[] = {
      "ORDER BY sum(read_bytes) + sum(write_bytes) DESC LIMIT :n",
      SEC_WINDOW},
     /* The processes' numbers leave a third of 100 columns to the command
-     * line, as the table needs to show it, with names of 15 characters. */
+     * line, as the table needs to show it, with names of 15 characters;
+     * the group is shown where it is not the process's own name. */
     {"Busiest processes by CPU", "top_processes",
-     "SELECT pid, comm, group_name AS \"group\", round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, "
+     "SELECT pid, comm, nullif(group_name, comm) AS \"group\", round(sum(cpu_pct) / :ticks, 1) AS "
+     "cpu_pct, "
      "max(cpu_pct) AS peak_pct, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "ORDER BY sum(cpu_pct) DESC LIMIT :n",
      SEC_WINDOW},
     {"Busiest processes by memory", "top_processes",
-     "SELECT pid, comm, group_name AS \"group\", max(rss_kb) AS max_rss_kb, "
+     "SELECT pid, comm, nullif(group_name, comm) AS \"group\", max(rss_kb) AS max_rss_kb, "
      "round(sum(cpu_pct) / :ticks, 1) AS cpu_pct, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "ORDER BY max(rss_kb) DESC LIMIT :n",
      SEC_WINDOW},
     {"Busiest processes by I/O", "top_processes",
-     "SELECT pid, comm, group_name AS \"group\", sum(read_bytes) AS read_bytes, "
+     "SELECT pid, comm, nullif(group_name, comm) AS \"group\", sum(read_bytes) AS read_bytes, "
      "sum(write_bytes) AS write_bytes, substr(max(cmdline), 1, 60) AS cmdline "
      "FROM top_processes WHERE ts BETWEEN :lo AND :hi GROUP BY pid, start_ts "
      "HAVING sum(read_bytes) + sum(write_bytes) > 0 "
