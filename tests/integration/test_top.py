@@ -149,8 +149,10 @@ def test_events(db, first, last):
     check("from_window" not in out, "without --context events carry no distance")
     burst = [l.split("  ")[-1].strip() for l in log.splitlines() if "trace line" in l or
              "more lines" in l or "Killed 4242" in l]
-    check(burst == ["trace line 0", "trace line 1", "trace line 2",
-                    "... 17 more lines in this second", "Killed 4242"],
+    want = ["trace line 0", "trace line 1", "trace line 2", "... 17 more lines in this second",
+            "Killed 4242"]
+    # (the machine's own kernel log may have a burst of its own in the window)
+    check(any(burst[i:i + len(want)] == want for i in range(len(burst))),
           f"a burst shows its first lines, how many more, and its error: {burst}")
     killed = section(out, "Processes killed")
     check("killedinside" in killed and "killedbefore" not in killed,
