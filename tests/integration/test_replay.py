@@ -165,6 +165,21 @@ def add_events(db, lines, ts):
     con.close()
 
 
+def add_services(db, ts):
+    """At tick ts a slice using a core and a service below it using 40% of
+    one: the slice's figure includes the service's."""
+    con = sqlite3.connect(db)
+    dur = con.execute("SELECT dur_ms FROM agent WHERE ts = ?", (ts,)).fetchone()[0]
+    con.execute("INSERT INTO cgroup(id, inode, parent_id, path, kind, name, unit, first_seen_ts) "
+                "VALUES (9001, 990001, NULL, '/hs.slice', 'slice', 'hs.slice', 'hs.slice', ?), "
+                "(9002, 990002, 9001, '/hs.slice/hsweb.service', 'service', 'hsweb.service', "
+                "'hsweb.service', ?)", (ts - 100, ts - 100))
+    con.executemany("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) "
+                    "VALUES (?, ?, ?, ?)", [(ts, 9001, dur, dur * 1000), (ts, 9002, dur, dur * 400)])
+    con.commit()
+    con.close()
+
+
 def test_keys(db, tmp):
     # ticks where the burner used more CPU and the holder more memory, where
     # nothing else on the machine was killed (the events fit the screen), and
@@ -190,6 +205,7 @@ def test_keys(db, tmp):
     add_events(db, [(prev, 4, "line of the tick before"), (at, 4, "line of this tick")] +
                [(at, 4, f"trace line {i}") for i in range(30)] +
                [(at, 3, "error of this tick")], at)
+    add_services(db, at)
     check_events(db, tmp, at, prev)
     term = Terminal(tmp, "keys", 100, 30,
                     f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
@@ -287,6 +303,10 @@ def check_events(db, tmp, at, prev):
     term = Terminal(tmp, "events", 160, 50, f"TZ=UTC0 {HINDSIGHT} --db {db} replay --at @{at}")
     try:
         s = term.wait(lambda s: utc(at) in title(s), "the events screen opens")
+        web = [l for l in s.splitlines() if "hsweb.service" in l]
+        check("SERVICES AND CONTAINERS" in s and web and "40.0%" in web[0] and
+              "hs.slice" not in s,
+              f"the services, not the slices that add them up: {web}")
         check("line of this tick" in s and "line of the tick before" not in s,
               f"the events are the tick's own (after {utc(prev)}, up to {utc(at)})")
         events = [l for l in s.split("EVENTS after")[1].splitlines()
