@@ -137,6 +137,9 @@ struct metric_dim {
 	int ncols;  /* columns kept */
 	char (*cols)[64];
 	int *col; /* index of each kept column in the table's row */
+	/* index of its gone_ts column in the table's row, -1: none. A row with
+	 * gone_ts set is a thing that no longer exists (a cgroup removed). */
+	int gone_col;
 };
 
 struct metric_map {
@@ -185,7 +188,7 @@ void metric_set_discard(struct metric_set *s);
 uint64_t metric_set_generation(const struct metric_set *s);
 size_t metric_set_series_count(const struct metric_set *s);
 
-/* Loads every dimension's rows and replays the state tables (their rows in
+/* Loads every dimension's rows (but those already gone) and replays the state tables (their rows in
  * key order, the newest last), then commits. */
 int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e);
 /* Rows fed from now on are this run's, as the tap's are: a device, mount or
@@ -195,7 +198,9 @@ void metric_set_follow(struct metric_set *s);
 void metric_set_zero_counters(struct metric_set *s);
 /* Taps db: from now on every row inserted or updated in a mapped table or
  * dimension is fed to the set (sqlite3_preupdate_hook). The caller commits
- * or discards with its transactions. NULL set removes the tap. */
+ * or discards with its transactions. NULL set removes the tap. A tapped set
+ * forgets what is gone: when a dimension row gets its gone_ts, the series
+ * whose labels came from it leave the set at the commit. */
 void metric_set_tap(struct metric_set *s, sqlite3 *db);
 
 const struct metric_map *metric_set_map(const struct metric_set *s);

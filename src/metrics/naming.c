@@ -411,6 +411,7 @@ static int dim_column(struct metric_map *m, sqlite3 *db, const char *dim, const 
 		if (table_columns(db, dim, &cols, &ncols, e))
 			return -1;
 		nd->id_col = column_index(cols, ncols, "id");
+		nd->gone_col = column_index(cols, ncols, "gone_ts");
 		free(cols);
 		if (nd->id_col < 0)
 			return err_set(e, "naming table: dimension %s has no id column", dim);
