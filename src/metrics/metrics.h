@@ -137,8 +137,9 @@ struct metric_dim {
 	int ncols;  /* columns kept */
 	char (*cols)[64];
 	int *col; /* index of each kept column in the table's row */
-	/* index of its gone_ts column in the table's row, -1: none. A row with
-	 * gone_ts set is a thing that no longer exists (a cgroup removed). */
+	/* index in the table's row of the column that ends a row (dimension_table,
+	 * schema/010_cgroups.sql: cgroup.gone_ts), -1: none. A row with it set
+	 * names a thing that no longer exists (a cgroup removed). */
 	int gone_col;
 };
 
@@ -199,7 +200,7 @@ void metric_set_zero_counters(struct metric_set *s);
 /* Taps db: from now on every row inserted or updated in a mapped table or
  * dimension is fed to the set (sqlite3_preupdate_hook). The caller commits
  * or discards with its transactions. NULL set removes the tap. A tapped set
- * forgets what is gone: when a dimension row gets its gone_ts, the series
+ * forgets what is gone: when a dimension row gets its end (gone_col), the series
  * whose labels came from it leave the set at the commit. */
 void metric_set_tap(struct metric_set *s, sqlite3 *db);
 

@@ -25,7 +25,7 @@ struct dim_entry {
 	int seeded;	  /* its counters were made at 0 (seed_counters) */
 	int gone;	  /* its row got gone_ts: dropped at this commit */
 	char **vals;	  /* the dimension's kept columns; NULL for SQL NULL */
-	/* a dimension with gone_ts: the series whose labels came from this row */
+	/* a dimension whose rows end: the series whose labels came from this row */
 	struct metric_series **owned;
 	size_t nowned, capowned;
 };
@@ -221,7 +221,7 @@ static int same_vals(char **a, char **b, int n)
 	return 1;
 }
 
-/* Whether a dimension row says the thing is gone (its gone_ts is set). */
+/* Whether a dimension row says the thing is gone (cgroup.gone_ts is set). */
 static int row_gone(const struct metric_dim *md, metric_row_fn get, void *row)
 {
 	if (md->gone_col < 0)
