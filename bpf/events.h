@@ -99,6 +99,9 @@ enum hs_counter {
 	HS_C_TCP_RETRANSMITS,
 	HS_C_RING_DROPS,      /* records lost because the ring buffer was full */
 	HS_C_EXEC_RING_DROPS, /* the exec records among them */
+	HS_C_RING_PEAK,	      /* not a count: the most bytes waiting in the ring
+				 seen by a record's sender (per CPU; the daemon
+				 takes the largest and resets it every tick) */
 	HS_C_COUNT
 };
 

@@ -58,10 +58,16 @@ static __always_inline void count(__u32 slot, __u64 n)
 		*v += n;
 }
 
+/* Whether to wake the daemon for this record. The bytes waiting are also
+ * the ring's fill level: its peak is what bpf.ring_kb is sized by. */
 static __always_inline __u64 wakeup_flag(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u32 slot = HS_C_RING_PEAK;
+	__u64 *peak = bpf_map_lookup_elem(&counters, &slot);
+	if (peak && avail > *peak)
+		*peak = avail;
+	return avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /* Sends an exec record; a full ring buffer is counted, never silent. */

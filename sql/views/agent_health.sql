@@ -1,10 +1,13 @@
 -- title: Daemon health
--- description: hindsightd's own cost per tick or rollup bucket (CPU, time, memory, pruning) and the problems it met.
+-- description: hindsightd's own cost per tick or rollup bucket (CPU, its eBPF programs' kernel time, memory, pruning) and the problems it met.
 CREATE VIEW agent_health AS
 SELECT ts,
        round(100.0 * tick_cpu_us / dur_ms) / 1000 AS cpu_pct,
        tick_cpu_us,
        tick_wall_us,
+       round(100.0 * bpf_run_us / dur_ms) / 1000 AS bpf_cpu_pct,
+       bpf_run_us,
+       bpf_runs_count,
        CAST(round(rss_kb) AS INTEGER) AS rss_kb,
        max_rss_kb,
        CAST(round(last_commit_us) AS INTEGER) AS last_commit_us,

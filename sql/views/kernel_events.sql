@@ -1,5 +1,5 @@
 -- title: Kernel events
--- description: Processes, threads, execs, exits, file opens, reads, writes, OOM kills and TCP retransmits per tick (eBPF), with eBPF's state and lost records.
+-- description: Processes, threads, execs, exits, file opens, reads, writes, OOM kills and TCP retransmits per tick (eBPF), with eBPF's state, lost records and the ring buffer's peak fill.
 CREATE VIEW kernel_events AS
 -- bpf_state is known for raw ticks; in rolled-up ranges it is NULL.
 SELECT b.ts,
@@ -24,6 +24,7 @@ SELECT b.ts,
        b.ring_drops_count,
        b.buffer_drops_count,
        b.exec_drops_count,
+       b.max_ring_peak_bytes AS ring_peak_bytes, -- the ring's fullest in the tick or bucket
        s.name AS bpf_state,
        b.dur_ms
 FROM bpf_tick_auto AS b

@@ -7,6 +7,7 @@
  * line and state 'failed' in bpf_tick; the daemon and every /proc collector go
  * on without it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,15 @@ struct exec_slot {
 	size_t size;
 };
 
+/* One loaded program's run count and kernel time (bpf_prog_info), read
+ * every tick while BPF statistics are on. */
+struct prog_cost {
+	int fd;
+	const char *name;
+	uint64_t base_runs, base_ns; /* at the last stored tick */
+	uint64_t cur_runs, cur_ns;
+};
+
 struct bpf_state {
 	struct bpf_options cfg;
 	struct proc_accounting *acct; /* where exits go; NULL: nowhere */
@@ -42,6 +52,12 @@ struct bpf_state {
 	struct hindsight_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	size_t nlinks;
+	struct prog_cost progs[MAX_LINKS]; /* the attached programs */
+	size_t nprogs;
+	int stats_fd;	/* BPF_ENABLE_STATS: statistics on while it is open; -1 */
+	int progs_ok;	/* progs[].cur was read in this tick */
+	int progs_base; /* progs[].base holds a reading */
+	struct dim prog_dim;
 	struct ring_buffer *rb;
 	int ncpus;
 	uint64_t *percpu; /* one counter slot's values, per possible CPU */
@@ -60,7 +76,7 @@ struct bpf_state {
 	uint32_t exec_gen;
 	struct exec_slot execs[EXEC_SLOTS];
 
-	sqlite3_stmt *ins_tick, *ins_counters, *ins_exec, *ins_exit, *ins_oom;
+	sqlite3_stmt *ins_tick, *ins_counters, *ins_exec, *ins_exit, *ins_oom, *ins_prog;
 };
 
 /* libbpf's own messages (the verifier log among them) at debug level. */
@@ -138,6 +154,60 @@ static int attach_all(struct bpf_state *s, struct err *e)
 			return err_set(e, "cannot attach %s (%s): %s", bpf_program__name(p),
 				       bpf_program__section_name(p), strerror(errno));
 		s->links[s->nlinks++] = l;
+		s->progs[s->nprogs++] =
+		    (struct prog_cost){.fd = bpf_program__fd(p), .name = bpf_program__name(p)};
+	}
+	return 0;
+}
+
+/* Whether kernel.bpf_stats_enabled is on already (another tool set it). */
+static int stats_sysctl_on(void)
+{
+	char c = '0';
+	int fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c == '1';
+}
+
+/* With bpf.prog_stats, asks the kernel to count the run time of BPF
+ * programs for as long as the daemon holds the descriptor: closing it (also
+ * by a crash) turns the statistics off again unless something else holds
+ * them on, so the sysctl is never left changed. It is off by default: the
+ * switch is global, so while it is on every BPF program on the host, not
+ * only ours, reads the clock twice per run (bench/bpf_cost.sh). */
+static void stats_start(struct bpf_state *s)
+{
+	s->stats_fd = -1;
+	if (!s->cfg.prog_stats)
+		return;
+	s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (s->stats_fd < 0)
+		log_info("eBPF programs' kernel time not measured: BPF statistics refused (%s)",
+			 strerror(errno));
+}
+
+/* Whether the programs' run times are being counted: by our request, or
+ * because kernel.bpf_stats_enabled is on anyway (then reading them is free). */
+static int stats_counting(const struct bpf_state *s)
+{
+	return s->stats_fd >= 0 || stats_sysctl_on();
+}
+
+/* Reads each program's counters; 0, or -errno. */
+static int read_prog_costs(struct bpf_state *s)
+{
+	for (size_t i = 0; i < s->nprogs; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(s->progs[i].fd, &info, &len))
+			return -errno;
+		s->progs[i].cur_runs = info.run_cnt;
+		s->progs[i].cur_ns = info.run_time_ns;
 	}
 	return 0;
 }
@@ -171,6 +241,7 @@ static int bpf_start(struct bpf_state *s, struct err *e)
 	}
 	if (attach_all(s, e))
 		return -1;
+	stats_start(s);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
 	if (!s->rb)
 		return err_set(e, "cannot open the eBPF ring buffer: %s", strerror(errno));
@@ -188,12 +259,17 @@ static void bpf_stop(struct bpf_state *s)
 	for (size_t i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
+	s->nprogs = 0;
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	s->stats_fd = -1;
 	hindsight_bpf__destroy(s->skel);
 	s->skel = NULL;
 	free(s->percpu);
 	s->percpu = NULL;
 }
 
+/* Sums each counter over the CPUs; the ring's peak fill is a maximum. */
 static int read_counters(struct bpf_state *s, uint64_t out[HS_C_COUNT])
 {
 	int fd = bpf_map__fd(s->skel->maps.counters);
@@ -202,9 +278,21 @@ static int read_counters(struct bpf_state *s, uint64_t out[HS_C_COUNT])
 			return -errno;
 		out[k] = 0;
 		for (int c = 0; c < s->ncpus; c++)
-			out[k] += s->percpu[c];
+			out[k] = k == HS_C_RING_PEAK
+				     ? (s->percpu[c] > out[k] ? s->percpu[c] : out[k])
+				     : out[k] + s->percpu[c];
 	}
 	return 0;
+}
+
+/* Starts the ring's peak over for the next tick. A sender that raises it
+ * between the read and this reset is lost: the peak can only be low by
+ * what arrived in those microseconds. */
+static void reset_ring_peak(struct bpf_state *s)
+{
+	uint32_t k = HS_C_RING_PEAK;
+	memset(s->percpu, 0, (size_t)s->ncpus * sizeof(uint64_t));
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.counters), &k, s->percpu, BPF_ANY);
 }
 
 static int prepare(struct bpf_state *s, struct store *st, struct err *e)
@@ -212,7 +300,8 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 	return !(s->ins_tick = store_prepare(
 		     st,
 		     "INSERT INTO bpf_tick(ts, dur_ms, state_id, events_count, ring_drops_count, "
-		     "buffer_drops_count, exec_drops_count) VALUES (?,?,?,?,?,?,?)",
+		     "buffer_drops_count, exec_drops_count, ring_peak_bytes) "
+		     "VALUES (?,?,?,?,?,?,?,?)",
 		     e)) ||
 		       !(s->ins_counters = store_prepare(
 			     st,
@@ -245,7 +334,13 @@ static int prepare(struct bpf_state *s, struct store *st, struct err *e)
 			     "INSERT INTO oom_kill(ts, time_ns, pid, uid, cgroup_id, comm, "
 			     "oom_score_adj, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb) "
 			     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-			     e))
+			     e)) ||
+		       !(s->ins_prog = store_prepare(
+			     st,
+			     "INSERT INTO bpf_program_cost(ts, program_id, dur_ms, runs_count, "
+			     "run_ns) VALUES (?,?,?,?,?)",
+			     e)) ||
+		       dim_init(&s->prog_dim, st, "bpf_program", e)
 		   ? -1
 		   : 0;
 }
@@ -258,6 +353,7 @@ static int bpf_open(void **state, const struct collector_env *env, const void *o
 	if (!s)
 		return err_set(e, "out of memory");
 	*state = s;
+	s->stats_fd = -1;
 	ASSERT(options != NULL);
 	s->cfg = *(const struct bpf_options *)options;
 	s->acct = env->acct;
@@ -278,6 +374,11 @@ static int bpf_open(void **state, const struct collector_env *env, const void *o
 	}
 	s->state = BPF_STATE_RUNNING;
 	s->have_base = read_counters(s, s->base) == 0;
+	s->progs_base = stats_counting(s) && read_prog_costs(s) == 0;
+	for (size_t i = 0; s->progs_base && i < s->nprogs; i++) {
+		s->progs[i].base_runs = s->progs[i].cur_runs;
+		s->progs[i].base_ns = s->progs[i].cur_ns;
+	}
 	log_info("eBPF collectors running (%zu programs)", s->nlinks);
 	return 0;
 }
@@ -479,6 +580,32 @@ static int write_records(struct bpf_state *s, struct tick *t, uint64_t *events, 
 	return 0;
 }
 
+/* A row per program that ran in the tick, and the sum for the agent row. */
+static int write_prog_costs(struct bpf_state *s, struct tick *t, struct err *e)
+{
+	int64_t total_ns = 0, total_runs = 0;
+	for (size_t i = 0; i < s->nprogs; i++) {
+		const struct prog_cost *p = &s->progs[i];
+		int64_t runs = (int64_t)counter_delta(p->base_runs, p->cur_runs);
+		int64_t ns = (int64_t)counter_delta(p->base_ns, p->cur_ns);
+		total_ns += ns;
+		total_runs += runs;
+		if (!runs)
+			continue;
+		int64_t id = dim_id(&s->prog_dim, p->name, e);
+		if (id < 0)
+			return -1;
+		int64_t v[] = {t->ts, id, t->dur_ms, runs, ns};
+		bind_int64s(s->ins_prog, 1, v, (int)ARRAY_LEN(v));
+		t->rows++;
+		if (store_exec_stmt(t->store, s->ins_prog, e))
+			return -1;
+	}
+	t->kernel_run_ns = total_ns;
+	t->kernel_runs = total_runs;
+	return 0;
+}
+
 static int bpf_sample(void *state, struct tick *t, struct err *e)
 {
 	struct bpf_state *s = state;
@@ -498,6 +625,11 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		}
 		if (write_records(s, t, &events, e))
 			return -1;
+		/* statistics switched off by someone else: no base to count from */
+		s->progs_ok = stats_counting(s) && read_prog_costs(s) == 0;
+		s->progs_base &= s->progs_ok;
+		if (s->progs_ok && s->progs_base && write_prog_costs(s, t, e))
+			return -1;
 		if (s->acct) {
 			acct_exits_reported(s->acct, s->cfg.exits);
 			if (s->cfg.exits)
@@ -514,6 +646,10 @@ static int bpf_sample(void *state, struct tick *t, struct err *e)
 		       (int64_t)s->buffer_drops,
 		       (int64_t)(exec_ring_drops + s->exec_buffer_drops)};
 	bind_int64s(s->ins_tick, 1, v, (int)ARRAY_LEN(v));
+	if (s->state == BPF_STATE_RUNNING && s->cur_ok)
+		sqlite3_bind_int64(s->ins_tick, 8, (int64_t)s->cur[HS_C_RING_PEAK]);
+	else
+		sqlite3_bind_null(s->ins_tick, 8);
 	t->rows++;
 	return store_exec_stmt(t->store, s->ins_tick, e);
 }
@@ -526,7 +662,13 @@ static void bpf_commit(void *state)
 	if (s->cur_ok) {
 		memcpy(s->base, s->cur, sizeof(s->base));
 		s->have_base = 1;
+		reset_ring_peak(s);
 	}
+	for (size_t i = 0; s->progs_ok && i < s->nprogs; i++) {
+		s->progs[i].base_runs = s->progs[i].cur_runs;
+		s->progs[i].base_ns = s->progs[i].cur_ns;
+	}
+	s->progs_base |= s->progs_ok;
 	record_buf_clear(&s->recs);
 	s->reported_pos = 0;
 	s->buffer_drops = 0;
@@ -539,6 +681,7 @@ static void bpf_close(void *state)
 	if (!s)
 		return;
 	bpf_stop(s);
+	dim_free(&s->prog_dim);
 	record_buf_free(&s->recs);
 	free(s);
 }

@@ -17,6 +17,7 @@ struct bpf_options {
 	int syscalls;	    /* open/close/read/write counters: the syscall-exit hook */
 	int oom;	    /* OOM kill counter and victim events */
 	int tcp;	    /* TCP retransmit counter */
+	int prog_stats;	    /* turn BPF run-time statistics on (all programs pay) */
 	int64_t args_bytes; /* argv bytes kept per exec, 0..4096 */
 	int64_t ring_kb;    /* kernel ring buffer size, a power of two, >= 4 */
 	int64_t buffer_kb;  /* events held between two ticks, at most */
@@ -26,14 +27,15 @@ static inline void bpf_options_default(struct bpf_options *o)
 {
 	*o = (struct bpf_options){.enabled = 1,
 				  .exec = 1,
-				  .failed_execs = 1,
+				  .failed_execs = 0,
 				  .exits = 1,
 				  .tasks = 1,
-				  .syscalls = 1,
+				  .syscalls = 0,
 				  .oom = 1,
 				  .tcp = 1,
+				  .prog_stats = 0,
 				  .args_bytes = 256,
-				  .ring_kb = 4096,
+				  .ring_kb = 2048,
 				  .buffer_kb = 16384};
 }
 

@@ -15,6 +15,10 @@ struct tick {
 	struct store *store;
 	struct tick_errors *errors;
 	uint64_t rows; /* rows written in this tick, all collectors */
+	/* Kernel time and runs of the daemon's in-kernel (eBPF) programs in
+	 * the interval, set by the collector that loads them; -1: unknown. */
+	int64_t kernel_run_ns;
+	int64_t kernel_runs;
 };
 
 /* What a collector may use besides its own options, set up once by the

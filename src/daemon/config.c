@@ -20,6 +20,7 @@ void config_defaults(struct config *c)
 	cgroup_options_default(&c->cgroups);
 	acct_options_default(&c->accounting);
 	procs_options_default(&c->procs);
+	remote_write_options_default(&c->remote_write);
 }
 
 void config_apply_env(struct config *c)
@@ -63,6 +64,8 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->retention.max_db_bytes && c->retention.max_db_bytes < (1 << 20))
 		return err_set(e, "retention: max_db_size must be at least 1MiB (got %lld bytes)",
 			       (long long)c->retention.max_db_bytes);
+	if (remote_write_options_check(&c->remote_write, e))
+		return -1;
 	/* process_names in this file make the file itself the rules' file */
 	if (c->process_names_inline && strcmp(c->accounting.rules_file, c->file))
 		return err_set(e, "%s: give either process_config or process_names, not both",
@@ -125,6 +128,7 @@ static int key_bpf(struct config *c, const struct yaml_walk *w, yaml_node_t *v, 
 	    {"syscalls", offsetof(struct bpf_options, syscalls), 0},
 	    {"oom", offsetof(struct bpf_options, oom), 0},
 	    {"tcp", offsetof(struct bpf_options, tcp), 0},
+	    {"prog_stats", offsetof(struct bpf_options, prog_stats), 0},
 	    {"args_bytes", offsetof(struct bpf_options, args_bytes), 4096},
 	    {"ring_kb", offsetof(struct bpf_options, ring_kb), 1 << 20},
 	    {"buffer_kb", offsetof(struct bpf_options, buffer_kb), 1 << 20},
@@ -346,6 +350,143 @@ static int key_metrics(struct config *c, const struct yaml_walk *w, yaml_node_t 
 	return 0;
 }
 
+/* A scalar copied into a fixed buffer, refused when it does not fit. */
+static int scalar_into(const struct yaml_walk *w, yaml_node_t *v, const char *what, char *out,
+		       size_t n, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	const char *s = yaml_scalar(w, v, what, e);
+	if (!s)
+		return -1;
+	if (strlen(s) >= n)
+		return err_set(e, "%s: %s is too long (at most %zu bytes)",
+			       yaml_where(w, v, where, sizeof(where)), what, n - 1);
+	snprintf(out, n, "%s", s);
+	return 0;
+}
+
+/* remote_write.basic_auth: {username, password_file}. */
+static int remote_basic_auth(struct remote_write_options *o, const struct yaml_walk *w,
+			     yaml_node_t *v, struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e,
+			       "%s: remote_write.basic_auth must be a mapping (username, "
+			       "password_file)",
+			       yaml_where(w, v, where, sizeof(where)));
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		if (!name)
+			return -1;
+		if (strcmp(name, "username") == 0) {
+			if (scalar_into(w, val, "remote_write.basic_auth.username", o->username,
+					sizeof(o->username), e))
+				return -1;
+		} else if (strcmp(name, "password_file") == 0) {
+			if (yaml_path(w, val, "remote_write.basic_auth.password_file",
+				      o->password_file, sizeof(o->password_file), e))
+				return -1;
+		} else {
+			return err_set(e,
+				       "%s: unknown key 'remote_write.basic_auth.%s' (expected "
+				       "username, password_file)",
+				       yaml_where(w, k, where, sizeof(where)), name);
+		}
+	}
+	return 0;
+}
+
+/* remote_write.labels: {name: value, ...}, added to every series. */
+static int remote_labels(struct remote_write_options *o, const struct yaml_walk *w, yaml_node_t *v,
+			 struct err *e)
+{
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: remote_write.labels must map label names to values",
+			       yaml_where(w, v, where, sizeof(where)));
+	o->nlabels = 0;
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+		const char *name = yaml_scalar(w, k, "a label name", e);
+		if (!name)
+			return -1;
+		if (o->nlabels == RW_MAX_LABELS)
+			return err_set(e, "%s: remote_write.labels: at most %d labels",
+				       yaml_where(w, k, where, sizeof(where)), RW_MAX_LABELS);
+		if (!metric_name_ok(name, 1) || strlen(name) >= sizeof(o->labels[0].name))
+			return err_set(e,
+				       "%s: remote_write.labels: '%s' is not a label name "
+				       "([a-zA-Z_][a-zA-Z0-9_]*, not __reserved, under 64 bytes)",
+				       yaml_where(w, k, where, sizeof(where)), name);
+		snprintf(o->labels[o->nlabels].name, sizeof(o->labels[0].name), "%s", name);
+		if (scalar_into(w, val, "a label value", o->labels[o->nlabels].value,
+				sizeof(o->labels[0].value), e))
+			return -1;
+		o->nlabels++;
+	}
+	return 0;
+}
+
+/* remote_write: {url, basic_auth, bearer_token_file, ca_file, batch_ticks,
+ * timeout, max_backoff, labels} (metrics/remote.h); no section, or url "",
+ * is no remote write. */
+static int key_remote_write(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
+			    struct err *e)
+{
+	static const char expected[] = "url, basic_auth, bearer_token_file, ca_file, batch_ticks, "
+				       "timeout, max_backoff, labels";
+	struct remote_write_options *o = &c->remote_write;
+	char where[PATH_MAX + 32];
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(e, "%s: remote_write must be a mapping (%s)",
+			       yaml_where(w, v, where, sizeof(where)), expected);
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+		const char *name = yaml_scalar(w, k, "a key", e);
+		int rc;
+		if (!name)
+			return -1;
+		if (strcmp(name, "url") == 0)
+			rc = scalar_into(w, val, "remote_write.url", o->url, sizeof(o->url), e);
+		else if (strcmp(name, "basic_auth") == 0)
+			rc = remote_basic_auth(o, w, val, e);
+		else if (strcmp(name, "bearer_token_file") == 0)
+			rc = yaml_path(w, val, "remote_write.bearer_token_file",
+				       o->bearer_token_file, sizeof(o->bearer_token_file), e);
+		else if (strcmp(name, "ca_file") == 0)
+			rc = yaml_path(w, val, "remote_write.ca_file", o->ca_file,
+				       sizeof(o->ca_file), e);
+		else if (strcmp(name, "batch_ticks") == 0)
+			rc = yaml_int(w, val, "remote_write.batch_ticks", 1, 1000, &o->batch_ticks,
+				      e);
+		else if (strcmp(name, "timeout") == 0 || strcmp(name, "max_backoff") == 0) {
+			int64_t *out = name[0] == 't' ? &o->timeout_ms : &o->max_backoff_ms;
+			rc = yaml_duration_ms(w, val,
+					      name[0] == 't' ? "remote_write.timeout"
+							     : "remote_write.max_backoff",
+					      out, e);
+			if (rc == 0 && (*out < 100 || *out > 3600000))
+				return err_set(e, "%s: remote_write.%s must be from 100ms to 1h",
+					       yaml_where(w, val, where, sizeof(where)), name);
+		} else if (strcmp(name, "labels") == 0)
+			rc = remote_labels(o, w, val, e);
+		else
+			return err_set(e, "%s: unknown key 'remote_write.%s' (expected %s)",
+				       yaml_where(w, k, where, sizeof(where)), name, expected);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 /* A process-exporter `process_names` list: checked now (errors name
  * file:line), compiled again from the file when the collector opens. */
 static int key_process_names(struct config *c, const struct yaml_walk *w, yaml_node_t *v,
@@ -445,6 +586,7 @@ static const struct config_key {
     {"disks", key_disks},
     {"cgroups", key_cgroups},
     {"metrics", key_metrics},
+    {"remote_write", key_remote_write},
     {"process_names", key_process_names},
     {"process_config", key_process_config},
     {"children", key_children},

@@ -9,6 +9,7 @@
 #include "collect/disk.h"
 #include "collect/procs.h"
 #include "metrics/metrics.h"
+#include "metrics/remote.h"
 #include "proc/accounting.h"
 #include "store/tiers.h"
 #include "util/defaults.h"
@@ -41,6 +42,7 @@ struct config {
 	/* ... and top_processes, cmdline_max_bytes, cmdline_redact. */
 	struct procs_options procs;
 	struct metrics_options metrics; /* metrics: */
+	struct remote_write_options remote_write; /* remote_write: */
 	int process_names_inline;	/* this file has a process_names section */
 };
 

@@ -14,6 +14,7 @@
 #include "daemon/daemon.h"
 #include "daemon/registry.h"
 #include "metrics/metrics.h"
+#include "metrics/remote.h"
 #include "proc/accounting.h"
 
 #define NCOLLECTORS collector_registry_len
@@ -36,6 +37,7 @@ struct daemon {
 	struct collector_env env;
 	struct proc_accounting *acct;
 	struct metrics *metrics;      /* NULL: no /metrics endpoint */
+	struct remote_writer *remote; /* NULL: no remote write */
 	struct collector_slot *slots; /* one per registry line, in its order */
 	struct event_base *base;
 	struct event *tick_ev;
@@ -81,8 +83,10 @@ static int daemon_prepare(struct daemon *d, struct err *e)
 	    "INSERT INTO agent(ts, dur_ms, tick_wall_us, tick_cpu_us, last_commit_us, rss_kb, "
 	    "rows_count, vanished_count, permission_errors_count, read_errors_count, "
 	    "parse_errors_count, commit_failures_count, clock_held_s, retention_us, "
-	    "pruned_rows_count, clock_step_s, db_bytes) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "pruned_rows_count, clock_step_s, db_bytes, rw_requests_count, rw_samples_count, "
+	    "rw_sent_bytes, rw_retries_count, rw_dropped_count, rw_lag_s, bpf_run_us, "
+	    "bpf_runs_count) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, :bpf_run_us, :bpf_runs)",
 	    e);
 	d->ins_agent_collector = store_prepare(
 	    s, "INSERT INTO agent_collector(ts, collector_id, cpu_us, wall_us) VALUES (?,?,?,?)",
@@ -200,6 +204,9 @@ int daemon_open(struct daemon **out, const struct config *cfg, const struct daem
 	/* before anything of this run writes a row, so the tap sees them all */
 	if (cfg->metrics.listen[0] && metrics_open(&d->metrics, &cfg->metrics, &d->store, e))
 		return -1;
+	if (cfg->remote_write.url[0] &&
+	    remote_writer_open(&d->remote, &cfg->remote_write, &d->store, cfg->db, e))
+		return -1;
 	if (daemon_prepare(d, e) || open_accounting(d, e) || daemon_open_collectors(d, e))
 		return -1;
 	/* one sample needs no room to prune in later */
@@ -304,6 +311,21 @@ static int64_t tick_timestamp(struct daemon *d, int64_t trusted_us, int64_t *hel
 	return ts;
 }
 
+/* The kernel time of the eBPF programs, NULL when it was not measured. */
+static void bind_kernel_cost(sqlite3_stmt *st, const struct tick *t)
+{
+	int us = sqlite3_bind_parameter_index(st, ":bpf_run_us");
+	int runs = sqlite3_bind_parameter_index(st, ":bpf_runs");
+	ASSERT(us > 0 && runs > 0);
+	if (t->kernel_run_ns < 0) {
+		sqlite3_bind_null(st, us);
+		sqlite3_bind_null(st, runs);
+		return;
+	}
+	sqlite3_bind_int64(st, us, (t->kernel_run_ns + 500) / 1000);
+	sqlite3_bind_int64(st, runs, t->kernel_runs);
+}
+
 static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, int64_t wall_us,
 			    int64_t cpu_us, struct err *e)
 {
@@ -316,6 +338,9 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, in
 		t->rows++;
 	}
 	t->rows++; /* the agent row itself */
+	struct remote_write_stats rw = {0};
+	if (d->remote)
+		remote_writer_take_stats(d->remote, &rw);
 	int64_t v[] = {t->ts,
 		       t->dur_ms,
 		       wall_us,
@@ -332,8 +357,15 @@ static int write_agent_rows(struct daemon *d, struct tick *t, int64_t held_s, in
 		       d->tiers.stats.work_us,
 		       d->tiers.stats.removed_rows,
 		       d->step_s,
-		       tiers_file_bytes(&d->tiers)};
+		       tiers_file_bytes(&d->tiers),
+		       (int64_t)rw.requests,
+		       (int64_t)rw.samples,
+		       (int64_t)rw.bytes,
+		       (int64_t)rw.retries,
+		       (int64_t)rw.dropped_samples,
+		       rw.lag_s};
 	bind_int64s(d->ins_agent, 1, v, (int)ARRAY_LEN(v));
+	bind_kernel_cost(d->ins_agent, t);
 	return store_exec_stmt(&d->store, d->ins_agent, e);
 }
 
@@ -450,6 +482,8 @@ static void daemon_tick(struct daemon *d)
 	    .dur_ms = (now_us - d->baseline_us + 500) / 1000,
 	    .store = &d->store,
 	    .errors = &errors,
+	    .kernel_run_ns = -1,
+	    .kernel_runs = -1,
 	};
 	struct err e;
 	if (store_begin(&d->store, &e)) {
@@ -474,6 +508,8 @@ static void daemon_tick(struct daemon *d)
 	d->last_commit_us = clock_mono_us() - commit0;
 	if (d->metrics)
 		metrics_commit(d->metrics);
+	if (d->remote)
+		remote_writer_committed(d->remote, t.ts);
 	tick_stored(d, &t, now_us);
 	log_debug("tick ts=%lld dur_ms=%lld rows=%llu", (long long)t.ts, (long long)t.dur_ms,
 		  (unsigned long long)t.rows);
@@ -576,6 +612,8 @@ static void apply_reload(struct daemon *d, const struct config *next)
 		log_warn("bpf changes take effect after a restart");
 	if (strcmp(next->metrics.listen, d->cfg.metrics.listen))
 		log_warn("metrics changes take effect after a restart");
+	if (memcmp(&next->remote_write, &d->cfg.remote_write, sizeof(next->remote_write)))
+		log_warn("remote_write changes take effect after a restart");
 	if (next->accounting.rules_file[0] || d->cfg.accounting.rules_file[0])
 		log_warn("process group rules and settings take effect after a restart");
 	log_set_level(next->log_level);
@@ -643,7 +681,8 @@ int daemon_run(struct daemon *d)
 	}
 	watch_collector_fds(d);
 	struct err e;
-	if (d->metrics && metrics_start(d->metrics, d->base, &e)) {
+	if ((d->metrics && metrics_start(d->metrics, d->base, &e)) ||
+	    (d->remote && remote_writer_start(d->remote, &e))) {
 		log_error("%s", e.msg);
 		return 1;
 	}
@@ -670,6 +709,7 @@ void daemon_close(struct daemon *d)
 	free(d->slots);
 	acct_close(d->acct);
 	metrics_close(d->metrics);
+	remote_writer_close(d->remote);
 	for (size_t i = 0; i < ARRAY_LEN(d->sig_ev); i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);

@@ -116,9 +116,10 @@ const struct collector_entry collector_registry[] = {
      .options = OPTIONS(bpf),
      .opens_slowly = 1,
      .role = ROLE_FEEDS_ACCOUNTING,
-     .sources = "eBPF raw tracepoints (sched_process_exec/exit/fork, sys_exit, mark_victim, "
-		"tcp_retransmit_skb)",
-     .tables = "bpf_tick bpf_state kernel_counters exec_event process_exit oom_kill",
+     .sources = "eBPF raw tracepoints (sched_process_exec/exit/fork, sched_switch, mark_victim, "
+		"tcp_retransmit_skb; sys_exit with bpf.syscalls or bpf.failed_execs)",
+     .tables = "bpf_tick bpf_state kernel_counters exec_event process_exit oom_kill "
+	       "bpf_program bpf_program_cost",
      .views = "kernel_events exec_log exec_log_all process_exits oom_kills",
      .summary = "every exec and process exit with its usage, OOM kills, kernel event counters; "
 		"exits go to the process groups"},
@@ -136,11 +137,11 @@ const size_t collector_registry_len = ARRAY_LEN(collector_registry);
 
 const char daemon_tables[] = "agent agent_collector collector meta view_catalog series_column "
 			     "event_table dimension_table rollup_state prune_state metric_family "
-			     "metric_key metric_column";
+			     "metric_key metric_column remote_write_state";
 const char daemon_views[] = "agent_health";
 static const char daemon_summary[] =
     "its own tick time and CPU per collector, RSS, rows, errors, failed commits; the "
-    "schema, the views and the retention state";
+    "schema, the views, the retention state and what remote write sent";
 
 int registry_lists(const char *list, const char *word)
 {

@@ -377,17 +377,21 @@ static int load_dims(struct metric_history *h, struct err *e)
 	return 0;
 }
 
-/* The newest tick stored before `before`. */
+/* The newest tick stored before `before`. The newest rollup row past the
+ * newest raw row is a bucket still being filled, dated at its end, in the
+ * future (the hour a 1h row is being summed into): taken as the end of the
+ * data, it would make a follower's page pass over the ticks still to come.
+ * Rollups end the data only where no raw row is left. */
 static int64_t newest_before(struct metric_history *h, int64_t before)
 {
-	int64_t newest = INT64_MIN;
+	int64_t newest[2] = {INT64_MIN, INT64_MIN}; /* raw, rolled up */
 	for (size_t i = 0; i < h->nsrc; i++)
 		for (int k = 0; k < 3 && h->src[i].clock; k++) {
 			int64_t n = scalar(h->src[i].newest[k], before, INT64_MIN);
-			if (n > newest)
-				newest = n;
+			if (n > newest[k > 0])
+				newest[k > 0] = n;
 		}
-	return newest;
+	return newest[0] != INT64_MIN ? newest[0] : newest[1];
 }
 
 /* The oldest tick stored after `after`, and the newest one the iterator

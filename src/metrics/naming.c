@@ -33,7 +33,8 @@ int metric_scale_of(double factor, struct metric_scale *out)
 	double p = 1;
 	for (int shift = 0; shift <= 9; shift++, p *= 10) {
 		double x = factor * p, r = nearbyint(x);
-		if (fabs(r) < 9e15 && fabs(x - r) <= 1e-9 * fmax(1, fabs(x))) {
+		/* r != 0: 1e-9 is within 1e-9 of 0, yet no multiple of it */
+		if (r != 0 && fabs(r) < 9e15 && fabs(x - r) <= 1e-9 * fmax(1, fabs(x))) {
 			out->mul = (int64_t)r;
 			out->shift = shift;
 			return 0;

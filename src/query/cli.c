@@ -25,6 +25,7 @@ enum {
 	K_ORDER,
 	K_AT,
 	K_WINDOW,
+	K_CONTEXT,
 	K_ROWS,
 	K_SVG,
 	K_WIDTH,
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
     {"param", required_argument, 0, 'p'},
     {"at", required_argument, 0, K_AT},
     {"window", required_argument, 0, K_WINDOW},
+    {"context", required_argument, 0, K_CONTEXT},
     {"rows", required_argument, 0, K_ROWS},
     {"svg", required_argument, 0, K_SVG},
     {"width", required_argument, 0, K_WIDTH},
@@ -115,6 +117,7 @@ static unsigned opt_group(int c)
 		return OPT_PARAM;
 	case K_AT:
 	case K_WINDOW:
+	case K_CONTEXT:
 	case K_ROWS:
 		return OPT_AT;
 	case K_RESOLUTION:
@@ -228,6 +231,9 @@ static int apply(struct qopts *o, int c, const char *arg, struct err *e)
 		return 0;
 	case K_WINDOW:
 		o->window = arg;
+		return 0;
+	case K_CONTEXT:
+		o->context = arg;
 		return 0;
 	case K_ROWS:
 		return parse_count("--rows", arg, 1000, &o->rows_per_section, e);

@@ -15,7 +15,7 @@ enum {
 	OPT_WHERE = 1 << 5,    /* --where */
 	OPT_ORDER = 1 << 6,    /* --limit --order */
 	OPT_PARAM = 1 << 7,    /* -p NAME=VALUE */
-	OPT_AT = 1 << 8,       /* --at --window --rows */
+	OPT_AT = 1 << 8,       /* --at --window --context --rows */
 	OPT_PLOT = 1 << 9,     /* --svg --width --height --spark --agg */
 	OPT_RES = 1 << 10,     /* --resolution */
 	OPT_COLUMNS = 1 << 11, /* -c/--columns */

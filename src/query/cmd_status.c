@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "query/query.h"
+#include "query/storage.h"
 #include "query/timespec.h"
 #include "store/tiers.h"
 
@@ -26,6 +27,9 @@ struct status {
 	int64_t age_s, interval_s;
 	int alive;
 	int have_overhead;
+	int have_kernel;    /* the eBPF programs' kernel time was measured */
+	double bpf_cpu_pct; /* of one core, over the last hour */
+	int64_t bpf_runs;
 	double cpu_pct, tick_avg_ms, tick_max_ms, rss_max_kb; /* tick_max_ms < 0: unknown */
 	int64_t overhead_ticks;
 	int64_t problems[5];	/* over the last day, in problem_names' order */
@@ -77,6 +81,30 @@ static void gather_liveness(struct qdb *q, const struct qopts *o, struct status 
 		s->interval_s = 1;
 	s->age_s = o->now - s->last;
 	s->alive = s->age_s <= 2 * s->interval_s + 15;
+}
+
+/* The kernel time of the daemon's eBPF programs over the last hour: they
+ * run in other processes' system calls and switches, so the daemon's own
+ * CPU never shows it. Measured only while BPF statistics are on. */
+static void gather_kernel_cost(struct qdb *q, struct status *s)
+{
+	char sql[400];
+	sqlite3_stmt *st;
+	struct err e;
+	snprintf(sql, sizeof(sql),
+		 "SELECT 100.0 * sum(bpf_run_us) / 1000 / sum(CASE WHEN bpf_run_us IS NOT NULL "
+		 "THEN dur_ms END), sum(bpf_runs_count), count(bpf_run_us) FROM agent_health "
+		 "WHERE ts > %lld",
+		 (long long)(s->last - 3600));
+	if (qdb_prepare(q, sql, &st, &e))
+		return;
+	qdb_arm(q);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 2) > 0) {
+		s->have_kernel = 1;
+		s->bpf_cpu_pct = sqlite3_column_double(st, 0);
+		s->bpf_runs = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
 }
 
 /* The daemon's own cost over the last hour it recorded, and its problems
@@ -144,8 +172,10 @@ static void gather(struct qdb *q, const struct qopts *o, struct status *s)
 	s->schema_version = int_query(q, "PRAGMA user_version", 0);
 	q->uses = "agent_health";
 	gather_liveness(q, o, s);
-	if (s->last >= 0)
+	if (s->last >= 0) {
 		gather_overhead(q, s);
+		gather_kernel_cost(q, s);
+	}
 	gather_limits(q, s);
 }
 
@@ -325,6 +355,15 @@ static void print_summary(const struct status *s)
 			printf(", %s max", tick);
 		}
 		printf(", RSS %s\n", rss);
+		if (s->have_kernel) {
+			format_unit(UNIT_PCT, s->bpf_cpu_pct, cpu);
+			printf(
+			    "eBPF          last hour: %s of one core in the kernel, %lld program "
+			    "runs\n",
+			    cpu, (long long)s->bpf_runs);
+		} else {
+			printf("eBPF          kernel time not measured (bpf.prog_stats: false)\n");
+		}
 	}
 	printf("problems      last day:");
 	int any = 0;
@@ -371,6 +410,8 @@ static void print_tiers(const struct holdings *h, const struct status *s)
 		       newest, (long long)t->rows, bytes, keep, pruned,
 		       (long long)t->last_removed_count, (long long)t->removed_count);
 	}
+	putchar('\n');
+	storage_print(&h->tiers);
 }
 
 static void print_tables(const struct holdings *h)
@@ -392,6 +433,7 @@ static void print_tables(const struct holdings *h)
 	human_bytes((double)h->page_bytes, total);
 	printf("%-26s %12s %12s%s\n", "(all pages)", "", total,
 	       h->exact ? "" : "  (~: estimated by rows; this SQLite lacks dbstat)");
+	storage_print_families(h->t, h->n);
 }
 
 /* ---- for programs ---- */
@@ -475,6 +517,14 @@ static void print_json(const struct status *s, const struct holdings *h)
 		json_real("tick_avg_ms", s->tick_avg_ms, 1);
 		json_real("tick_max_ms", s->tick_max_ms, s->tick_max_ms >= 0);
 		json_int("rss_max_kb", (int64_t)llround(s->rss_max_kb), 1);
+		putchar('}');
+	} else {
+		fputs("null", stdout);
+	}
+	fputs(",\"bpf_kernel_last_hour\":", stdout);
+	if (s->have_kernel) {
+		printf("{\"runs\":%lld", (long long)s->bpf_runs);
+		json_real("cpu_pct", s->bpf_cpu_pct, 1);
 		putchar('}');
 	} else {
 		fputs("null", stdout);

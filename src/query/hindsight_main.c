@@ -66,8 +66,9 @@ static const char main_help[] =
     "  show VIEW           a view over a time range, filtered and ordered\n"
     "  sql \"SELECT ...\"    ad-hoc read-only SQL with named parameters\n"
     "  export NAME         a table or view over a range, streamed as CSV\n"
-    "  top --at TIME       what the machine was doing at that time\n"
+    "  top --since 10m     what the machine was doing then: an incident report\n"
     "  plot VIEW COLUMN    a chart of one column, in the terminal or as SVG\n"
+    "  replay              the history one tick per screen, stepping back and forth\n"
     "  status              what the database holds and whether the daemon is alive\n"
     "\n"
     "Options every command takes:\n" COMMON_HELP "  --version           print the version\n"
@@ -143,14 +144,27 @@ static const char export_help[] =
     "range.\n" TIMEFMT_HELP COMMON_HELP;
 
 static const char top_help[] =
-    "Usage: hindsight top --at TIME [OPTIONS]\n"
-    "What the machine was doing at TIME: CPU, memory and load, pressure, the\n"
-    "busiest groups and processes by CPU, memory and I/O, and the kernel log lines\n"
-    "nearby. A section whose collector is not in this database says so.\n"
+    "Usage: hindsight top --since TIME [--until TIME] [OPTIONS]\n"
+    "       hindsight top --at TIME [--window DUR] [OPTIONS]\n"
+    "An incident report for a window of time: CPU, memory, load, pressure, disks\n"
+    "and network; the busiest services and containers (with their OOM kills),\n"
+    "groups and processes by CPU, memory and I/O; the processes that ended and the\n"
+    "programs started in it; processes killed by a signal, OOM kills and the\n"
+    "kernel log. A section whose collector is not in this database says so.\n"
     "\n"
-    "  --at TIME           the moment to look at (required)\n"
-    "  --window DUR        the span around it, centred on TIME (default 5m)\n"
-    "  --rows N            rows per section (default 5)\n" COMMON_HELP;
+    "  --since TIME        the window starts here (e.g. --since 10m: the last ten\n"
+    "                      minutes)\n"
+    "  --until TIME        and ends here (default: now)\n"
+    "  --at TIME           or: a window centred on this moment\n"
+    "  --window DUR        its length with --at (default 5m)\n"
+    "  --context DUR       events (killed processes, OOM kills, kernel log) also this\n"
+    "                      long before and after the window, each labelled with its\n"
+    "                      distance from it (\"-1m20s before\", \"+2m10s after\");\n"
+    "                      without it only events inside the window are shown\n"
+    "  --rows N            rows per section (default 5)\n" RES_HELP
+    "                      auto here: the finest tier holding the window.\n" COMMON_HELP "\n"
+    "Examples: hindsight top --since 10m\n"
+    "          hindsight top --at '2026-11-20 03:12' --window 10m --context 5m\n";
 
 static const char plot_help[] =
     "Usage: hindsight plot VIEW COLUMN [OPTIONS]\n"
@@ -170,6 +184,24 @@ static const char plot_help[] =
     "  --svg FILE          write an SVG line chart with axes, time labels and a legend\n" RES_HELP
     "                      auto here: the coarsest tier as fine as the chart's "
     "points.\n" COMMON_HELP;
+
+static const char replay_help[] =
+    "Usage: hindsight replay [--at TIME] [OPTIONS]\n"
+    "The history one tick per screen, in the terminal, as atop -r and below replay\n"
+    "show theirs: CPU, memory, load, pressure, disks and network; services and\n"
+    "containers (the cgroups that are workloads), process groups and the processes\n"
+    "of the tick; its kernel log lines, OOM kills, processes killed by a signal,\n"
+    "and the programs started and ended in it. Without --at it shows the newest\n"
+    "tick and follows the daemon as it writes.\n"
+    "\n"
+    "Keys: t or Right, T or Left: the next or previous tick; PgDn, PgUp: 10 ticks;\n"
+    "Home, End: the oldest, the newest (and follow); j or b: jump to a time (the\n"
+    "forms below); r: resolution raw, 1-minute, 1-hour; c, m, i: sort by CPU,\n"
+    "memory, I/O; /: show only names containing a text; ?: help; q: quit.\n"
+    "\n"
+    "  --at TIME           start at the tick covering TIME (default: the newest)\n"
+    "  --resolution RES    raw (default: the finest tier holding each time), 1m or\n"
+    "                      1h: step through that tier's rollups where it has them\n" COMMON_HELP;
 
 static const char status_help[] =
     "Usage: hindsight status [OPTIONS]\n"
@@ -208,9 +240,10 @@ static const struct command commands[] = {
      OPT_COMMON | OPT_FORMAT | OPT_OUTPUT | OPT_TIMEFMT | OPT_RANGE | OPT_WHERE | OPT_RES |
 	 OPT_COLUMNS | OPT_ALL | OPT_OM,
      0, EXPORT_MAX_NAMES, cmd_export},
-    {"top", top_help, OPT_COMMON | OPT_AT, 0, 0, cmd_top},
+    {"top", top_help, OPT_COMMON | OPT_AT | OPT_RANGE | OPT_RES, 0, 0, cmd_top},
     {"plot", plot_help, OPT_COMMON | OPT_RANGE | OPT_WHERE | OPT_PLOT | OPT_RES, 2, 2, cmd_plot},
     {"status", status_help, OPT_COMMON | OPT_FORMAT | OPT_TABLES, 0, 0, cmd_status},
+    {"replay", replay_help, OPT_COMMON | OPT_AT | OPT_RES, 0, 0, cmd_replay},
 };
 
 static int usage_error(const char *cmd, const char *msg)

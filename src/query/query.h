@@ -26,7 +26,7 @@ struct qopts {
 	int64_t memory_limit_mb;
 	enum out_format format;
 	int openmetrics; /* export --openmetrics */
-	int raw; /* --raw: exact values in the table */
+	int raw;	 /* --raw: exact values in the table */
 	enum out_time time;
 	const char *columns; /* -c/--columns: "a,b,c" as typed */
 	int all;	     /* --all: the view's every-row form, <view>_all */
@@ -40,6 +40,7 @@ struct qopts {
 	int64_t limit; /* 0: none */
 	const char *order;
 	const char *at, *window;
+	const char *context; /* top: events this long either side of the window */
 	const char *svg;
 	int width, height;
 	int spark;
@@ -384,6 +385,17 @@ const char *view_to_read(struct qdb *q, const struct qopts *o, const char *view,
  * as usual (its columns, no rows) after the note. */
 int output_absent_view(struct qopts *o, const char *view, const char *note);
 
+/* ---- how far an event is from a window (distance.c) ---- */
+
+/* Seconds (the sign is dropped) in at most two units: "45s", "2m10s",
+ * "1h05m", "3d4h". Returns the length written. */
+size_t format_duration_short(int64_t s, char *buf, size_t n);
+/* "inside" for lo <= ts <= hi, "-2m10s before" for ts before lo, "+45s
+ * after" for ts after hi. Returns the length written. */
+size_t window_distance_format(int64_t ts, int64_t lo, int64_t hi, char *buf, size_t n);
+/* Makes the SQL function window_distance(ts, lo, hi) callable on db. */
+int window_distance_register(sqlite3 *db);
+
 /* The SQL of top's services and containers section (top_services.c). */
 extern const char top_services_sql[];
 
@@ -400,6 +412,7 @@ int cmd_export_openmetrics(struct qopts *o);
 int cmd_top(struct qopts *o);
 int cmd_plot(struct qopts *o);
 int cmd_status(struct qopts *o);
+int cmd_replay(struct qopts *o);
 
 /* Prints "hindsight: msg" to stderr and returns the exit code. */
 int qfail(int code, const struct err *e);

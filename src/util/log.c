@@ -53,9 +53,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
 	va_list ap;
 	va_start(ap, fmt);
+	flockfile(stderr); /* one line, whole, when threads log at once (remote write's) */
 	fprintf(stderr, "%s hindsightd[%s] ", stamp, tags[level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	va_end(ap);
 }
 

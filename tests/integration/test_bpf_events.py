@@ -16,7 +16,9 @@ from bpfcommon import Daemon, copy_for_other_users, daemon_path, fail, require_r
 
 require_root()
 marker = "hsmark" + uuid.uuid4().hex[:10]
-d = Daemon()
+# Failed execs and the syscall counters need the syscall-exit hook, off by
+# default (it costs every system call on the host).
+d = Daemon(config_text="bpf:\n  syscalls: true\n  failed_execs: true\n")
 try:
     d.require_running()
     start = d.last_ts()

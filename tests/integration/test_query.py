@@ -171,8 +171,8 @@ def test_help(db):
     rc, _, err = run(db, "views", "--at", "now")
     check(rc == 2 and "does not apply" in err, "an option of another command is refused")
     # The message names the option, not its value, however it was typed.
-    for args, name in ((("top", "--since", "18:02"), "'--since'"),
-                       (("top", "--since=18:02"), "'--since'"),
+    for args, name in ((("top", "--limit", "5"), "'--limit'"),
+                       (("top", "--limit=5"), "'--limit'"),
                        (("status", "-c", "ts"), "'-c'"), (("status", "-cts"), "'-c'")):
         rc, _, err = run(db, *args)
         check(rc == 2 and f"option {name} does not apply" in err,

@@ -182,14 +182,17 @@ static void config_bpf_section(void **state)
 	struct config c;
 	struct err e;
 	assert_int_equal(load(&c, "interval: 5s\n", &e), 0);
-	assert_true(c.bpf.enabled && c.bpf.exec && c.bpf.syscalls && c.bpf.tcp);
+	assert_true(c.bpf.enabled && c.bpf.exec && c.bpf.tcp);
+	/* the syscall-exit hook costs every process's every system call, and
+	 * BPF statistics every BPF program's every run */
+	assert_false(c.bpf.syscalls || c.bpf.failed_execs || c.bpf.prog_stats);
 	assert_int_equal(c.bpf.args_bytes, 256);
 	assert_int_equal(load(&c,
-			      "bpf:\n  syscalls: false\n  tcp: off\n  args_bytes: 1024\n"
-			      "  ring_kb: 64\n  enabled: yes\n",
+			      "bpf:\n  syscalls: true\n  tcp: off\n  args_bytes: 1024\n"
+			      "  ring_kb: 64\n  enabled: yes\n  prog_stats: true\n",
 			      &e),
 			 0);
-	assert_false(c.bpf.syscalls);
+	assert_true(c.bpf.syscalls && c.bpf.prog_stats);
 	assert_false(c.bpf.tcp);
 	assert_true(c.bpf.enabled && c.bpf.exec);
 	assert_int_equal(c.bpf.args_bytes, 1024);

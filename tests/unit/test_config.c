@@ -97,6 +97,66 @@ static void metrics_section(void **state)
 	expect_config_error("metrics: 9256\n", "1:10", "mapping");
 }
 
+/* A remote_write section whose keys parse but which validation refuses. */
+static void expect_invalid(const char *yaml, const char *token)
+{
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	write_file(path, yaml);
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_int_equal(config_validate(&c, &e), -1);
+	if (!strstr(e.msg, token))
+		fail_msg("error '%s' lacks '%s'", e.msg, token);
+}
+
+/* remote_write: off by default; every key read; errors name file:line:column
+ * or, for what only makes sense together, the keys. */
+static void remote_write_section(void **state)
+{
+	struct config c;
+	struct err e;
+	config_defaults(&c);
+	assert_string_equal(c.remote_write.url, "");
+	assert_int_equal(config_validate(&c, &e), 0);
+	write_file(path, "remote_write:\n"
+			 "  url: https://prom.example:9090/api/v1/write\n"
+			 "  basic_auth: {username: host1, password_file: pw}\n"
+			 "  ca_file: /etc/ssl/ca.pem\n"
+			 "  batch_ticks: 30\n"
+			 "  timeout: 5s\n"
+			 "  max_backoff: 1m\n"
+			 "  labels: {instance: web1, dc: north}\n");
+	assert_int_equal(config_load_file(&c, path, &e), 0);
+	assert_int_equal(config_validate(&c, &e), 0);
+	assert_string_equal(c.remote_write.url, "https://prom.example:9090/api/v1/write");
+	assert_string_equal(c.remote_write.username, "host1");
+	assert_string_equal(c.remote_write.password_file, "pw");
+	assert_int_equal(c.remote_write.batch_ticks, 30);
+	assert_int_equal(c.remote_write.timeout_ms, 5000);
+	assert_int_equal(c.remote_write.max_backoff_ms, 60000);
+	assert_int_equal(c.remote_write.nlabels, 2);
+	assert_string_equal(c.remote_write.labels[1].name, "dc");
+	assert_string_equal(c.remote_write.labels[1].value, "north");
+	expect_config_error("remote_write:\n  uri: http://x\n", "2:3",
+			    "unknown key 'remote_write.uri'");
+	expect_config_error("remote_write: http://x\n", "1:15", "mapping");
+	expect_config_error("remote_write:\n  batch_ticks: 0\n", "2:16", "batch_ticks");
+	expect_config_error("remote_write:\n  timeout: 10ms\n", "2:12", "100ms to 1h");
+	expect_config_error("remote_write:\n  labels: {__x: y}\n", "2:12", "not a label name");
+	expect_config_error("remote_write:\n  labels: {1a: y}\n", "2:12", "not a label name");
+	expect_config_error("remote_write:\n  basic_auth: {user: x}\n", "2:16",
+			    "unknown key 'remote_write.basic_auth.user'");
+	expect_invalid("remote_write: {url: 'ftp://x/'}\n", "http:// or https://");
+	expect_invalid("remote_write: {url: 'http://x/ y'}\n", "white space");
+	expect_invalid("remote_write: {url: 'http://x/', basic_auth: {username: u}}\n",
+		       "both username and password_file");
+	expect_invalid("remote_write: {url: 'http://x/', bearer_token_file: t, basic_auth: "
+		       "{username: u, password_file: p}}\n",
+		       "not both");
+	expect_invalid("remote_write: {url: 'http://x/', ca_file: /ca}\n", "https://");
+}
+
 /* A key given twice, at any level, is refused where it is repeated: before,
  * one of the two values was taken silently. */
 static void duplicate_keys(void **state)
@@ -270,6 +330,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(empty_file_keeps_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(metrics_section, setup, teardown),
+	    cmocka_unit_test_setup_teardown(remote_write_section, setup, teardown),
 	    cmocka_unit_test_setup_teardown(duplicate_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(one_document_no_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(deep_nesting, setup, teardown),

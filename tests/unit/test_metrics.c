@@ -516,6 +516,9 @@ static void numbers(void **state)
 	assert_string_equal(scaled(0, 0.001), "0");
 	assert_string_equal(scaled(1000, 0.001), "1");
 	assert_string_equal(scaled(0.5, 0.001), "0.0005");
+	/* nanoseconds to seconds: the smallest factor kept exact */
+	assert_string_equal(scaled(997733, 0.000000001), "0.000997733");
+	assert_string_equal(scaled(1500000000, 0.000000001), "1.5");
 	assert_string_equal(number(1e6), "1000000");
 	assert_string_equal(number(0.1), "0.1");
 	assert_string_equal(number(1.0 / 3), "0.3333333333333333");
