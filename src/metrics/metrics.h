@@ -141,6 +141,7 @@ struct metric_dim {
 	 * schema/010_cgroups.sql: cgroup.gone_ts), -1: none. A row with it set
 	 * names a thing that no longer exists (a cgroup removed). */
 	int gone_col;
+	char gone_name[64]; /* its name */
 };
 
 struct metric_map {
@@ -181,6 +182,10 @@ int metric_set_row(struct metric_set *s, int table, metric_row_fn get, void *row
 /* A row inserted or updated in a dimension table (metric_map_dim): applied
  * at once, so a name and the rows that use it can come in one tick. */
 int metric_set_dim_row(struct metric_set *s, int dim, metric_row_fn get, void *row);
+/* A dimension row is gone (its end is set): the series whose labels came
+ * from it leave at the next commit. The tap does this by itself; a reader
+ * of stored rows (history.c) says so when its replay reaches the end. */
+int metric_set_dim_gone(struct metric_set *s, int dim, int64_t id);
 /* The pending samples become the values (counters add, gauges replace). */
 void metric_set_commit(struct metric_set *s);
 /* The pending samples are dropped (the transaction rolled back). */

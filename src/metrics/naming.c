@@ -430,6 +430,8 @@ static int dim_column(struct metric_map *m, sqlite3 *db, const char *dim, const 
 			return -1;
 		nd->id_col = column_index(cols, ncols, "id");
 		nd->gone_col = gone_column(db, dim, cols, ncols);
+		if (nd->gone_col >= 0)
+			snprintf(nd->gone_name, sizeof(nd->gone_name), "%s", cols[nd->gone_col]);
 		free(cols);
 		if (nd->id_col < 0)
 			return err_set(e, "naming table: dimension %s has no id column", dim);

@@ -233,7 +233,7 @@ static int row_gone(const struct metric_dim *md, metric_row_fn get, void *row)
 /* A known dimension row is gone: its series leave at the commit (not
  * before: the transaction may roll back, and the collector writes the
  * gone_ts again in its next tick). */
-static int queue_gone(struct metric_set *s, int di, int64_t id)
+int metric_set_dim_gone(struct metric_set *s, int di, int64_t id)
 {
 	if (!dim_find(&s->dims[di], id))
 		return 0;
@@ -258,7 +258,7 @@ int metric_set_dim_row(struct metric_set *s, int di, metric_row_fn get, void *ro
 		return 0;
 	int64_t id = sqlite3_value_int64(idv);
 	if (s->drop_gone && row_gone(md, get, row))
-		return queue_gone(s, di, id);
+		return metric_set_dim_gone(s, di, id);
 	char **vals = calloc((size_t)md->ncols + 1, sizeof(*vals));
 	if (!vals)
 		return -1;
