@@ -1,11 +1,10 @@
 /* Remote write's sender: a thread that follows the stored history
  * (metrics/history.h) on its own read-only connection, encodes each batch of
- * ticks as a WriteRequest (rwproto.c), posts it with libcurl, and records the
- * last acknowledged tick in remote_write_state on a second connection of its
- * own. The tick thread only tells it that a tick committed (a mutex and a
- * condition variable), so a slow, dead or hostile receiver never delays a
+ * ticks as a WriteRequest (rwproto.c), posts it with libcurl (loaded at run
+ * time, rwlib.h), and records the last acknowledged tick in
+ * remote_write_state on a second connection of its own. The tick thread only tells it that a tick
+ * committed (a mutex and a condition variable), so a slow, dead or hostile receiver never delays a
  * tick: the ticks wait in the database, which is the queue. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,6 +16,7 @@
 
 #include "metrics/history.h"
 #include "metrics/remote.h"
+#include "metrics/rwlib.h"
 
 #define ANSWER_KEEP   512	 /* bytes of an answer's body kept for the verdict and the log */
 #define SECRET_MAX    4096	 /* a password or token file */
@@ -187,42 +187,42 @@ static int curl_setup(struct remote_writer *w, struct err *e)
 	    "X-Prometheus-Remote-Write-Version: 0.1.0", "Expect:", /* no 100-continue round trip */
 	};
 	char secret[SECRET_MAX], header[SECRET_MAX + 32];
-	if (!(w->curl = curl_easy_init()))
+	if (!(w->curl = rwlib.easy_init()))
 		return err_set(e, "remote_write: cannot start the HTTP client");
 	for (size_t i = 0; i < ARRAY_LEN(headers); i++)
-		w->headers = curl_slist_append(w->headers, headers[i]);
+		w->headers = rwlib.slist_append(w->headers, headers[i]);
 	if (w->o.bearer_token_file[0]) {
 		if (read_secret(w->o.bearer_token_file, secret, sizeof(secret), e))
 			return err_set(e, "remote_write.bearer_token_file %s", e->msg);
 		snprintf(header, sizeof(header), "Authorization: Bearer %s", secret);
-		w->headers = curl_slist_append(w->headers, header);
+		w->headers = rwlib.slist_append(w->headers, header);
 	}
 	if (w->o.username[0]) {
 		if (read_secret(w->o.password_file, secret, sizeof(secret), e))
 			return err_set(e, "remote_write.basic_auth.password_file %s", e->msg);
-		curl_easy_setopt(w->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(w->curl, CURLOPT_USERNAME, w->o.username);
-		curl_easy_setopt(w->curl, CURLOPT_PASSWORD, secret);
+		rwlib.easy_setopt(w->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		rwlib.easy_setopt(w->curl, CURLOPT_USERNAME, w->o.username);
+		rwlib.easy_setopt(w->curl, CURLOPT_PASSWORD, secret);
 	}
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(header, sizeof(header));
 	if (!w->headers)
 		return err_set(e, "out of memory");
-	curl_easy_setopt(w->curl, CURLOPT_URL, w->o.url);
-	curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, w->headers);
-	curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "hindsight/" HINDSIGHT_VERSION);
-	curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(w->curl, CURLOPT_TIMEOUT_MS, (long)w->o.timeout_ms);
-	curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)w->o.timeout_ms);
-	curl_easy_setopt(w->curl, CURLOPT_ERRORBUFFER, w->curl_error);
-	curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_answer);
-	curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
+	rwlib.easy_setopt(w->curl, CURLOPT_URL, w->o.url);
+	rwlib.easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	rwlib.easy_setopt(w->curl, CURLOPT_HTTPHEADER, w->headers);
+	rwlib.easy_setopt(w->curl, CURLOPT_USERAGENT, "hindsight/" HINDSIGHT_VERSION);
+	rwlib.easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+	rwlib.easy_setopt(w->curl, CURLOPT_TIMEOUT_MS, (long)w->o.timeout_ms);
+	rwlib.easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)w->o.timeout_ms);
+	rwlib.easy_setopt(w->curl, CURLOPT_ERRORBUFFER, w->curl_error);
+	rwlib.easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_answer);
+	rwlib.easy_setopt(w->curl, CURLOPT_WRITEDATA, w);
+	rwlib.easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
+	rwlib.easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	rwlib.easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
 	if (w->o.ca_file[0])
-		curl_easy_setopt(w->curl, CURLOPT_CAINFO, w->o.ca_file);
+		rwlib.easy_setopt(w->curl, CURLOPT_CAINFO, w->o.ca_file);
 	return 0;
 }
 
@@ -300,7 +300,9 @@ int remote_writer_open(struct remote_writer **out, const struct remote_write_opt
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	snprintf(w->db_path, sizeof(w->db_path), "%s", db_path);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (rwlib_load(e))
+		return -1;
+	if (rwlib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return err_set(e, "remote_write: cannot initialise libcurl");
 	extra_labels(w);
 	if (curl_setup(w, e) || load_ack(w, s, e) ||
@@ -440,9 +442,9 @@ static enum rw_verdict post_batch(struct remote_writer *w, long *status, char *w
 	w->answer_len = 0;
 	w->answer[0] = w->curl_error[0] = '\0';
 	*status = 0;
-	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, w->packed.data);
-	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)w->packed.len);
-	CURLcode rc = curl_easy_perform(w->curl);
+	rwlib.easy_setopt(w->curl, CURLOPT_POSTFIELDS, w->packed.data);
+	rwlib.easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)w->packed.len);
+	CURLcode rc = rwlib.easy_perform(w->curl);
 	if (rc != CURLE_OK) {
 		const char *what =
 		    rc == CURLE_OPERATION_TIMEDOUT ? "no answer in time: "
@@ -450,10 +452,10 @@ static enum rw_verdict post_batch(struct remote_writer *w, long *status, char *w
 			? "the answer is not HTTP: "
 			: "";
 		snprintf(why, n, "%s%s", what,
-			 w->curl_error[0] ? w->curl_error : curl_easy_strerror(rc));
+			 w->curl_error[0] ? w->curl_error : rwlib.easy_strerror(rc));
 		return RW_RETRY;
 	}
-	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, status);
+	rwlib.easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, status);
 	/* the answer's first line, printable, for the log */
 	size_t len = strcspn(w->answer, "\r\n");
 	for (size_t i = 0; i < len; i++)
@@ -639,8 +641,9 @@ void remote_writer_close(struct remote_writer *w)
 	sqlite3_close(w->hist);
 	sqlite3_close(w->state);
 	if (w->curl)
-		curl_easy_cleanup(w->curl);
-	curl_slist_free_all(w->headers);
+		rwlib.easy_cleanup(w->curl);
+	if (w->headers) /* set only once rwlib is loaded */
+		rwlib.slist_free_all(w->headers);
 	rw_request_free(&w->req);
 	expo_out_free(&w->packed);
 	pthread_mutex_destroy(&w->mu);

@@ -74,8 +74,9 @@ void rw_series_end(struct rw_request *r);
 size_t rw_labels_merge(const char *name, const struct metric_label *series, size_t n,
 		       const struct metric_label *extra, size_t nextra, struct metric_label *out);
 
-/* Snappy block format, as remote write wants it. Returns 0 or -1 (out of
- * memory). */
+/* Snappy block format, as remote write wants it, through libsnappy loaded
+ * by rwlib_load (metrics/rwlib.h), which must have succeeded. Returns 0 or
+ * -1 (out of memory). */
 int rw_compress(const char *in, size_t len, struct expo_out *out);
 
 /* ---- what an answer means (pure) ---- */

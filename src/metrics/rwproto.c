@@ -8,12 +8,12 @@
  *   message Label        { string name = 1; string value = 2; }
  *   message Sample       { double value = 1; int64 timestamp = 2; }
  */
-#include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "metrics/remote.h"
+#include "metrics/rwlib.h"
 
 /* Field tags: (number << 3) | wire type (0 varint, 1 fixed64, 2 bytes). */
 #define TAG_TIMESERIES 0x0a /* WriteRequest.timeseries, 1, bytes */
@@ -149,7 +149,8 @@ size_t rw_labels_merge(const char *name, const struct metric_label *series, size
 
 int rw_compress(const char *in, size_t len, struct expo_out *out)
 {
-	size_t need = snappy_max_compressed_length(len);
+	ASSERT(rwlib.compress); /* rwlib_load succeeded */
+	size_t need = rwlib.max_compressed_length(len);
 	if (out->cap < need) {
 		char *p = realloc(out->data, need);
 		if (!p)
@@ -158,7 +159,7 @@ int rw_compress(const char *in, size_t len, struct expo_out *out)
 		out->cap = need;
 	}
 	out->len = need;
-	if (snappy_compress(in, len, out->data, &out->len) != SNAPPY_OK)
+	if (rwlib.compress(in, len, out->data, &out->len) != SNAPPY_OK)
 		return -1;
 	return 0;
 }
@@ -180,8 +181,8 @@ static int body_has(const char *body, size_t len, const char *needle)
  * (408), or too many (429). The same batch is accepted once that is fixed. */
 static int refuses_sender(long status)
 {
-	return status == 401 || status == 403 || status == 404 || status == 405 ||
-	       status == 407 || status == 408 || status == 429;
+	return status == 401 || status == 403 || status == 404 || status == 405 || status == 407 ||
+	       status == 408 || status == 429;
 }
 
 /* The spec: retry 5xx and may retry 429; do not retry a 4xx refusing the

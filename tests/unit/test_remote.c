@@ -1,13 +1,15 @@
 /* Remote write's pure protocol (src/metrics/rwproto.c): the hand-encoded
  * WriteRequest decoded by protobuf-c's generated decoder (from the spec's
  * messages, tests/unit/proto/remote_write.proto), snappy round trips, the
- * labels as the receiver gets them, and what each answer means. */
+ * labels as the receiver gets them, what each answer means, and the
+ * run-time loading of libcurl and libsnappy (src/metrics/rwlib.c). */
 #include "testutil.h"
 
 #include <math.h>
 #include <snappy-c.h>
 
 #include "metrics/remote.h"
+#include "metrics/rwlib.h"
 #include "remote_write.pb-c.h"
 
 static struct metric_label L(const char *n, const char *v) {
@@ -144,10 +146,32 @@ static void merges_labels(void **state)
 	rw_request_free(&r);
 }
 
+/* A library that cannot be loaded is named with its package, and the
+ * table is left as it was (here: empty), so nothing calls into half of it;
+ * then the real names load and a second rwlib_load repeats the first's
+ * outcome. */
+static void loads_the_libraries_or_names_the_missing_one(void **state)
+{
+	struct err e;
+	assert_int_equal(rwlib_load_from(RWLIB_CURL, "libsnappy-absent.so.1", &e), -1);
+	assert_non_null(strstr(e.msg, "libsnappy-absent.so.1"));
+	assert_non_null(strstr(e.msg, "libsnappy1v5"));
+	assert_null(rwlib.easy_init);
+	assert_int_equal(rwlib_load_from("libcurl-absent.so.4", RWLIB_SNAPPY, &e), -1);
+	assert_non_null(strstr(e.msg, "libcurl-absent.so.4 (Debian package libcurl4)"));
+	assert_null(rwlib.compress);
+	assert_int_equal(rwlib_load(&e), 0);
+	assert_int_equal(rwlib_load(&e), 0);
+	assert_non_null(rwlib.easy_setopt);
+	assert_non_null(rwlib.max_compressed_length);
+}
+
 /* The body is snappy's block format: snappy's own decoder gives back the
  * request, for an empty one and for one large enough to span blocks. */
 static void compresses_as_snappy_blocks(void **state)
 {
+	struct err e;
+	assert_int_equal(rwlib_load(&e), 0);
 	struct expo_out packed = {0};
 	static char text[200000];
 	char back[sizeof(text)];
@@ -235,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(lengths_and_negative_times),
 	    cmocka_unit_test(refuses_unsorted_labels),
 	    cmocka_unit_test(merges_labels),
+	    cmocka_unit_test(loads_the_libraries_or_names_the_missing_one),
 	    cmocka_unit_test(compresses_as_snappy_blocks),
 	    cmocka_unit_test(verdicts),
 	    cmocka_unit_test(backoff),
