@@ -38,6 +38,7 @@ struct metric_history {
 	unsigned char *table_on;       /* per table: feeds a selected family */
 	int64_t *dim_max;	       /* per dimension: the highest id loaded */
 	int64_t since, until, done_ts; /* rows up to done_ts are fed */
+	int64_t gone_ts;	       /* dimension rows that ended up to it are dropped */
 	int64_t page_hi;	       /* the open page ends here; done_ts < page_hi */
 	int in_page;
 	int64_t tick;
@@ -377,6 +378,35 @@ static int load_dims(struct metric_history *h, struct err *e)
 	return 0;
 }
 
+/* Dimension rows that ended in (gone_ts, upto] leave the set with their
+ * series, as they left /metrics at that tick. */
+static int drop_ended(struct metric_history *h, int64_t upto, struct err *e)
+{
+	for (size_t d = 0; d < h->map.ndims; d++) {
+		const struct metric_dim *md = &h->map.dims[d];
+		char sql[256];
+		sqlite3_stmt *st;
+		if (md->gone_col < 0)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "SELECT id FROM \"%s\" WHERE \"%s\" > ?1 AND \"%s\" <= ?2", md->name,
+			 md->gone_name, md->gone_name);
+		if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL))
+			return err_set(e, "history: reading %s: %s", md->name,
+				       sqlite3_errmsg(h->db));
+		sqlite3_bind_int64(st, 1, h->gone_ts);
+		sqlite3_bind_int64(st, 2, upto);
+		int bad = 0;
+		while (!bad && sqlite3_step(st) == SQLITE_ROW)
+			bad = metric_set_dim_gone(h->set, (int)d, sqlite3_column_int64(st, 0));
+		sqlite3_finalize(st);
+		if (bad)
+			return err_set(e, "history: out of memory");
+	}
+	h->gone_ts = upto;
+	return 0;
+}
+
 /* The newest tick stored before `before`. The newest rollup row past the
  * newest raw row is a bucket still being filled, dated at its end, in the
  * future (the hour a 1h row is being summed into): taken as the end of the
@@ -441,6 +471,9 @@ static int load_start(struct metric_history *h, struct err *e)
 		int64_t lo = s->tcol < 0 || t->state ? INT64_MIN : h->since - HISTORY_LOOKBACK_S;
 		rc = source_start(h, s, lo, h->since, e) || source_feed(h, s, INT64_MAX, e);
 	}
+	h->gone_ts = INT64_MIN;
+	if (rc == 0)
+		rc = drop_ended(h, h->since, e);
 	metric_set_commit(h->set);
 	metric_set_zero_counters(h->set);
 	snapshot_end(h);
@@ -569,6 +602,10 @@ int metric_history_next(struct metric_history *h, int64_t *ts, struct err *e)
 				page_end(h);
 				return -1;
 			}
+		if (drop_ended(h, tick, e)) {
+			page_end(h);
+			return -1;
+		}
 		metric_set_commit(h->set);
 		h->prev_tick = h->yielded ? h->tick : INT64_MIN;
 		h->yielded = 1;

@@ -137,6 +137,11 @@ struct metric_dim {
 	int ncols;  /* columns kept */
 	char (*cols)[64];
 	int *col; /* index of each kept column in the table's row */
+	/* index in the table's row of the column that ends a row (dimension_table,
+	 * schema/010_cgroups.sql: cgroup.gone_ts), -1: none. A row with it set
+	 * names a thing that no longer exists (a cgroup removed). */
+	int gone_col;
+	char gone_name[64]; /* its name */
 };
 
 struct metric_map {
@@ -177,6 +182,10 @@ int metric_set_row(struct metric_set *s, int table, metric_row_fn get, void *row
 /* A row inserted or updated in a dimension table (metric_map_dim): applied
  * at once, so a name and the rows that use it can come in one tick. */
 int metric_set_dim_row(struct metric_set *s, int dim, metric_row_fn get, void *row);
+/* A dimension row is gone (its end is set): the series whose labels came
+ * from it leave at the next commit. The tap does this by itself; a reader
+ * of stored rows (history.c) says so when its replay reaches the end. */
+int metric_set_dim_gone(struct metric_set *s, int dim, int64_t id);
 /* The pending samples become the values (counters add, gauges replace). */
 void metric_set_commit(struct metric_set *s);
 /* The pending samples are dropped (the transaction rolled back). */
@@ -185,7 +194,7 @@ void metric_set_discard(struct metric_set *s);
 uint64_t metric_set_generation(const struct metric_set *s);
 size_t metric_set_series_count(const struct metric_set *s);
 
-/* Loads every dimension's rows and replays the state tables (their rows in
+/* Loads every dimension's rows (but those already gone) and replays the state tables (their rows in
  * key order, the newest last), then commits. */
 int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e);
 /* Rows fed from now on are this run's, as the tap's are: a device, mount or
@@ -195,7 +204,9 @@ void metric_set_follow(struct metric_set *s);
 void metric_set_zero_counters(struct metric_set *s);
 /* Taps db: from now on every row inserted or updated in a mapped table or
  * dimension is fed to the set (sqlite3_preupdate_hook). The caller commits
- * or discards with its transactions. NULL set removes the tap. */
+ * or discards with its transactions. NULL set removes the tap. A tapped set
+ * forgets what is gone: when a dimension row gets its end (gone_col), the series
+ * whose labels came from it leave the set at the commit. */
 void metric_set_tap(struct metric_set *s, sqlite3 *db);
 
 const struct metric_map *metric_set_map(const struct metric_set *s);

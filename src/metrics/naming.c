@@ -359,6 +359,23 @@ static int column_index(char (*cols)[64], int n, const char *name)
 	return -1;
 }
 
+/* The column that ends a dimension's rows, as dimension_table names it (the
+ * table retention also reads); -1 when its rows never end, or in a database
+ * from before dimension_table. */
+static int gone_column(sqlite3 *db, const char *dim, char (*cols)[64], int n)
+{
+	sqlite3_stmt *st;
+	int col = -1;
+	if (sqlite3_prepare_v2(db, "SELECT gone_column FROM dimension_table WHERE table_name=?1",
+			       -1, &st, NULL))
+		return -1;
+	sqlite3_bind_text(st, 1, dim, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		col = column_index(cols, n, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return col;
+}
+
 /* Whether the table takes part in the tiers (time series or event log). */
 static int is_tiered(sqlite3 *db, const char *table)
 {
@@ -412,6 +429,9 @@ static int dim_column(struct metric_map *m, sqlite3 *db, const char *dim, const 
 		if (table_columns(db, dim, &cols, &ncols, e))
 			return -1;
 		nd->id_col = column_index(cols, ncols, "id");
+		nd->gone_col = gone_column(db, dim, cols, ncols);
+		if (nd->gone_col >= 0)
+			snprintf(nd->gone_name, sizeof(nd->gone_name), "%s", cols[nd->gone_col]);
 		free(cols);
 		if (nd->id_col < 0)
 			return err_set(e, "naming table: dimension %s has no id column", dim);

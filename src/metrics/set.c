@@ -23,7 +23,11 @@ struct dim_entry {
 	int64_t id;
 	uint32_t version; /* bumped when a value changes */
 	int seeded;	  /* its counters were made at 0 (seed_counters) */
+	int gone;	  /* its row got gone_ts: dropped at this commit */
 	char **vals;	  /* the dimension's kept columns; NULL for SQL NULL */
+	/* a dimension whose rows end: the series whose labels came from this row */
+	struct metric_series **owned;
+	size_t nowned, capowned;
 };
 
 struct dim_vals {
@@ -46,7 +50,9 @@ struct metric_series {
 	char *shown;  /* printed: labels and value labels (== labels when none) */
 	struct metric_scale scale, pending_scale;
 	double value, pending;
-	uint64_t born; /* the commit from which it has a value */
+	uint64_t born;	 /* the commit from which it has a value */
+	unsigned owners; /* dimension rows that own it (dim_entry.owned) */
+	int doomed;	 /* its last owner is gone */
 	struct value_label *vl;
 	size_t nvl;
 };
@@ -71,6 +77,7 @@ struct table_state {
 struct fam_state {
 	struct metric_series *head, *tail;
 	size_t nvalued;
+	size_t ndoomed; /* of its series, doomed ones waiting for sweep_series */
 };
 
 /* A table or dimension name the tap recognises. */
@@ -92,7 +99,13 @@ struct metric_set {
 	struct name_ref *names;
 	size_t nnames; /* a power of two */
 	int oom_logged;
-	int live; /* tapping: rows are this run's */
+	int live;      /* tapping: rows are this run's */
+	int drop_gone; /* tapping: a dimension row gone drops its series */
+	struct gone_ref {
+		int dim;
+		int64_t id;
+	} * gone; /* dimension rows gone in the pending transaction */
+	size_t ngone, capgone;
 	struct expo_out scratch;
 };
 
@@ -208,6 +221,34 @@ static int same_vals(char **a, char **b, int n)
 	return 1;
 }
 
+/* Whether a dimension row says the thing is gone (cgroup.gone_ts is set). */
+static int row_gone(const struct metric_dim *md, metric_row_fn get, void *row)
+{
+	if (md->gone_col < 0)
+		return 0;
+	sqlite3_value *v = get(row, md->gone_col);
+	return v && sqlite3_value_type(v) != SQLITE_NULL;
+}
+
+/* A known dimension row is gone: its series leave at the commit (not
+ * before: the transaction may roll back, and the collector writes the
+ * gone_ts again in its next tick). */
+int metric_set_dim_gone(struct metric_set *s, int di, int64_t id)
+{
+	if (!dim_find(&s->dims[di], id))
+		return 0;
+	if (s->ngone == s->capgone) {
+		size_t cap = s->capgone ? s->capgone * 2 : 16;
+		struct gone_ref *g = realloc(s->gone, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		s->gone = g;
+		s->capgone = cap;
+	}
+	s->gone[s->ngone++] = (struct gone_ref){di, id};
+	return 0;
+}
+
 int metric_set_dim_row(struct metric_set *s, int di, metric_row_fn get, void *row)
 {
 	const struct metric_dim *md = &s->map->dims[di];
@@ -216,6 +257,8 @@ int metric_set_dim_row(struct metric_set *s, int di, metric_row_fn get, void *ro
 	if (!idv || sqlite3_value_type(idv) == SQLITE_NULL)
 		return 0;
 	int64_t id = sqlite3_value_int64(idv);
+	if (s->drop_gone && row_gone(md, get, row))
+		return metric_set_dim_gone(s, di, id);
 	char **vals = calloc((size_t)md->ncols + 1, sizeof(*vals));
 	if (!vals)
 		return -1;
@@ -324,6 +367,26 @@ static const char *render_labels(struct metric_set *s, struct metric_label *l, s
 	return o->failed ? NULL : o->data;
 }
 
+/* Records that the series' labels came from a dimension row that can go,
+ * once per row. */
+static int own_series(struct dim_entry *de, struct metric_series *se)
+{
+	for (size_t i = 0; i < de->nowned; i++)
+		if (de->owned[i] == se)
+			return 0;
+	if (de->nowned == de->capowned) {
+		size_t cap = de->capowned ? de->capowned * 2 : 8;
+		struct metric_series **g = realloc(de->owned, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		de->owned = g;
+		de->capowned = cap;
+	}
+	de->owned[de->nowned++] = se;
+	se->owners++;
+	return 0;
+}
+
 /* The series a slot's rows feed through mapping j. */
 static struct metric_series *slot_series(struct metric_set *s, const struct metric_table *t,
 					 struct slot *sl, size_t j)
@@ -344,7 +407,14 @@ static struct metric_series *slot_series(struct metric_set *s, const struct metr
 	for (size_t i = 0; i < mp->nlabels && n < ARRAY_LEN(l); i++)
 		l[n++] = mp->labels[i];
 	const char *labels = render_labels(s, l, n);
-	return labels ? series_get(s, mp->family, labels, &mp->scale) : NULL;
+	struct metric_series *se = labels ? series_get(s, mp->family, labels, &mp->scale) : NULL;
+	for (size_t k = 0; se && k < t->nkeys; k++) {
+		int d = t->keys[k].dim;
+		if (d >= 0 && s->map->dims[d].gone_col >= 0 && sl->dent[k] &&
+		    own_series(sl->dent[k], se))
+			return NULL;
+	}
+	return se;
 }
 
 /* Text comparison as SQL's for a text literal; numbers compare as numbers. */
@@ -664,6 +734,143 @@ static int commit_value_labels(struct metric_series *se)
 	return changed;
 }
 
+static void series_free(struct metric_series *se)
+{
+	if (se->shown != se->labels)
+		free(se->shown);
+	free(se->labels);
+	for (size_t j = 0; j < se->nvl; j++) {
+		free(se->vl[j].value);
+		free(se->vl[j].pending);
+	}
+	free(se->vl);
+	free(se);
+}
+
+static void dim_entry_free(struct dim_entry *e, int ncols)
+{
+	vals_free(e->vals, ncols);
+	free(e->owned);
+	free(e);
+}
+
+/* Whether a table has a key whose dimension rows can be gone. */
+static int table_can_lose(const struct metric_set *s, const struct metric_table *t)
+{
+	for (size_t k = 0; k < t->nkeys; k++)
+		if (t->keys[k].dim >= 0 && s->map->dims[t->keys[k].dim].gone_col >= 0)
+			return 1;
+	return 0;
+}
+
+/* Slots keyed by a gone dimension row are freed; the others forget their
+ * doomed series (a family two tables feed), to find them again if they
+ * still count. */
+static void sweep_slots(struct metric_set *s)
+{
+	for (size_t ti = 0; ti < s->map->ntables; ti++) {
+		const struct metric_table *t = &s->map->tables[ti];
+		struct table_state *ts = &s->tables[ti];
+		int can_lose = table_can_lose(s, t);
+		for (size_t i = 0; i < ts->nbuckets; i++) {
+			struct slot **pp = &ts->buckets[i];
+			while (*pp) {
+				struct slot *sl = *pp;
+				int gone = 0;
+				for (size_t k = 0; can_lose && k < t->nkeys; k++)
+					gone |= sl->dent[k] && sl->dent[k]->gone;
+				if (!gone) {
+					for (size_t j = 0; j < t->nmaps; j++)
+						if (sl->series[j] && sl->series[j]->doomed)
+							sl->series[j] = NULL;
+					pp = &sl->next;
+					continue;
+				}
+				*pp = sl->next;
+				ts->count--;
+				free(sl->series);
+				free(sl->dim_pass);
+				free(sl);
+			}
+		}
+	}
+}
+
+/* The doomed series leave the hash and their family's list. */
+static void sweep_series(struct metric_set *s)
+{
+	for (size_t f = 0; f < s->map->nfamilies; f++) {
+		struct fam_state *fs = &s->fams[f];
+		if (!fs->ndoomed)
+			continue;
+		struct metric_series **pp = &fs->head, *last = NULL;
+		while (*pp) {
+			struct metric_series *se = *pp;
+			if (!se->doomed) {
+				last = se;
+				pp = &se->fnext;
+				continue;
+			}
+			*pp = se->fnext;
+			if (se->has_value)
+				fs->nvalued--;
+			struct metric_series **hp =
+			    &s->sbuckets[series_hash(se) & (s->nsbuckets - 1)];
+			while (*hp != se)
+				hp = &(*hp)->hnext;
+			*hp = se->hnext;
+			s->nseries--;
+			series_free(se);
+		}
+		fs->tail = last;
+		fs->ndoomed = 0;
+	}
+}
+
+/* The dimension rows gone in the committed transaction take with them the
+ * series whose labels came from them (a series another row also gives
+ * stays), so a host where containers come and go by the thousands does not
+ * keep every series it ever saw. Series of idle things stay: only a row
+ * marked gone removes anything. */
+static void drop_gone(struct metric_set *s)
+{
+	int any = 0;
+	for (size_t i = 0; i < s->ngone; i++) {
+		struct dim_entry *e = dim_find(&s->dims[s->gone[i].dim], s->gone[i].id);
+		if (!e || e->gone)
+			continue;
+		e->gone = any = 1;
+		for (size_t j = 0; j < e->nowned; j++) {
+			struct metric_series *se = e->owned[j];
+			ASSERT(se->owners > 0);
+			if (--se->owners == 0) {
+				se->doomed = 1;
+				s->fams[se->family].ndoomed++;
+			}
+		}
+	}
+	if (any) {
+		sweep_slots(s);
+		sweep_series(s);
+	}
+	for (size_t i = 0; any && i < s->ngone; i++) {
+		struct dim_vals *d = &s->dims[s->gone[i].dim];
+		struct dim_entry **pp =
+		    &d->buckets[mix64((uint64_t)s->gone[i].id) & (d->nbuckets - 1)];
+		while (*pp && !((*pp)->id == s->gone[i].id && (*pp)->gone))
+			pp = &(*pp)->next;
+		if (!*pp)
+			continue; /* named twice */
+		struct dim_entry *e = *pp;
+		*pp = e->next;
+		d->count--;
+		dim_entry_free(e, s->map->dims[s->gone[i].dim].ncols);
+	}
+	if (any)
+		s->generation++;
+	s->ngone = 0;
+}
+
 void metric_set_commit(struct metric_set *s)
 {
 	int changed = 0;
@@ -694,6 +901,7 @@ void metric_set_commit(struct metric_set *s)
 	s->dirty = NULL;
 	if (changed)
 		s->generation++;
+	drop_gone(s);
 }
 
 void metric_set_discard(struct metric_set *s)
@@ -710,6 +918,7 @@ void metric_set_discard(struct metric_set *s)
 		}
 	}
 	s->dirty = NULL;
+	s->ngone = 0;
 }
 
 /* ---- the set ---- */
@@ -738,15 +947,7 @@ void metric_set_free(struct metric_set *s)
 		struct metric_series *next;
 		for (struct metric_series *se = s->sbuckets[i]; se; se = next) {
 			next = se->hnext;
-			if (se->shown != se->labels)
-				free(se->shown);
-			free(se->labels);
-			for (size_t j = 0; j < se->nvl; j++) {
-				free(se->vl[j].value);
-				free(se->vl[j].pending);
-			}
-			free(se->vl);
-			free(se);
+			series_free(se);
 		}
 	}
 	free(s->sbuckets);
@@ -770,8 +971,7 @@ void metric_set_free(struct metric_set *s)
 			struct dim_entry *next;
 			for (struct dim_entry *e = dv->buckets[i]; e; e = next) {
 				next = e->next;
-				vals_free(e->vals, s->map->dims[d].ncols);
-				free(e);
+				dim_entry_free(e, s->map->dims[d].ncols);
 			}
 		}
 		free(dv->buckets);
@@ -779,6 +979,7 @@ void metric_set_free(struct metric_set *s)
 	free(s->dims);
 	free(s->fams);
 	free(s->names);
+	free(s->gone);
 	expo_out_free(&s->scratch);
 	free(s);
 }
@@ -879,8 +1080,9 @@ int metric_set_load(struct metric_set *s, sqlite3 *db, struct err *e)
 			return -1;
 		int rc = 0;
 		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-			rc = is_dim ? metric_set_dim_row(s, (int)i, stmt_get, st)
-				    : metric_set_row(s, (int)(i - m->ndims), stmt_get, st);
+			if (!is_dim || !row_gone(&m->dims[i], stmt_get, st)) /* gone: no state */
+				rc = is_dim ? metric_set_dim_row(s, (int)i, stmt_get, st)
+					    : metric_set_row(s, (int)(i - m->ndims), stmt_get, st);
 		sqlite3_finalize(st);
 		if (rc)
 			return err_set(e, "metrics: out of memory reading %s", name);
@@ -937,6 +1139,7 @@ void metric_set_tap(struct metric_set *s, sqlite3 *db)
 {
 	if (s) {
 		s->live = 1;
+		s->drop_gone = 1;
 		sqlite3_preupdate_hook(db, on_preupdate, s);
 	} else
 		sqlite3_preupdate_hook(db, NULL, NULL);

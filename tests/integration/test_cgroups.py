@@ -14,7 +14,8 @@ workloads' getrusage. Every cgroup made here is removed at the end.
     (its id and name) of the burner and of the exec;
   - the OOM victim's cgroup is named in oom_kills, and the kill counted in
     cgroup_memory;
-  - a cgroup removed mid-run gets gone_ts; no error is counted;
+  - a cgroup removed mid-run gets gone_ts; no error is counted; its
+    container_* series leave /metrics, an idle cgroup's stay;
   - /metrics exposes them with cAdvisor's names and labels (id = the path,
     name and image of a Docker container from its config.v2.json), the
     CPU counter summing the stored deltas, the working set the stored one."""
@@ -149,6 +150,30 @@ def check_metrics(d, burn_path, mem_path, ctr_path):
     return got
 
 
+def series_of(got, cg_path):
+    """The container_* series of a cgroup in a scrape."""
+    want = f'id="{cg_path}"'
+    return [(f, l) for f, s in got.items() if f.startswith("container_")
+            for l in s if want in l.split(",")]
+
+
+def check_gone_leaves(d, gone_path, idle_path):
+    """The removed cgroup's series are gone from a scrape; the idle one's
+    stay. A tick's rows reach /metrics just after its commit: a few tries."""
+    for _ in range(10):
+        got = scrape(d)
+        left = series_of(got, gone_path)
+        if not left:
+            break
+        time.sleep(0.5)
+    else:
+        fail(f"/metrics still has the removed cgroup's series: {left[:5]}")
+    idle = series_of(got, idle_path)
+    if not any(f == "container_cpu_usage_seconds_total" for f, _ in idle):
+        fail(f"/metrics lost the idle cgroup {idle_path}: {idle[:5]}")
+    print(f"ok: the removed cgroup's series left /metrics; the idle one keeps {len(idle)}")
+
+
 def read(path):
     with open(path) as f:
         return f.read()
@@ -214,6 +239,10 @@ try:
     _, true_pid = run_rusage(["/bin/true"], execd)
     run_rusage([sys.executable, "-c", BURN, "0.2"], ctr)
     d.wait_ticks(3)
+    before = series_of(scrape(d), f"/{BASE}/gone")
+    if not before:
+        fail(f"/metrics never showed the cgroup /{BASE}/gone")
+    print(f"ok: /metrics shows {len(before)} series of /{BASE}/gone before its removal")
     sleeper.kill()
     sleeper.wait()
     os.rmdir(gone[0])
@@ -271,6 +300,7 @@ try:
     if errors:
         fail(f"{errors} cgroup files could not be read:\n{d.log_text()}")
     print("ok: the cgroup removed mid-run ended; no read or parse error")
+    check_gone_leaves(d, f"/{BASE}/gone", f"/{BASE}/exec")
 
     # the process table and top_processes carry the burner's cgroup (its
     # cgroup2 id, read from /proc/PID/cgroup when the process was first seen)

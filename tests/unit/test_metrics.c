@@ -257,6 +257,153 @@ static void process_groups(void **state)
 			  "ctxswitchtype=\"voluntary\",groupname=\"nginx\"") == 2);
 }
 
+/* A cgroup row, as the collector writes it. */
+static void add_cgroup(int id, const char *path, const char *container)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "INSERT INTO cgroup(id, inode, path, kind, name, container_name, first_seen_ts) "
+		 "VALUES (%d, %d, '%s', 'container', '%s', '%s', 10)",
+		 id, 1000 + id, path, container, container);
+	sql(text);
+}
+
+static void cgroup_cpu(int ts, int id, int usage_us)
+{
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us, tasks_count) "
+		 "VALUES (%d, %d, 1000, %d, 3)",
+		 ts, id, usage_us);
+	sql(text);
+}
+
+static int rendered(const char *needle)
+{
+	struct expo_out o = {0};
+	expo_render(&o, set, EXPO_TEXT);
+	assert_false(o.failed);
+	int found = o.data && strstr(o.data, needle) != NULL;
+	expo_out_free(&o);
+	return found;
+}
+
+/* A cgroup found gone takes its series with it, at the commit of the tick
+ * that marked it (not at a rollback); an idle one that still exists keeps
+ * its series though it writes no row; a series another cgroup also gives
+ * (a service restarted under the same path) stays until that one goes. */
+static void gone_cgroup_series_leave(void **state)
+{
+	sql("BEGIN");
+	add_cgroup(1, "/docker/a", "web");
+	add_cgroup(2, "/docker/b", "db");
+	cgroup_cpu(10, 1, 500000);
+	cgroup_cpu(10, 2, 250000);
+	sql("INSERT INTO cgroup_io_stat(ts, cgroup_id, major, minor, dur_ms, read_bytes) "
+	    "VALUES (10, 1, 8, 0, 1000, 4096)");
+	sql("COMMIT");
+	metric_set_commit(set);
+	size_t base = metric_set_series_count(set);
+	tick(
+	    "INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) VALUES (11, 1, 1000, 1)");
+	const char *a = "container_cpu_usage_seconds_total{cpu=\"total\",id=\"/docker/a\","
+			"image=\"\",name=\"web\"} 0.500001\n";
+	const char *b = "container_cpu_usage_seconds_total{cpu=\"total\",id=\"/docker/b\","
+			"image=\"\",name=\"db\"} 0.25\n";
+	assert_true(rendered(a));
+	assert_true(rendered(b));
+	assert_true(rendered("container_fs_reads_bytes_total{"));
+
+	sql("BEGIN");
+	sql("UPDATE cgroup SET gone_ts = 12 WHERE id = 1");
+	sql("ROLLBACK");
+	metric_set_discard(set);
+	metric_set_commit(set);
+	assert_true(rendered(a));
+
+	uint64_t gen = metric_set_generation(set);
+	tick("UPDATE cgroup SET gone_ts = 12 WHERE id = 1 AND gone_ts IS NULL");
+	assert_true(metric_set_generation(set) > gen); /* a renderer's cache sees it */
+	assert_false(rendered("id=\"/docker/a\""));
+	assert_false(rendered("container_fs_reads_bytes_total{"));
+	assert_true(rendered(b)); /* idle since tick 10, still there */
+	assert_true(value("container_threads", "id=\"/docker/b\",image=\"\",name=\"db\"") == 3);
+	assert_true(metric_set_series_count(set) < base);
+
+	/* /docker/b restarted: a new row under the same path shares its series */
+	sql("BEGIN");
+	add_cgroup(3, "/docker/b", "db");
+	cgroup_cpu(13, 3, 1000000);
+	sql("UPDATE cgroup SET gone_ts = 13 WHERE id = 2");
+	sql("COMMIT");
+	metric_set_commit(set);
+	assert_true(fabs(value("container_cpu_usage_seconds_total",
+			       "cpu=\"total\",id=\"/docker/b\",image=\"\",name=\"db\"") -
+			 1.25) < 1e-12);
+	tick(
+	    "INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) VALUES (14, 3, 1000, 1)");
+	assert_true(rendered("id=\"/docker/b\",image=\"\",name=\"db\"} 1.250001\n"));
+	tick("UPDATE cgroup SET gone_ts = 15 WHERE id = 3");
+	assert_false(rendered("id=\"/docker/b\""));
+	assert_false(rendered("container_"));
+
+	/* a row already gone when the daemon starts is not loaded */
+	struct err e;
+	sql("INSERT INTO cgroup(id, inode, path, kind, name, first_seen_ts, gone_ts) "
+	    "VALUES (4, 4, '/docker/c', 'container', 'c', 10, 11)");
+	metric_set_tap(NULL, st.db);
+	metric_set_free(set);
+	assert_non_null(set = metric_set_new(&map));
+	assert_int_equal(metric_set_load(set, st.db, &e), 0);
+	metric_set_tap(set, st.db);
+	tick(
+	    "INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) VALUES (16, 4, 1000, 1)");
+	assert_false(rendered("/docker/c"));
+}
+
+/* Containers coming and going by the thousands: the set's series (and the
+ * rows behind them) return to what they were, so /metrics stays bounded. */
+static void churn_is_bounded(void **state)
+{
+	enum { TOTAL = 2000, PER_TICK = 100 };
+	tick("INSERT INTO kernel_activity VALUES (10, 1000, 100, 5, 2, 3, 0)");
+	sql("BEGIN");
+	add_cgroup(1, "/system.slice/idle.service", "");
+	cgroup_cpu(10, 1, 1000);
+	sql("COMMIT");
+	metric_set_commit(set);
+	size_t base = metric_set_series_count(set);
+	int cpu = metric_map_family(&map, "container_cpu_usage_seconds_total");
+	size_t base_cpu = metric_set_family_count(set, cpu);
+	for (int from = 100; from < 100 + TOTAL + PER_TICK; from += PER_TICK) {
+		int ts = 10 + from / PER_TICK;
+		char text[160];
+		sql("BEGIN");
+		for (int id = from; id < from + PER_TICK && id < 100 + TOTAL; id++) {
+			snprintf(text, sizeof(text), "/docker/c%d", id);
+			add_cgroup(id, text, text + 8);
+			cgroup_cpu(ts, id, id);
+			snprintf(text, sizeof(text),
+				 "INSERT INTO cgroup_io_stat(ts, cgroup_id, major, minor, dur_ms, "
+				 "write_bytes) VALUES (%d, %d, 8, %d, 1000, 512)",
+				 ts, id, id % 3);
+			sql(text);
+		}
+		snprintf(text, sizeof(text),
+			 "UPDATE cgroup SET gone_ts = %d WHERE id >= 100 AND id < %d", ts, from);
+		sql(text);
+		sql("COMMIT");
+		metric_set_commit(set);
+		if (from == 100 + TOTAL / 2)
+			assert_true(metric_set_series_count(set) > base + PER_TICK);
+	}
+	assert_int_equal(metric_set_series_count(set), base);
+	assert_int_equal(metric_set_family_count(set, cpu), base_cpu);
+	assert_true(rendered("id=\"/system.slice/idle.service\""));
+	assert_false(rendered("/docker/"));
+	assert_true(value("node_context_switches_total", "") == 100);
+}
+
 /* A user's extension: a bad row is refused naming the row. */
 static void expect_load_error(const char *insert, const char *needle)
 {
@@ -531,6 +678,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(row_filters_and_nulls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(info_and_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(process_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gone_cgroup_series_leave, setup, teardown),
+	    cmocka_unit_test_setup_teardown(churn_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_naming_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(openmetrics_text, setup, teardown),
 	    cmocka_unit_test(filters_and_labels_parse),

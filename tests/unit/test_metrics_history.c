@@ -244,6 +244,41 @@ static void rollups_where_raw_is_pruned(void **state)
 
 /* Names pick families: a family, a table; an unknown name is an error
  * naming it; an empty range is refused. */
+/* A cgroup's series end with its row (gone_ts), at the tick that found it
+ * gone, as they left /metrics then; an idle one's go on. A range starting
+ * after the end never shows it. */
+static void gone_cgroups_end(void **state)
+{
+	struct err e;
+	struct metric_history *h;
+	sql("INSERT INTO cgroup(id, inode, path, kind, name, container_name, first_seen_ts, "
+	    "gone_ts) VALUES (1, 101, '/a', 'container', 'a', 'a', 10, 12),"
+	    "(2, 102, '/b', 'container', 'b', 'b', 10, NULL)");
+	for (int ts = 10; ts <= 13; ts++)
+		cpu_row(ts, 10, 5);
+	sql("INSERT INTO cgroup_cpu_stat(ts, cgroup_id, dur_ms, usage_us) VALUES "
+	    "(10, 1, 1000, 1000), (10, 2, 1000, 1000), (11, 1, 1000, 1000)");
+	const char *fam = "container_cpu_usage_seconds_total";
+	const char *a = "cpu=\"total\",id=\"/a\",image=\"\",name=\"a\"";
+	const char *b = "cpu=\"total\",id=\"/b\",image=\"\",name=\"b\"";
+	assert_int_equal(metric_history_open(&h, st.db, 9, INT64_MAX, NULL, 0, &e), 0);
+	assert_true(next_tick(h, 10, fam, a).found);
+	struct probe p = next_tick(h, 11, fam, a);
+	assert_true(p.found && fabs(p.value - 0.002) < 1e-12);
+	assert_false(next_tick(h, 12, fam, a).found);
+	assert_false(next_tick(h, 13, fam, a).found);
+	metric_history_close(h);
+	assert_int_equal(metric_history_open(&h, st.db, 9, INT64_MAX, NULL, 0, &e), 0);
+	next_tick(h, 10, fam, b);
+	next_tick(h, 11, fam, b);
+	assert_true(next_tick(h, 12, fam, b).found);
+	assert_true(next_tick(h, 13, fam, b).found);
+	metric_history_close(h);
+	assert_int_equal(metric_history_open(&h, st.db, 12, INT64_MAX, NULL, 0, &e), 0);
+	assert_false(next_tick(h, 13, fam, a).found);
+	metric_history_close(h);
+}
+
 static void names_select(void **state)
 {
 	struct err e;
@@ -277,6 +312,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(follow_waits_a_tick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rollups_where_raw_is_pruned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(names_select, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gone_cgroups_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
