@@ -41,9 +41,9 @@ struct config {
 	struct acct_options accounting;
 	/* ... and top_processes, cmdline_max_bytes, cmdline_redact. */
 	struct procs_options procs;
-	struct metrics_options metrics; /* metrics: */
+	struct metrics_options metrics;		  /* metrics: */
 	struct remote_write_options remote_write; /* remote_write: */
-	int process_names_inline;	/* this file has a process_names section */
+	int process_names_inline;		  /* this file has a process_names section */
 };
 
 void config_defaults(struct config *c);

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc > (int)size)
 		abort();
 	if (rc > 0) {
-		if (!memchr(h.path, '\0', sizeof(h.path)) || !memchr(h.accept, '\0', sizeof(h.accept)))
+		if (!memchr(h.path, '\0', sizeof(h.path)) ||
+		    !memchr(h.accept, '\0', sizeof(h.accept)))
 			abort();
 		expo_negotiate(h.accept);
 	}

@@ -13,6 +13,16 @@ import urllib.request
 BUILD = os.environ.get("BUILD_DIR", "build")
 DAEMON = os.path.join(BUILD, "hindsightd")
 QUERY = os.path.join(BUILD, "hindsight")
+# a CPU burner for a group to measure: 50 ms of CPU, then 50 ms asleep, for argv[1] s
+BURN = r"""
+import sys, time
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    t = time.process_time() + 0.05
+    while time.process_time() < t:
+        pass
+    time.sleep(0.05)
+"""
 # what Prometheus 2.42 sends when it scrapes
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")

@@ -33,22 +33,13 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from metricscommon import DAEMON, QUERY, Daemon, free_port, hindsight_sql, wait_for  # noqa: E402
+from metricscommon import (BURN, DAEMON, QUERY, Daemon, free_port,  # noqa: E402
+                           hindsight_sql, wait_for)
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
 TICKS = 62
 MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
-
-BURN = r"""
-import sys, time
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    t = time.process_time() + 0.05
-    while time.process_time() < t:
-        pass
-    time.sleep(0.05)
-"""
 
 
 def api(base, path, **params):
